@@ -1,0 +1,35 @@
+/* cli.h — the parley command line: one *_main per command group, shared
+ * option handling and error printing. */
+#ifndef PARLEY_CLI_H
+#define PARLEY_CLI_H
+
+#include "util/err.h"
+
+struct cli_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help; /* one line */
+};
+
+/* Exit codes. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+int cli_init_main(int argc, char **argv);
+int cli_identity_main(int argc, char **argv);
+int cli_peer_main(int argc, char **argv);
+int cli_log_main(int argc, char **argv);
+int cli_verify_main(int argc, char **argv);
+int cli_demo_main(int argc, char **argv);
+
+/* The node directory: --dir, else $PARLEY_DIR, else ./parley-node. */
+const char *cli_dir(const char *opt);
+/* Prints e as "parley CMD: error: ..." (or a JSON object when json) on
+ * stderr and returns CLI_FAIL. */
+int cli_error(const char *cmd, const struct err *e, int json);
+/* Prints a usage error and returns CLI_USAGE. */
+int cli_usage(const char *cmd, const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* True if argv holds -h or --help before any "--". */
+int cli_wants_help(int argc, char **argv);
+
+#endif

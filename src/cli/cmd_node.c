@@ -1,0 +1,251 @@
+/* cmd_node.c — parley init, parley identity, parley peer. */
+#include "cli/cli.h"
+#include "node/node.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+static const char init_usage[] = "parley init --name NAME [--dir DIR] [--json]";
+
+int cli_init_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	const char *name = NULL, *dir = NULL;
+	struct node *n = NULL;
+	struct err e = { 0 };
+	char vkey[NOTE_KEY_STR_MAX];
+	int c, json = 0;
+
+	while ((c = getopt_long(argc, argv, "hn:d:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': name = optarg; break;
+		case 'd': dir = optarg; break;
+		case 'j': json = 1; break;
+		case 'h':
+			printf("usage: %s\n\n"
+			       "Creates a party in DIR (default $PARLEY_DIR, else ./parley-node):\n"
+			       "  identity.key  the Ed25519 signing key (mode 0600, never overwritten)\n"
+			       "  parley.conf   the configuration (parley.conf(5))\n"
+			       "  parley.db     the SQLite store\n"
+			       "NAME is the party's name, 1-128 of a-z 0-9 . - (e.g. cert.example.org).\n",
+			       init_usage);
+			return CLI_OK;
+		default:
+			return cli_usage("init", init_usage, "bad option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage("init", init_usage, "unexpected argument '%s'", argv[optind]);
+	if (!name)
+		return cli_usage("init", init_usage, "--name is required");
+	dir = cli_dir(dir);
+	if (node_init(dir, name, &e) < 0 || node_open(&n, dir, &e) < 0 ||
+	    node_identity(n, vkey, sizeof(vkey), &e) < 0) {
+		node_close(n);
+		return cli_error("init", &e, json);
+	}
+	node_close(n);
+	if (json) {
+		json_t *o = json_pack("{s:s,s:s,s:s}", "name", name, "dir", dir,
+				      "verifier_key", vkey);
+		json_dumpf(o, stdout, JSON_COMPACT);
+		putchar('\n');
+		json_decref(o);
+	} else {
+		printf("created party %s in %s\nverifier key: %s\n", name, dir, vkey);
+	}
+	return CLI_OK;
+}
+
+static const char identity_usage[] = "parley identity [--dir DIR] [--json]";
+
+int cli_identity_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	const char *dir = NULL;
+	struct node *n = NULL;
+	struct err e = { 0 };
+	char vkey[NOTE_KEY_STR_MAX];
+	int c, json = 0;
+
+	while ((c = getopt_long(argc, argv, "hd:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'j': json = 1; break;
+		case 'h':
+			printf("usage: %s\n\n"
+			       "Prints this party's identity as one line that a peer imports with\n"
+			       "'parley peer add LINE': its signed-note verifier key name+keyid+base64.\n",
+			       identity_usage);
+			return CLI_OK;
+		default:
+			return cli_usage("identity", identity_usage, "bad option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage("identity", identity_usage, "unexpected argument '%s'", argv[optind]);
+	if (node_open(&n, cli_dir(dir), &e) < 0 ||
+	    node_identity(n, vkey, sizeof(vkey), &e) < 0) {
+		node_close(n);
+		return cli_error("identity", &e, json);
+	}
+	if (json) {
+		json_t *o = json_pack("{s:s,s:s}", "name", n->cfg.name, "verifier_key", vkey);
+		json_dumpf(o, stdout, JSON_COMPACT);
+		putchar('\n');
+		json_decref(o);
+	} else {
+		printf("%s\n", vkey);
+	}
+	node_close(n);
+	return CLI_OK;
+}
+
+static const char peer_usage[] =
+	"parley peer add LINE [--dir DIR] | parley peer list [--dir DIR] [--json]";
+
+struct peer_list {
+	struct node *n;
+	json_t *arr;
+};
+
+static int list_log(void *ctx, const struct store_log *log)
+{
+	struct peer_list *pl = ctx;
+	struct store_checkpoint cp;
+	struct err e;
+	uint64_t cpsize = 0;
+
+	if (store_checkpoint_latest(pl->n->store, log->id, &cp, &e) == 0) {
+		cpsize = cp.size;
+		free(cp.note);
+	}
+	if (pl->arr)
+		json_array_append_new(pl->arr,
+			json_pack("{s:s,s:s,s:s,s:I,s:I}", "origin", log->origin,
+				  "sender", log->sender, "receiver", log->receiver,
+				  "size", (json_int_t)log->size,
+				  "checkpoint_size", (json_int_t)cpsize));
+	else
+		printf("%-60s %10" PRIu64 " entries, checkpoint at %" PRIu64 "\n",
+		       log->origin, log->size, cpsize);
+	return 0;
+}
+
+int cli_log_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	static const char use[] = "parley log [--dir DIR] [--json]";
+	const char *dir = NULL;
+	struct peer_list pl = { 0 };
+	struct err e = { 0 };
+	int c, json = 0, rc;
+
+	while ((c = getopt_long(argc, argv, "hd:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'j': json = 1; break;
+		case 'h':
+			printf("usage: %s\n\nLists every log this node holds (its own and its peers'\n"
+			       "mirrored ones): origin, size and the size of the latest checkpoint.\n", use);
+			return CLI_OK;
+		default:
+			return cli_usage("log", use, "bad option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage("log", use, "unexpected argument '%s'", argv[optind]);
+	if (node_open(&pl.n, cli_dir(dir), &e) < 0)
+		return cli_error("log", &e, json);
+	if (json)
+		pl.arr = json_array();
+	rc = store_log_each(pl.n->store, list_log, &pl, &e);
+	if (rc == 0 && json) {
+		json_dumpf(pl.arr, stdout, JSON_COMPACT);
+		putchar('\n');
+	}
+	json_decref(pl.arr);
+	node_close(pl.n);
+	return rc < 0 ? cli_error("log", &e, json) : CLI_OK;
+}
+
+int cli_peer_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	const char *dir = NULL;
+	struct node *n = NULL;
+	struct err e = { 0 };
+	int c, json = 0;
+
+	while ((c = getopt_long(argc, argv, "+hd:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'j': json = 1; break;
+		case 'h':
+			printf("usage: %s\n\n"
+			       "add LINE   import a peer's identity line (from 'parley identity')\n"
+			       "list       list known peers and their verifier keys\n",
+			       peer_usage);
+			return CLI_OK;
+		default:
+			return cli_usage("peer", peer_usage, "bad option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage("peer", peer_usage, "missing subcommand");
+	if (strcmp(argv[optind], "add") == 0) {
+		if (argc - optind != 2)
+			return cli_usage("peer", peer_usage, "peer add takes one LINE");
+		if (node_open(&n, cli_dir(dir), &e) < 0 ||
+		    node_peer_add(n, argv[optind + 1], &e) < 0) {
+			node_close(n);
+			return cli_error("peer add", &e, json);
+		}
+		if (!json)
+			printf("added peer %.*s\n",
+			       (int)strcspn(argv[optind + 1], "+"), argv[optind + 1]);
+		node_close(n);
+		return CLI_OK;
+	}
+	if (strcmp(argv[optind], "list") == 0) {
+		struct store_party p;
+		int rc;
+
+		if (argc - optind != 1)
+			return cli_usage("peer", peer_usage, "peer list takes no argument");
+		if (node_open(&n, cli_dir(dir), &e) < 0)
+			return cli_error("peer list", &e, json);
+		/* Peers are the parties of the logs and the party table. */
+		rc = store_party_self(n->store, &p, &e);
+		node_close(n);
+		if (rc < 0)
+			return cli_error("peer list", &e, json);
+		return cli_log_main(argc - optind, argv + optind);
+	}
+	return cli_usage("peer", peer_usage, "unknown subcommand '%s'", argv[optind]);
+}

@@ -1,0 +1,148 @@
+/* main.c — parley: dispatch to a command from the table. */
+#include "cli/cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#define VERSION "0.1.0"
+
+static int version_main(int argc, char **argv);
+static int help_main(int argc, char **argv);
+
+static const struct cli_cmd commands[] = {
+	{ "init", cli_init_main, "create a party: identity key, configuration and store" },
+	{ "identity", cli_identity_main, "print this party's verifier key line for peers to import" },
+	{ "peer", cli_peer_main, "add and list peers (parley peer add LINE, parley peer list)" },
+	{ "log", cli_log_main, "list logs, their sizes, checkpoints and receipts" },
+	{ "verify", cli_verify_main, "check the whole store: roots, signatures, receipts, consistency" },
+	{ "demo", cli_demo_main, "run a local two-party exchange in a temporary directory" },
+	{ "version", version_main, "print the version" },
+	{ "help", help_main, "show help for parley or a command" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: parley COMMAND [OPTIONS]\n"
+		"\n"
+		"parley keeps provable records of requests between organisations:\n"
+		"append-only RFC 9162 logs, signed checkpoints and cosigned receipts.\n"
+		"\n"
+		"commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
+	fprintf(f,
+		"\n"
+		"Every command takes --help. The node directory is --dir DIR, else\n"
+		"$PARLEY_DIR, else ./parley-node.\n");
+}
+
+static int version_main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("parley %s\n", VERSION);
+	return CLI_OK;
+}
+
+static const struct cli_cmd *find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int help_main(int argc, char **argv)
+{
+	const struct cli_cmd *c;
+	char *args[] = { NULL, "--help", NULL };
+
+	if (argc < 2) {
+		usage(stdout);
+		return CLI_OK;
+	}
+	if (!(c = find(argv[1])) || c->fn == help_main)
+		return cli_usage("help", "parley help [COMMAND]",
+				 "unknown command '%s'", argv[1]);
+	args[0] = argv[1];
+	return c->fn(2, args);
+}
+
+const char *cli_dir(const char *opt)
+{
+	const char *env = getenv("PARLEY_DIR");
+
+	if (opt)
+		return opt;
+	if (env && *env)
+		return env;
+	return "parley-node";
+}
+
+int cli_error(const char *cmd, const struct err *e, int json)
+{
+	if (json) {
+		json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code",
+				      err_name(e->code), "message", e->msg);
+		if (o) {
+			json_dumpf(o, stderr, JSON_COMPACT);
+			fputc('\n', stderr);
+			json_decref(o);
+		}
+	} else {
+		fprintf(stderr, "parley %s: error: %s\n", cmd, e->msg);
+	}
+	return CLI_FAIL;
+}
+
+int cli_usage(const char *cmd, const char *use, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "parley %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: %s\n", use);
+	return CLI_USAGE;
+}
+
+int cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cli_cmd *c;
+
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return CLI_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0)
+		return version_main(argc - 1, argv + 1);
+	if (!(c = find(argv[1]))) {
+		fprintf(stderr, "parley: unknown command '%s'\n\n", argv[1]);
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	return c->fn(argc - 1, argv + 1);
+}

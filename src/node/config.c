@@ -1,0 +1,98 @@
+/* config.c — parsing and writing parley.conf. */
+#include "node/config.h"
+
+#include "core/envelope.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static void trim(const char **s, const char **end)
+{
+	while (*s < *end && is_blank(**s))
+		(*s)++;
+	while (*end > *s && is_blank((*end)[-1]))
+		(*end)--;
+}
+
+int config_parse(struct config *c, const char *text, size_t len,
+		 const char *path, struct err *e)
+{
+	const char *p = text, *end = text + len;
+	int line = 0, seen_name = 0, seen_store = 0;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->store, sizeof(c->store), "sqlite:parley.db");
+	if (len > CONFIG_MAX)
+		return err_set(e, ERR_INVALID, "%s: longer than %d bytes", path,
+			       CONFIG_MAX);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end, *k, *ke, *v, *ve, *eq;
+		size_t vl;
+
+		line++;
+		for (const char *q = p; q < le; q++)
+			if ((unsigned char)*q < 0x20 && *q != '\t')
+				return err_set(e, ERR_INVALID,
+					       "%s:%d: control character", path, line);
+		k = p;
+		ke = le;
+		p = nl ? nl + 1 : end;
+		trim(&k, &ke);
+		if (k == ke || *k == '#')
+			continue;
+		if (!(eq = memchr(k, '=', (size_t)(ke - k))))
+			return err_set(e, ERR_INVALID,
+				       "%s:%d: expected \"key = value\"", path, line);
+		v = eq + 1;
+		ve = ke;
+		ke = eq;
+		trim(&k, &ke);
+		trim(&v, &ve);
+		vl = (size_t)(ve - v);
+		if (vl == 0 || vl >= CONFIG_VALUE_MAX)
+			return err_set(e, ERR_INVALID,
+				       "%s:%d: value is empty or longer than %d bytes",
+				       path, line, CONFIG_VALUE_MAX - 1);
+		if ((size_t)(ke - k) == 4 && memcmp(k, "name", 4) == 0) {
+			if (seen_name++)
+				return err_set(e, ERR_INVALID, "%s:%d: 'name' given twice", path, line);
+			if (!envelope_name_valid(v, vl))
+				return err_set(e, ERR_INVALID,
+					       "%s:%d: name must be 1-128 of a-z 0-9 . - (starting and ending with a letter or digit)",
+					       path, line);
+			memcpy(c->name, v, vl);
+		} else if ((size_t)(ke - k) == 5 && memcmp(k, "store", 5) == 0) {
+			if (seen_store++)
+				return err_set(e, ERR_INVALID, "%s:%d: 'store' given twice", path, line);
+			memcpy(c->store, v, vl);
+			c->store[vl] = '\0';
+		} else {
+			return err_set(e, ERR_INVALID, "%s:%d: unknown key '%.*s'",
+				       path, line, (int)(ke - k > 40 ? 40 : ke - k), k);
+		}
+	}
+	if (!seen_name)
+		return err_set(e, ERR_INVALID, "%s: 'name' is missing", path);
+	return 0;
+}
+
+int config_format(const struct config *c, char *buf, size_t cap, size_t *len,
+		  struct err *e)
+{
+	int n = snprintf(buf, cap,
+			 "# parley node configuration (parley.conf(5))\n"
+			 "name = %s\n"
+			 "store = %s\n",
+			 c->name, c->store);
+
+	if (n < 0 || (size_t)n >= cap)
+		return err_set(e, ERR_TOOBIG, "configuration too long");
+	*len = (size_t)n;
+	return 0;
+}

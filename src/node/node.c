@@ -1,0 +1,628 @@
+/* node.c — a party's node: init/open, sending, batches, receiving with
+ * cosignature, receipts, and whole-store verification. See node.h. */
+#include "node/node.h"
+
+#include "util/fsio.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#define KEY_FILE_MAX 1024
+
+static int64_t wall_clock(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* Resolves the store URL of a config relative to dir into out. */
+static int store_url(char *out, size_t cap, const char *dir, const char *url,
+		     struct err *e)
+{
+	const char *path = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
+	int n;
+
+	if (strstr(url, "://") || path[0] == '/')
+		n = snprintf(out, cap, "%s", url);
+	else
+		n = snprintf(out, cap, "sqlite:%s/%s", dir, path);
+	if (n < 0 || (size_t)n >= cap)
+		return err_set(e, ERR_TOOBIG, "store path too long");
+	return 0;
+}
+
+int node_init(const char *dir, const char *name, struct err *e)
+{
+	char conf_path[1100], key_path[1100], url[2200], db_path[2200];
+	char keystr[NOTE_KEY_STR_MAX + 2], buf[CONFIG_MAX];
+	struct note_signer key;
+	struct config cfg;
+	struct store *st = NULL;
+	struct store_party self;
+	size_t len;
+	int rc, made_key = 0, made_dir = 0;
+
+	memset(&key, 0, sizeof(key));
+	if (!envelope_name_valid(name, strlen(name)))
+		return err_set(e, ERR_INVALID,
+			       "name '%s' is not valid: use 1-128 of a-z 0-9 . - (e.g. cert.example.org)",
+			       name);
+	if (mkdir(dir, 0700) == 0)
+		made_dir = 1;
+	else if (errno != EEXIST)
+		return err_set(e, ERR_IO, "%s: cannot create: %s", dir,
+			       strerror(errno));
+	if ((rc = fsio_join(conf_path, sizeof(conf_path), dir, NODE_CONF, e)) < 0 ||
+	    (rc = fsio_join(key_path, sizeof(key_path), dir, NODE_KEY, e)) < 0)
+		goto out;
+	if (access(conf_path, F_OK) == 0) {
+		rc = err_set(e, ERR_EXISTS, "%s already holds a parley node (%s)",
+			     dir, conf_path);
+		goto out;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.name, sizeof(cfg.name), "%s", name);
+	snprintf(cfg.store, sizeof(cfg.store), "sqlite:parley.db");
+	if ((rc = store_url(url, sizeof(url), dir, cfg.store, e)) < 0)
+		goto out;
+	snprintf(db_path, sizeof(db_path), "%s", url + 7);
+	if (access(db_path, F_OK) == 0) {
+		rc = err_set(e, ERR_EXISTS, "%s already exists; not overwriting it",
+			     db_path);
+		goto out;
+	}
+
+	if ((rc = note_keygen(&key, name, e)) < 0 ||
+	    (rc = note_signer_encode(&key, keystr, sizeof(keystr) - 1, e)) < 0)
+		goto out;
+	len = strlen(keystr);
+	keystr[len++] = '\n';
+	rc = fsio_create(key_path, 0600, keystr, len, e);
+	sodium_memzero(keystr, sizeof(keystr));
+	if (rc < 0)
+		goto out;
+	made_key = 1;
+
+	if ((rc = store_open(&st, url, e)) < 0)
+		goto out;
+	memset(&self, 0, sizeof(self));
+	snprintf(self.name, sizeof(self.name), "%s", name);
+	self.self = 1;
+	if ((rc = note_key_encode(&key.pub, self.vkey, sizeof(self.vkey), e)) < 0 ||
+	    (rc = store_party_put(st, &self, e)) < 0)
+		goto out;
+	if ((rc = config_format(&cfg, buf, sizeof(buf), &len, e)) < 0 ||
+	    (rc = fsio_create(conf_path, 0644, buf, len, e)) < 0)
+		goto out;
+	rc = 0;
+out:
+	store_close(st);
+	note_signer_wipe(&key);
+	if (rc < 0) {
+		if (made_key) {
+			char p[2300];
+			unlink(key_path);
+			unlink(db_path);
+			snprintf(p, sizeof(p), "%s-wal", db_path);
+			unlink(p);
+			snprintf(p, sizeof(p), "%s-shm", db_path);
+			unlink(p);
+		}
+		if (made_dir)
+			rmdir(dir);
+	}
+	return rc;
+}
+
+static int load_key(struct node *n, struct err *e)
+{
+	char path[1100], *buf = NULL;
+	size_t len;
+	struct stat st;
+	int rc;
+
+	if ((rc = fsio_join(path, sizeof(path), n->dir, NODE_KEY, e)) < 0)
+		return rc;
+	if (lstat(path, &st) == 0 && (st.st_mode & 077))
+		return err_set(e, ERR_IO,
+			       "%s is readable or writable by others (mode %03o): run chmod 600 %s",
+			       path, (unsigned)(st.st_mode & 0777), path);
+	if ((rc = fsio_read(path, KEY_FILE_MAX, &buf, &len, e)) < 0)
+		return rc;
+	if (len && buf[len - 1] == '\n')
+		len--;
+	rc = note_signer_parse(&n->key, buf, len, e);
+	sodium_memzero(buf, len);
+	free(buf);
+	if (rc < 0)
+		return err_wrap(e, "%s", path);
+	return 0;
+}
+
+int node_open(struct node **out, const char *dir, struct err *e)
+{
+	struct node *n = calloc(1, sizeof(*n));
+	char path[1100], url[2200], *buf = NULL, vkey[NOTE_KEY_STR_MAX];
+	struct store_party self;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	if (!n)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	n->now = wall_clock;
+	if (snprintf(n->dir, sizeof(n->dir), "%s", dir) >= (int)sizeof(n->dir)) {
+		rc = err_set(e, ERR_TOOBIG, "directory name too long");
+		goto out;
+	}
+	if ((rc = fsio_join(path, sizeof(path), dir, NODE_CONF, e)) < 0)
+		goto out;
+	if ((rc = fsio_read(path, CONFIG_MAX, &buf, &len, e)) < 0) {
+		if (rc == ERR_NOTFOUND)
+			err_set(e, ERR_NOTFOUND,
+				"%s: no parley node here (run parley init --name NAME --dir %s)",
+				dir, dir);
+		goto out;
+	}
+	if ((rc = config_parse(&n->cfg, buf, len, path, e)) < 0 ||
+	    (rc = load_key(n, e)) < 0)
+		goto out;
+	if (strcmp(n->key.pub.name, n->cfg.name) != 0) {
+		rc = err_set(e, ERR_INVALID,
+			     "%s names '%s' but the identity key is for '%s'",
+			     path, n->cfg.name, n->key.pub.name);
+		goto out;
+	}
+	if ((rc = store_url(url, sizeof(url), dir, n->cfg.store, e)) < 0 ||
+	    (rc = store_open(&n->store, url, e)) < 0 ||
+	    (rc = store_party_self(n->store, &self, e)) < 0 ||
+	    (rc = note_key_encode(&n->key.pub, vkey, sizeof(vkey), e)) < 0)
+		goto out;
+	if (strcmp(self.name, n->cfg.name) != 0 || strcmp(self.vkey, vkey) != 0) {
+		rc = err_set(e, ERR_INVALID,
+			     "the store belongs to '%s', not to this identity key",
+			     self.name);
+		goto out;
+	}
+	*out = n;
+	n = NULL;
+out:
+	free(buf);
+	node_close(n);
+	return rc;
+}
+
+void node_close(struct node *n)
+{
+	if (!n)
+		return;
+	store_close(n->store);
+	note_signer_wipe(&n->key);
+	free(n);
+}
+
+int node_identity(const struct node *n, char *buf, size_t cap, struct err *e)
+{
+	return note_key_encode(&n->key.pub, buf, cap, e);
+}
+
+int node_peer_add(struct node *n, const char *vkey, struct err *e)
+{
+	struct store_party p;
+	struct note_key k;
+	int rc;
+
+	if ((rc = note_key_parse(&k, vkey, strlen(vkey), e)) < 0)
+		return rc;
+	if (k.alg != NOTE_ALG_ED25519)
+		return err_set(e, ERR_INVALID, "peer key must be an Ed25519 signing key");
+	if (!envelope_name_valid(k.name, strlen(k.name)))
+		return err_set(e, ERR_INVALID,
+			       "peer name '%s' is not a valid party name", k.name);
+	if (strcmp(k.name, n->cfg.name) == 0)
+		return err_set(e, ERR_INVALID, "'%s' is this node's own name", k.name);
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "%s", k.name);
+	if ((rc = note_key_encode(&k, p.vkey, sizeof(p.vkey), e)) < 0)
+		return rc;
+	return store_party_put(n->store, &p, e);
+}
+
+/* The verifier key of a known party. */
+static int party_key(struct node *n, const char *name, struct note_key *k,
+		     struct err *e)
+{
+	struct store_party p;
+	int rc;
+
+	if ((rc = store_party_get(n->store, name, &p, e)) < 0)
+		return rc;
+	return note_key_parse(k, p.vkey, strlen(p.vkey), e);
+}
+
+int node_send(struct node *n, const char *peer, const struct node_msg *msgs,
+	      size_t count, uint64_t *first, struct err *e)
+{
+	struct store_entry *entries = NULL;
+	char (*bufs)[ENVELOPE_MAX] = NULL;
+	struct store_log log;
+	struct store_batch b;
+	int rc;
+
+	if (count == 0 || count > NODE_BATCH_MAX)
+		return err_set(e, ERR_INVALID, "send 1 to %d messages at a time",
+			       NODE_BATCH_MAX);
+	if ((rc = store_log_get(n->store, n->cfg.name, peer, 1, &log, e)) < 0)
+		return rc;
+	entries = calloc(count, sizeof(*entries));
+	bufs = malloc(count * sizeof(*bufs));
+	if (!entries || !bufs) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++) {
+		struct envelope env;
+
+		memset(&env, 0, sizeof(env));
+		snprintf(env.from, sizeof(env.from), "%s", n->cfg.name);
+		snprintf(env.to, sizeof(env.to), "%s", peer);
+		env.index = log.size + i;
+		env.time = n->now();
+		snprintf(env.case_from, sizeof(env.case_from), "%s",
+			 msgs[i].case_from ? msgs[i].case_from : n->cfg.name);
+		env.case_index = msgs[i].case_from ? msgs[i].case_index : env.index;
+		env.kind = msgs[i].kind;
+		if (snprintf(env.type, sizeof(env.type), "%s", msgs[i].type) >=
+		    (int)sizeof(env.type)) {
+			rc = err_set(e, ERR_INVALID, "message %zu: type too long", i);
+			goto out;
+		}
+		merkle_sha256(env.body, msgs[i].body ? msgs[i].body : "",
+			      msgs[i].body_len);
+		if ((rc = envelope_encode(&env, bufs[i], ENVELOPE_MAX,
+					  &entries[i].len, e)) < 0) {
+			err_wrap(e, "message %zu", i);
+			goto out;
+		}
+		entries[i].envelope = bufs[i];
+		entries[i].body = msgs[i].body ? msgs[i].body : "";
+		entries[i].body_len = msgs[i].body_len;
+	}
+	memset(&b, 0, sizeof(b));
+	b.entries = entries;
+	b.n = count;
+	if ((rc = store_append(n->store, &log, &b, NULL, e)) < 0)
+		goto out;
+	if (first)
+		*first = log.size;
+out:
+	free(entries);
+	free(bufs);
+	return rc;
+}
+
+/* Signs (or finds) our checkpoint of log at size; *note malloc'd. */
+static int checkpoint_at(struct node *n, const struct store_log *log,
+			 uint64_t size, char **note, size_t *len, struct err *e)
+{
+	struct checkpoint cp;
+	struct store_batch b;
+	char text[512], *out = NULL;
+	size_t tlen, olen = 0;
+	int rc;
+
+	memset(&cp, 0, sizeof(cp));
+	snprintf(cp.origin, sizeof(cp.origin), "%s", log->origin);
+	cp.size = size;
+	if ((rc = store_root(n->store, log->id, size, cp.root, e)) < 0 ||
+	    (rc = checkpoint_encode(&cp, text, sizeof(text), &tlen, e)) < 0)
+		return rc;
+	if (!(out = malloc(1024)))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	/* Ed25519 is deterministic: the same text gives the same note, so
+	 * re-signing a size we signed before changes nothing. */
+	if ((rc = note_sign(out, 1024, &olen, text, tlen, &n->key, e)) < 0)
+		goto out;
+	memset(&b, 0, sizeof(b));
+	b.cp_size = size;
+	b.cp_root = cp.root;
+	b.cp_note = out;
+	b.cp_note_len = olen;
+	if ((rc = store_append(n->store, log, &b, NULL, e)) < 0)
+		goto out;
+	*note = out;
+	*len = olen;
+	out = NULL;
+out:
+	free(out);
+	return rc;
+}
+
+void node_batch_free(struct node_batch *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; b->entries && i < b->n; i++) {
+		/* The batch owns what its const entries point to. */
+		free((void *)(uintptr_t)b->entries[i].envelope);
+		free((void *)(uintptr_t)b->entries[i].body);
+	}
+	free(b->entries);
+	free(b->note);
+	memset(b, 0, sizeof(*b));
+}
+
+int node_batch_make(struct node *n, const char *peer, uint64_t first,
+		    size_t max, struct node_batch *b, struct err *e)
+{
+	struct store_log log;
+	uint64_t end;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	if ((rc = store_log_get(n->store, n->cfg.name, peer, 0, &log, e)) < 0)
+		return rc;
+	if (first > log.size)
+		return err_set(e, ERR_INVALID,
+			       "%s has %" PRIu64 " entries; cannot start a batch at %" PRIu64,
+			       log.origin, log.size, first);
+	if (max > NODE_BATCH_MAX)
+		max = NODE_BATCH_MAX;
+	end = log.size - first > max ? first + max : log.size;
+	snprintf(b->origin, sizeof(b->origin), "%s", log.origin);
+	b->first = first;
+	if (end > first && !(b->entries = calloc(end - first, sizeof(*b->entries)))) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (uint64_t i = first; i < end; i++, b->n++) {
+		struct store_entry *en = &b->entries[b->n];
+		struct envelope env;
+		char *buf;
+		void *body;
+
+		if ((rc = store_entry_get(n->store, log.id, i, &buf, &en->len, e)) < 0)
+			goto out;
+		en->envelope = buf;
+		if ((rc = envelope_parse(&env, buf, en->len, e)) < 0)
+			goto out;
+		rc = store_body_get(n->store, env.body, &body, &en->body_len, e);
+		if (rc == 0)
+			en->body = body;
+		else if (rc != ERR_NOTFOUND)
+			goto out;
+	}
+	rc = checkpoint_at(n, &log, end, &b->note, &b->note_len, e);
+out:
+	if (rc < 0)
+		node_batch_free(b);
+	return rc;
+}
+
+/* Splits "parley/<from>/<to>" into from and to. */
+static int parse_origin(const char *origin, char *from, char *to, struct err *e)
+{
+	const char *p, *slash;
+	size_t l;
+
+	if (strncmp(origin, "parley/", 7) != 0)
+		return err_set(e, ERR_INVALID, "origin '%s' is not parley/FROM/TO", origin);
+	p = origin + 7;
+	if (!(slash = strchr(p, '/')))
+		return err_set(e, ERR_INVALID, "origin '%s' is not parley/FROM/TO", origin);
+	l = (size_t)(slash - p);
+	if (!envelope_name_valid(p, l) || !envelope_name_valid(slash + 1, strlen(slash + 1)))
+		return err_set(e, ERR_INVALID, "origin '%s' names an invalid party", origin);
+	memcpy(from, p, l);
+	from[l] = '\0';
+	strcpy(to, slash + 1);
+	return 0;
+}
+
+struct find_cosig {
+	const char *cosigner;
+	char *line;
+	size_t cap;
+	int found;
+};
+
+static int find_cosig_fn(void *ctx, const struct store_cosig *c)
+{
+	struct find_cosig *f = ctx;
+
+	if (strcmp(c->cosigner, f->cosigner) != 0)
+		return 0;
+	snprintf(f->line, f->cap, "%s", c->line);
+	f->found = 1;
+	return 1;
+}
+
+int node_receive(struct node *n, const struct node_batch *b, char *line,
+		 size_t cap, struct err *e)
+{
+	char from[ENVELOPE_NAME_MAX + 1], to[ENVELOPE_NAME_MAX + 1];
+	struct note_key sender;
+	struct note *nt = NULL;
+	struct checkpoint cp;
+	struct store_log log;
+	struct store_checkpoint latest;
+	struct store_batch sb;
+	struct store_appended res;
+	struct find_cosig fc;
+	char sigline[512];
+	size_t skip = 0, slen = 0;
+	int rc;
+
+	if ((rc = parse_origin(b->origin, from, to, e)) < 0)
+		return rc;
+	if (strcmp(to, n->cfg.name) != 0)
+		return err_set(e, ERR_INVALID, "batch for %s is addressed to %s, not to us",
+			       b->origin, to);
+	if ((rc = party_key(n, from, &sender, e)) < 0) {
+		if (rc == ERR_NOTFOUND)
+			err_set(e, ERR_NOTFOUND, "batch from unknown party '%s'", from);
+		return rc;
+	}
+	if (!(nt = malloc(sizeof(*nt))))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if ((rc = note_open(nt, b->note, b->note_len, &sender, 1, e)) < 0) {
+		if (rc == ERR_UNVERIFIED)
+			err_set(e, ERR_UNVERIFIED, "checkpoint for %s is not signed by %s",
+				b->origin, from);
+		goto out;
+	}
+	if ((rc = checkpoint_parse(&cp, nt->text, nt->textlen, e)) < 0)
+		goto out;
+	if (strcmp(cp.origin, b->origin) != 0 || cp.nextensions) {
+		rc = err_set(e, ERR_INVALID,
+			     "checkpoint origin '%s' does not match the batch (%s), or has extension lines",
+			     cp.origin, b->origin);
+		goto out;
+	}
+	if (cp.size != b->first + b->n) {
+		rc = err_set(e, ERR_INVALID,
+			     "checkpoint for %s has size %" PRIu64 " but the batch ends at %" PRIu64,
+			     b->origin, cp.size, b->first + (uint64_t)b->n);
+		goto out;
+	}
+	if ((rc = store_log_get(n->store, from, to, 1, &log, e)) < 0)
+		goto out;
+	if (b->first > log.size) {
+		rc = err_set(e, ERR_CONFLICT,
+			     "batch for %s starts at index %" PRIu64 " but %" PRIu64 " is the next one held: entries are missing",
+			     b->origin, b->first, log.size);
+		goto out;
+	}
+	/* Entries we hold already must be the same bytes (re-delivery). */
+	for (; skip < b->n && b->first + skip < log.size; skip++) {
+		char *held;
+		size_t hl;
+		int same;
+
+		if ((rc = store_entry_get(n->store, log.id, b->first + skip, &held, &hl, e)) < 0)
+			goto out;
+		same = hl == b->entries[skip].len &&
+		       memcmp(held, b->entries[skip].envelope, hl) == 0;
+		free(held);
+		if (!same) {
+			rc = err_set(e, ERR_CONFLICT,
+				     "%s entry %" PRIu64 " differs from the one held: the sender forked its log",
+				     b->origin, b->first + skip);
+			goto out;
+		}
+	}
+	/* Never cosign an older view than one already cosigned. */
+	rc = store_checkpoint_latest(n->store, log.id, &latest, e);
+	if (rc == 0) {
+		free(latest.note);
+		if (cp.size < latest.size) {
+			rc = err_set(e, ERR_CONFLICT,
+				     "checkpoint for %s of size %" PRIu64 " is older than the one of size %" PRIu64 " already cosigned",
+				     b->origin, cp.size, latest.size);
+			goto out;
+		}
+	} else if (rc != ERR_NOTFOUND) {
+		goto out;
+	}
+	sigline[0] = '\0';
+	if ((rc = note_cosign_line(sigline, sizeof(sigline), &slen, nt->text,
+				   nt->textlen, &n->key, (uint64_t)n->now(), e)) < 0)
+		goto out;
+	sigline[slen - 1] = '\0'; /* drop "\n" */
+	memset(&sb, 0, sizeof(sb));
+	sb.entries = b->entries + skip;
+	sb.n = b->n - skip;
+	sb.cp_size = cp.size;
+	sb.cp_root = cp.root;
+	sb.cp_note = b->note;
+	sb.cp_note_len = b->note_len;
+	sb.cosigner = n->cfg.name;
+	sb.cosig_time = (uint64_t)n->now();
+	sb.cosig_line = sigline;
+	/* The store checks the root against the checkpoint and makes
+	 * entries, checkpoint and cosignature durable together. Consistency
+	 * with every earlier cosigned checkpoint follows: the mirror is
+	 * append-only and the new root is computed over the held prefix. */
+	if ((rc = store_append(n->store, &log, &sb, &res, e)) < 0)
+		goto out;
+	/* A re-delivered checkpoint keeps the cosignature given first. */
+	fc = (struct find_cosig){ n->cfg.name, line, cap, 0 };
+	if ((rc = store_cosig_each(n->store, res.checkpoint, find_cosig_fn, &fc, e)) < 0)
+		goto out;
+	rc = fc.found ? 0 : err_set(e, ERR_STORE, "cosignature was not stored");
+out:
+	free(nt);
+	return rc;
+}
+
+int node_receipt_add(struct node *n, const char *peer, const char *note,
+		     size_t note_len, const char *line, uint64_t *time,
+		     struct err *e)
+{
+	struct note_key k;
+	struct note *nt = NULL, *cs = NULL;
+	struct checkpoint cp;
+	struct store_log log;
+	struct store_batch sb;
+	struct store_appended res;
+	char *msg = NULL;
+	size_t ll = strlen(line), mlen;
+	int rc;
+
+	if ((rc = party_key(n, peer, &k, e)) < 0)
+		return rc;
+	note_key_cosigner(&k, &k);
+	nt = malloc(sizeof(*nt));
+	cs = malloc(sizeof(*cs));
+	if (!nt || !cs) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = note_open(nt, note, note_len, &n->key.pub, 1, e)) < 0 ||
+	    (rc = checkpoint_parse(&cp, nt->text, nt->textlen, e)) < 0)
+		goto out;
+	if ((rc = store_log_get(n->store, n->cfg.name, peer, 0, &log, e)) < 0)
+		goto out;
+	if (strcmp(cp.origin, log.origin) != 0) {
+		rc = err_set(e, ERR_INVALID, "receipt is for %s, not %s", cp.origin, log.origin);
+		goto out;
+	}
+	/* The cosignature is a note signature line over the checkpoint text. */
+	mlen = nt->textlen + 1 + ll + 1;
+	if (ll > 1000 || !(msg = malloc(mlen + 1))) {
+		rc = err_set(e, ll > 1000 ? ERR_INVALID : ERR_NOMEM,
+			     "receipt line too long or out of memory");
+		goto out;
+	}
+	memcpy(msg, nt->text, nt->textlen);
+	msg[nt->textlen] = '\n';
+	memcpy(msg + nt->textlen + 1, line, ll);
+	msg[mlen - 1] = '\n';
+	if ((rc = note_open(cs, msg, mlen, &k, 1, e)) < 0) {
+		err_wrap(e, "receipt from %s", peer);
+		goto out;
+	}
+	memset(&sb, 0, sizeof(sb));
+	sb.cp_size = cp.size;
+	sb.cp_root = cp.root;
+	sb.cp_note = note;
+	sb.cp_note_len = note_len;
+	sb.cosigner = peer;
+	sb.cosig_time = cs->sigs[0].time;
+	sb.cosig_line = line;
+	if ((rc = store_append(n->store, &log, &sb, &res, e)) < 0)
+		goto out;
+	if (time)
+		*time = cs->sigs[0].time;
+out:
+	free(msg);
+	free(nt);
+	free(cs);
+	return rc;
+}

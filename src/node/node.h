@@ -1,0 +1,105 @@
+/* node.h — one party's node: its directory (parley.conf, identity.key, the
+ * store), and the operations the CLI and the network share: send messages
+ * into the own log to a peer, sign checkpoints, make a batch, receive a
+ * peer's batch and cosign it (the receipt), accept a receipt, and verify
+ * the whole store.
+ *
+ * Design note. The protocol steps of DESIGN.md "Protocol", transport-free:
+ *   sender:   node_send -> node_batch_make (entries + signed checkpoint)
+ *   receiver: node_receive: check the checkpoint signature, hold the
+ *             entries, check the root, store entries + checkpoint + our
+ *             cosignature in one transaction, only then return the line
+ *   sender:   node_receipt_add: verify the cosignature, store it.
+ * Invariants: a node never signs two checkpoints of one size with different
+ * roots (the store refuses it); a receiver never cosigns a checkpoint that
+ * is inconsistent with, or older than, one it cosigned. */
+#ifndef PARLEY_NODE_H
+#define PARLEY_NODE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/envelope.h"
+#include "core/note.h"
+#include "node/config.h"
+#include "store/store.h"
+
+#define NODE_CONF "parley.conf"
+#define NODE_KEY "identity.key"
+#define NODE_BATCH_MAX 1000 /* entries in one batch */
+
+struct node {
+	char dir[1024];
+	struct config cfg;
+	struct note_signer key;
+	struct store *store;
+	int64_t (*now)(void); /* clock; time(NULL) unless a test sets it */
+};
+
+/* Creates a new node in dir (created 0700 if missing): identity key
+ * (0600, O_EXCL|O_NOFOLLOW), store, parley.conf. Refuses a dir that already
+ * holds a node. On failure nothing it created is left behind.
+ * Returns 0, ERR_INVALID, ERR_EXISTS, ERR_IO or ERR_STORE. */
+int node_init(const char *dir, const char *name, struct err *e);
+/* Opens the node in dir; *out is owned by the caller (node_close). */
+int node_open(struct node **out, const char *dir, struct err *e);
+/* Closes the store and wipes the key. Accepts NULL. */
+void node_close(struct node *n);
+
+/* The party's verifier key line ("name+id+base64"). */
+int node_identity(const struct node *n, char *buf, size_t cap, struct err *e);
+/* Adds (or updates) a peer by its verifier key line. */
+int node_peer_add(struct node *n, const char *vkey, struct err *e);
+
+/* A message to send. case_from NULL means the message opens its own case. */
+struct node_msg {
+	enum envelope_kind kind;
+	const char *type;
+	const char *case_from;
+	uint64_t case_index;
+	const void *body;
+	size_t body_len;
+};
+
+/* Appends msgs to the log self->peer in one transaction; *first gets the
+ * index of the first. Returns 0 or an ERR_* code. */
+int node_send(struct node *n, const char *peer, const struct node_msg *msgs,
+	      size_t count, uint64_t *first, struct err *e);
+
+/* What travels from sender to receiver. */
+struct node_batch {
+	char origin[STORE_ORIGIN_MAX + 1];
+	uint64_t first;             /* index of entries[0] */
+	size_t n;
+	struct store_entry *entries; /* envelopes and bodies, malloc'd */
+	char *note;                  /* signed checkpoint at first + n */
+	size_t note_len;
+};
+
+/* Makes the batch of the log self->peer from index first, at most max
+ * entries, with a signed checkpoint at its end (signed and stored now if
+ * new). Free with node_batch_free. */
+int node_batch_make(struct node *n, const char *peer, uint64_t first,
+		    size_t max, struct node_batch *b, struct err *e);
+void node_batch_free(struct node_batch *b);
+
+/* Receiver: checks and holds a batch from a peer and writes our
+ * cosignature line (no "\n") into line. Nothing is stored on failure.
+ * Returns 0, ERR_INVALID, ERR_SIGNATURE, ERR_UNVERIFIED, ERR_NOTFOUND
+ * (unknown sender), ERR_CONFLICT (gap, fork, rollback), or a store error. */
+int node_receive(struct node *n, const struct node_batch *b, char *line,
+		 size_t cap, struct err *e);
+
+/* Sender: verifies peer's cosignature line on our checkpoint note (as in
+ * the batch) of log self->peer, and stores it. *time gets its timestamp. */
+int node_receipt_add(struct node *n, const char *peer, const char *note,
+		     size_t note_len, const char *line, uint64_t *time,
+		     struct err *e);
+
+/* Checks the whole store: every envelope, leaf and node, every root
+ * against its checkpoints, every checkpoint signature and cosignature,
+ * consistency between successive checkpoints. Writes one line per log to
+ * out (may be NULL). Returns 0, or ERR_VERIFY naming the first bad thing. */
+int node_verify(struct node *n, FILE *out, struct err *e);
+
+#endif

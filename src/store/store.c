@@ -1,0 +1,360 @@
+/* store.c — the store interface over a backend: batch append with the
+ * Merkle frontier, roots and proofs from complete-subtree nodes, checkpoint
+ * checks. See store.h for the invariants. */
+#include "store/store_backend.h"
+
+#include "core/envelope.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int store_open(struct store **out, const char *url, struct err *e)
+{
+	*out = NULL;
+	if (strncmp(url, "sqlite:", 7) == 0)
+		url += 7;
+	else if (strstr(url, "://"))
+		return err_set(e, ERR_INVALID,
+			       "store URL '%s': only sqlite:PATH is supported by this build",
+			       url);
+	if (*url == '\0')
+		return err_set(e, ERR_INVALID, "store URL: empty path");
+	return store_sqlite_open(out, url, e);
+}
+
+void store_close(struct store *s)
+{
+	if (s)
+		s->ops->close(s);
+}
+
+uint64_t store_node_reads(const struct store *s)
+{
+	return s->node_reads;
+}
+
+int store_party_put(struct store *s, const struct store_party *p,
+		    struct err *e)
+{
+	if (!envelope_name_valid(p->name, strlen(p->name)))
+		return err_set(e, ERR_INVALID, "party name '%s' is not valid",
+			       p->name);
+	return s->ops->party_put(s, p, e);
+}
+
+int store_party_get(struct store *s, const char *name, struct store_party *p,
+		    struct err *e)
+{
+	return s->ops->party_get(s, name, p, e);
+}
+
+int store_party_self(struct store *s, struct store_party *p, struct err *e)
+{
+	return s->ops->party_get(s, NULL, p, e);
+}
+
+static int make_origin(char *out, const char *sender, const char *receiver,
+		       struct err *e)
+{
+	int n = snprintf(out, STORE_ORIGIN_MAX + 1, "parley/%s/%s", sender,
+			 receiver);
+
+	if (n < 0 || n > STORE_ORIGIN_MAX)
+		return err_set(e, ERR_INVALID, "log origin too long");
+	return 0;
+}
+
+int store_log_get(struct store *s, const char *sender, const char *receiver,
+		  int create, struct store_log *out, struct err *e)
+{
+	struct store_party p;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = make_origin(out->origin, sender, receiver, e)) < 0)
+		return rc;
+	rc = s->ops->log_get(s, out->origin, out, e);
+	if (rc != ERR_NOTFOUND || !create)
+		return rc;
+	if (strcmp(sender, receiver) == 0)
+		return err_set(e, ERR_INVALID,
+			       "a log needs two different parties, got %s twice",
+			       sender);
+	if ((rc = s->ops->party_get(s, sender, &p, e)) < 0 ||
+	    (rc = s->ops->party_get(s, receiver, &p, e)) < 0)
+		return rc;
+	snprintf(out->sender, sizeof(out->sender), "%s", sender);
+	snprintf(out->receiver, sizeof(out->receiver), "%s", receiver);
+	out->size = 0;
+	return s->ops->log_create(s, out, e);
+}
+
+int store_log_each(struct store *s, store_log_fn fn, void *ctx, struct err *e)
+{
+	return s->ops->log_each(s, fn, ctx, e);
+}
+
+static int nodes_get(struct store *s, int64_t log, const struct merkle_id *ids,
+		     size_t n, uint8_t (*out)[32], struct err *e)
+{
+	s->node_reads += n;
+	return s->ops->nodes_get(s, log, ids, n, out, e);
+}
+
+struct emit_ctx {
+	struct store *s;
+	int64_t log;
+	struct err *e;
+};
+
+static int emit_node(void *ctx, struct merkle_id id, const uint8_t h[static 32])
+{
+	struct emit_ctx *c = ctx;
+
+	return c->s->ops->node_put(c->s, c->log, id, h, c->e);
+}
+
+/* Loads the frontier of a log of the given size: O(log n) reads. */
+static int frontier_load(struct store *s, int64_t log, uint64_t size,
+			 struct merkle_frontier *f, struct err *e)
+{
+	struct merkle_id ids[MERKLE_MAX_NODES];
+	uint8_t hashes[64][32];
+	size_t n = merkle_range(0, size, ids);
+	int rc;
+
+	if ((rc = nodes_get(s, log, ids, n, hashes, e)) < 0)
+		return rc;
+	merkle_frontier_load(f, size, (const uint8_t (*)[32])hashes, n);
+	return 0;
+}
+
+static int append_one(struct store *s, const struct store_log *log,
+		      struct merkle_frontier *f, const struct store_entry *en,
+		      struct err *e)
+{
+	struct envelope env;
+	struct emit_ctx ec = { s, log->id, e };
+	uint8_t leaf[32], bh[32];
+	uint64_t index = f->size;
+	int rc;
+
+	if ((rc = envelope_parse(&env, en->envelope, en->len, e)) < 0)
+		return err_wrap(e, "%s entry %" PRIu64, log->origin, index);
+	if (strcmp(env.from, log->sender) != 0 ||
+	    strcmp(env.to, log->receiver) != 0)
+		return err_set(e, ERR_INVALID,
+			       "%s entry %" PRIu64 ": envelope is from %s to %s",
+			       log->origin, index, env.from, env.to);
+	if (env.index != index)
+		return err_set(e, ERR_CONFLICT,
+			       "%s: envelope has index %" PRIu64 " but the next index is %" PRIu64,
+			       log->origin, env.index, index);
+	if (en->body) {
+		if (en->body_len > STORE_BODY_MAX)
+			return err_set(e, ERR_TOOBIG,
+				       "%s entry %" PRIu64 ": body of %zu bytes is over the %u-byte limit",
+				       log->origin, index, en->body_len,
+				       STORE_BODY_MAX);
+		merkle_sha256(bh, en->body, en->body_len);
+		if (memcmp(bh, env.body, 32) != 0)
+			return err_set(e, ERR_INVALID,
+				       "%s entry %" PRIu64 ": body does not match the envelope's body hash",
+				       log->origin, index);
+		if ((rc = s->ops->body_put(s, bh, en->body, en->body_len, e)) < 0)
+			return rc;
+	}
+	merkle_leaf_hash(leaf, en->envelope, en->len);
+	if ((rc = s->ops->entry_put(s, log->id, index, en->envelope, en->len, e)) < 0 ||
+	    (rc = s->ops->node_put(s, log->id, (struct merkle_id){ 0, index },
+				   leaf, e)) < 0)
+		return rc;
+	return merkle_frontier_append(f, leaf, emit_node, &ec);
+}
+
+/* Stores b's checkpoint (and cosignature) inside the open transaction. */
+static int put_checkpoint(struct store *s, const struct store_log *log,
+			  const struct merkle_frontier *f,
+			  const struct store_batch *b, int64_t *id,
+			  struct err *e)
+{
+	struct store_checkpoint old;
+	uint8_t want[32];
+	int rc;
+
+	if (b->cp_size > f->size)
+		return err_set(e, ERR_CONFLICT,
+			       "%s: checkpoint of size %" PRIu64 " is beyond the %" PRIu64 " entries held",
+			       log->origin, b->cp_size, f->size);
+	rc = s->ops->checkpoint_find(s, log->id, b->cp_size, &old, e);
+	if (rc == 0) {
+		free(old.note);
+		if (memcmp(old.root, b->cp_root, 32) != 0)
+			return err_set(e, ERR_CONFLICT,
+				       "%s: a checkpoint of size %" PRIu64 " with another root is already held",
+				       log->origin, b->cp_size);
+		*id = old.id;
+	} else if (rc != ERR_NOTFOUND) {
+		return rc;
+	} else {
+		if (b->cp_size == f->size)
+			merkle_frontier_root(f, want);
+		else if ((rc = store_root(s, log->id, b->cp_size, want, e)) < 0)
+			return rc;
+		if (memcmp(want, b->cp_root, 32) != 0)
+			return err_set(e, ERR_CONFLICT,
+				       "%s: checkpoint root for size %" PRIu64 " differs from the root of the entries held",
+				       log->origin, b->cp_size);
+		if ((rc = s->ops->checkpoint_put(s, log->id, b->cp_size,
+						 b->cp_root, b->cp_note,
+						 b->cp_note_len, id, e)) < 0)
+			return rc;
+	}
+	if (b->cosig_line)
+		return s->ops->cosig_put(s, *id, b->cosigner, b->cosig_time,
+					 b->cosig_line, e);
+	return 0;
+}
+
+int store_append(struct store *s, const struct store_log *log,
+		 const struct store_batch *b, struct store_appended *out,
+		 struct err *e)
+{
+	struct merkle_frontier f;
+	struct store_log cur;
+	int64_t cp = 0;
+	int rc;
+
+	if ((rc = s->ops->begin(s, e)) < 0)
+		return rc;
+	/* Re-read the size inside the transaction: it is the truth. */
+	if ((rc = s->ops->log_get(s, log->origin, &cur, e)) < 0 ||
+	    (rc = frontier_load(s, cur.id, cur.size, &f, e)) < 0)
+		goto out;
+	for (size_t i = 0; i < b->n; i++)
+		if ((rc = append_one(s, &cur, &f, &b->entries[i], e)) < 0)
+			goto out;
+	if (b->n && (rc = s->ops->log_set_size(s, cur.id, f.size, e)) < 0)
+		goto out;
+	if (b->cp_note && (rc = put_checkpoint(s, &cur, &f, b, &cp, e)) < 0)
+		goto out;
+	if ((rc = s->ops->commit(s, e)) < 0)
+		goto out;
+	if (out) {
+		out->size = f.size;
+		merkle_frontier_root(&f, out->root);
+		out->checkpoint = cp;
+	}
+	return 0;
+out:
+	s->ops->rollback(s);
+	return rc;
+}
+
+int store_root(struct store *s, int64_t log, uint64_t size,
+	       uint8_t root[static 32], struct err *e)
+{
+	struct merkle_id ids[MERKLE_MAX_NODES];
+	uint8_t hashes[MERKLE_MAX_NODES][32];
+	size_t n = merkle_range(0, size, ids);
+	int rc;
+
+	if ((rc = nodes_get(s, log, ids, n, hashes, e)) < 0)
+		return rc;
+	merkle_root_from_range(root, (const uint8_t (*)[32])hashes, n);
+	return 0;
+}
+
+static int fetch_plan(struct store *s, int64_t log, const struct merkle_plan *p,
+		      uint8_t (*proof)[32], size_t *n, struct err *e)
+{
+	int rc;
+
+	if ((rc = nodes_get(s, log, p->ids, p->n, proof, e)) < 0)
+		return rc;
+	*n = merkle_plan_rehash(p, proof);
+	return 0;
+}
+
+int store_inclusion_proof(struct store *s, int64_t log, uint64_t index,
+			  uint64_t size, uint8_t (*proof)[32], size_t *n,
+			  struct err *e)
+{
+	struct merkle_plan p;
+	int rc;
+
+	if ((rc = merkle_plan_inclusion(&p, index, size, e)) < 0)
+		return rc;
+	return fetch_plan(s, log, &p, proof, n, e);
+}
+
+int store_consistency_proof(struct store *s, int64_t log, uint64_t size1,
+			    uint64_t size2, uint8_t (*proof)[32], size_t *n,
+			    struct err *e)
+{
+	struct merkle_plan p;
+	int rc;
+
+	if ((rc = merkle_plan_consistency(&p, size1, size2, e)) < 0)
+		return rc;
+	return fetch_plan(s, log, &p, proof, n, e);
+}
+
+int store_entry_get(struct store *s, int64_t log, uint64_t index, char **buf,
+		    size_t *len, struct err *e)
+{
+	return s->ops->entry_get(s, log, index, buf, len, e);
+}
+
+int store_scan(struct store *s, int64_t log, store_entry_fn fn, void *ctx,
+	       struct err *e)
+{
+	return s->ops->scan(s, log, fn, ctx, e);
+}
+
+int store_node_get(struct store *s, int64_t log, struct merkle_id id,
+		   uint8_t hash[static 32], struct err *e)
+{
+	return nodes_get(s, log, &id, 1, (uint8_t (*)[32])hash, e);
+}
+
+int store_body_get(struct store *s, const uint8_t hash[static 32], void **buf,
+		   size_t *len, struct err *e)
+{
+	return s->ops->body_get(s, hash, buf, len, e);
+}
+
+int store_checkpoint_each(struct store *s, int64_t log, store_checkpoint_fn fn,
+			  void *ctx, struct err *e)
+{
+	return s->ops->checkpoint_each(s, log, fn, ctx, e);
+}
+
+int store_checkpoint_latest(struct store *s, int64_t log,
+			    struct store_checkpoint *c, struct err *e)
+{
+	return s->ops->checkpoint_latest(s, log, c, e);
+}
+
+int store_cosig_add(struct store *s, int64_t checkpoint, const char *cosigner,
+		    uint64_t time, const char *line, struct err *e)
+{
+	int rc;
+
+	if ((rc = s->ops->begin(s, e)) < 0)
+		return rc;
+	if ((rc = s->ops->cosig_put(s, checkpoint, cosigner, time, line, e)) < 0 ||
+	    (rc = s->ops->commit(s, e)) < 0) {
+		s->ops->rollback(s);
+		return rc;
+	}
+	return 0;
+}
+
+int store_cosig_each(struct store *s, int64_t checkpoint, store_cosig_fn fn,
+		     void *ctx, struct err *e)
+{
+	return s->ops->cosig_each(s, checkpoint, fn, ctx, e);
+}

@@ -1,0 +1,183 @@
+/* store.h — the store interface: parties, per-direction logs, entries,
+ * Merkle nodes, bodies, checkpoints and cosignatures.
+ *
+ * Design note. A store holds any number of logs, each named by its origin
+ * "parley/<sender>/<receiver>". Invariants, kept by store.c for every
+ * backend:
+ *   1. A log of size n holds entries 0..n-1, no gaps, each a canonical
+ *      envelope whose from/to/index match the log and position.
+ *   2. For every complete subtree of the log there is exactly one node row
+ *      (merkle.h); level 0 is the leaf hash of the entry. Nodes never change.
+ *   3. A batch append is one transaction: entries, nodes, bodies and the new
+ *      size become durable together or not at all.
+ *   4. A checkpoint is stored only if its root equals the root the store
+ *      computes for its size, so two checkpoints of one size never differ.
+ *   5. Roots and proofs read O(log n) nodes; nothing walks all leaves except
+ *      store_scan (used by verify).
+ * The backend (store_sqlite.c; later PostgreSQL) supplies primitive
+ * operations through struct store_ops; the logic above lives in store.c. */
+#ifndef PARLEY_STORE_H
+#define PARLEY_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/merkle.h"
+#include "core/note.h"
+#include "util/err.h"
+
+#define STORE_ORIGIN_MAX CHECKPOINT_ORIGIN_MAX
+#define STORE_NAME_MAX 128
+#define STORE_VKEY_MAX 512
+#define STORE_BODY_MAX (1u << 20) /* bytes in one body */
+
+struct store;
+
+struct store_party {
+	char name[STORE_NAME_MAX + 1];
+	char vkey[STORE_VKEY_MAX + 1]; /* signed-note verifier key string */
+	int self;
+};
+
+struct store_log {
+	int64_t id;
+	char origin[STORE_ORIGIN_MAX + 1];
+	char sender[STORE_NAME_MAX + 1];
+	char receiver[STORE_NAME_MAX + 1];
+	uint64_t size;
+};
+
+/* One entry to append: its canonical envelope and, optionally, its body
+ * (whose SHA-256 must equal the envelope's body hash). */
+struct store_entry {
+	const char *envelope;
+	size_t len;
+	const void *body;
+	size_t body_len;
+};
+
+struct store_checkpoint {
+	int64_t id;
+	int64_t log;
+	uint64_t size;
+	uint8_t root[32];
+	char *note;  /* the signed note as received or made; owned by caller */
+	size_t note_len;
+};
+
+struct store_cosig {
+	int64_t checkpoint;
+	char cosigner[STORE_NAME_MAX + 1];
+	uint64_t time;
+	char *line; /* the signature line, without "\n"; owned by caller */
+};
+
+/* Opens (creating if missing) the store at url: "sqlite:PATH" or a bare
+ * path. Returns 0 or ERR_INVALID / ERR_STORE; *out is owned by the caller
+ * and closed with store_close. */
+int store_open(struct store **out, const char *url, struct err *e);
+void store_close(struct store *s);
+
+/* Number of primitive node reads since open (for benchmarks and tests). */
+uint64_t store_node_reads(const struct store *s);
+
+int store_party_put(struct store *s, const struct store_party *p,
+		    struct err *e);
+/* Returns 0, or ERR_NOTFOUND. */
+int store_party_get(struct store *s, const char *name, struct store_party *p,
+		    struct err *e);
+/* The party marked self. Returns 0 or ERR_NOTFOUND. */
+int store_party_self(struct store *s, struct store_party *p, struct err *e);
+
+/* Finds the log sender->receiver, creating it (size 0) when create is set
+ * and both parties are known. Returns 0, ERR_NOTFOUND or ERR_INVALID. */
+int store_log_get(struct store *s, const char *sender, const char *receiver,
+		  int create, struct store_log *out, struct err *e);
+/* Calls fn for every log, ordered by origin. fn returning non-zero stops
+ * the walk and is returned. */
+typedef int (*store_log_fn)(void *ctx, const struct store_log *log);
+int store_log_each(struct store *s, store_log_fn fn, void *ctx, struct err *e);
+
+/* A batch: entries to append and, optionally, a signed checkpoint to store
+ * with them and a cosignature on that checkpoint, all in one transaction. */
+struct store_batch {
+	const struct store_entry *entries;
+	size_t n;
+	/* Optional (cp_note != NULL). cp_size must be within the log after
+	 * the append and cp_root the log's root at that size. */
+	uint64_t cp_size;
+	const uint8_t *cp_root;
+	const char *cp_note;
+	size_t cp_note_len;
+	/* Optional (cosig_line != NULL): a cosignature on that checkpoint. */
+	const char *cosigner;
+	uint64_t cosig_time;
+	const char *cosig_line;
+};
+
+struct store_appended {
+	uint64_t size;     /* the log's size after the batch */
+	uint8_t root[32];  /* and its root */
+	int64_t checkpoint; /* row id of the stored checkpoint, or 0 */
+};
+
+/* Appends a batch to a log in one transaction. Each envelope must parse,
+ * name the log's sender and receiver, and carry the next index. A
+ * checkpoint whose size is already stored must have the same root (the
+ * stored one is reused). On failure nothing is stored. Returns 0,
+ * ERR_INVALID, ERR_TOOBIG, ERR_CONFLICT (wrong index: a gap or a replay;
+ * a root that differs: a fork) or ERR_STORE / ERR_IO. */
+int store_append(struct store *s, const struct store_log *log,
+		 const struct store_batch *b, struct store_appended *out,
+		 struct err *e);
+
+/* The root of the log at size (<= its current size): O(log n) reads. */
+int store_root(struct store *s, int64_t log, uint64_t size,
+	       uint8_t root[static 32], struct err *e);
+/* Inclusion proof of entry index in the log at size: writes up to
+ * MERKLE_MAX_NODES hashes into proof and their number into *n. */
+int store_inclusion_proof(struct store *s, int64_t log, uint64_t index,
+			  uint64_t size, uint8_t (*proof)[32], size_t *n,
+			  struct err *e);
+int store_consistency_proof(struct store *s, int64_t log, uint64_t size1,
+			    uint64_t size2, uint8_t (*proof)[32], size_t *n,
+			    struct err *e);
+
+/* Entry index of a log: *buf (malloc'd, caller frees) and *len. Returns 0
+ * or ERR_NOTFOUND. */
+int store_entry_get(struct store *s, int64_t log, uint64_t index, char **buf,
+		    size_t *len, struct err *e);
+/* Calls fn for every stored entry of a log in index order, with the stored
+ * leaf hash (NULL if missing). Gaps are not skipped silently: fn sees the
+ * stored index of each row. fn returning non-zero stops the walk. */
+typedef int (*store_entry_fn)(void *ctx, uint64_t index, const char *env,
+			      size_t len, const uint8_t *leaf);
+int store_scan(struct store *s, int64_t log, store_entry_fn fn, void *ctx,
+	       struct err *e);
+/* One stored node, for verification; ERR_NOTFOUND if absent. */
+int store_node_get(struct store *s, int64_t log, struct merkle_id id,
+		   uint8_t hash[static 32], struct err *e);
+
+/* Body by hash: *buf malloc'd. Returns 0 or ERR_NOTFOUND. */
+int store_body_get(struct store *s, const uint8_t hash[static 32], void **buf,
+		   size_t *len, struct err *e);
+
+/* Checkpoints of a log by increasing size; fn gets each (note owned by the
+ * store for the call only). */
+typedef int (*store_checkpoint_fn)(void *ctx, const struct store_checkpoint *c);
+int store_checkpoint_each(struct store *s, int64_t log, store_checkpoint_fn fn,
+			  void *ctx, struct err *e);
+/* Latest (largest) checkpoint of a log: c->note malloc'd. ERR_NOTFOUND if
+ * none. */
+int store_checkpoint_latest(struct store *s, int64_t log,
+			    struct store_checkpoint *c, struct err *e);
+
+/* Adds a cosignature line to a stored checkpoint (no-op if that cosigner
+ * already cosigned it). */
+int store_cosig_add(struct store *s, int64_t checkpoint, const char *cosigner,
+		    uint64_t time, const char *line, struct err *e);
+typedef int (*store_cosig_fn)(void *ctx, const struct store_cosig *c);
+int store_cosig_each(struct store *s, int64_t checkpoint, store_cosig_fn fn,
+		     void *ctx, struct err *e);
+
+#endif

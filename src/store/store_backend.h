@@ -1,0 +1,76 @@
+/* store_backend.h — what a store backend provides: primitive reads and
+ * writes inside transactions. store.c builds the interface of store.h on
+ * these; backends hold no Merkle logic. Internal to src/store/. */
+#ifndef PARLEY_STORE_BACKEND_H
+#define PARLEY_STORE_BACKEND_H
+
+#include "store/store.h"
+
+struct store_ops {
+	void (*close)(struct store *s);
+	/* A write transaction; for a log, begin_log also locks its head so
+	 * that appends to one log are serialised. */
+	int (*begin)(struct store *s, struct err *e);
+	int (*commit)(struct store *s, struct err *e);
+	void (*rollback)(struct store *s);
+
+	int (*party_put)(struct store *s, const struct store_party *p,
+			 struct err *e);
+	/* name NULL: the self party. */
+	int (*party_get)(struct store *s, const char *name,
+			 struct store_party *p, struct err *e);
+
+	int (*log_get)(struct store *s, const char *origin,
+		       struct store_log *out, struct err *e);
+	int (*log_create)(struct store *s, struct store_log *log,
+			  struct err *e);
+	int (*log_each)(struct store *s, store_log_fn fn, void *ctx,
+			struct err *e);
+	int (*log_set_size)(struct store *s, int64_t log, uint64_t size,
+			    struct err *e);
+
+	int (*entry_put)(struct store *s, int64_t log, uint64_t index,
+			 const char *env, size_t len, struct err *e);
+	int (*entry_get)(struct store *s, int64_t log, uint64_t index,
+			 char **buf, size_t *len, struct err *e);
+	int (*scan)(struct store *s, int64_t log, store_entry_fn fn,
+		    void *ctx, struct err *e);
+
+	int (*node_put)(struct store *s, int64_t log, struct merkle_id id,
+			const uint8_t hash[static 32], struct err *e);
+	/* Reads n nodes; ERR_NOTFOUND names the first missing one. */
+	int (*nodes_get)(struct store *s, int64_t log,
+			 const struct merkle_id *ids, size_t n,
+			 uint8_t (*out)[32], struct err *e);
+
+	int (*body_put)(struct store *s, const uint8_t hash[static 32],
+			const void *data, size_t len, struct err *e);
+	int (*body_get)(struct store *s, const uint8_t hash[static 32],
+			void **buf, size_t *len, struct err *e);
+
+	/* Finds the checkpoint of log at size: ERR_NOTFOUND if none. */
+	int (*checkpoint_find)(struct store *s, int64_t log, uint64_t size,
+			       struct store_checkpoint *c, struct err *e);
+	int (*checkpoint_put)(struct store *s, int64_t log, uint64_t size,
+			      const uint8_t root[static 32], const char *note,
+			      size_t len, int64_t *id, struct err *e);
+	int (*checkpoint_each)(struct store *s, int64_t log,
+			       store_checkpoint_fn fn, void *ctx,
+			       struct err *e);
+	int (*checkpoint_latest)(struct store *s, int64_t log,
+				 struct store_checkpoint *c, struct err *e);
+	int (*cosig_put)(struct store *s, int64_t checkpoint,
+			 const char *cosigner, uint64_t time, const char *line,
+			 struct err *e);
+	int (*cosig_each)(struct store *s, int64_t checkpoint,
+			  store_cosig_fn fn, void *ctx, struct err *e);
+};
+
+struct store {
+	const struct store_ops *ops;
+	uint64_t node_reads;
+};
+
+int store_sqlite_open(struct store **out, const char *path, struct err *e);
+
+#endif

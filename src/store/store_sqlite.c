@@ -1,0 +1,679 @@
+/* store_sqlite.c — the embedded SQLite backend of the store (WAL,
+ * synchronous=FULL: a commit is on disk before a receipt can be issued). */
+#include "store/store_backend.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#define SCHEMA_VERSION 1
+
+static const char schema[] =
+	"CREATE TABLE party("
+	"  name TEXT PRIMARY KEY,"
+	"  vkey TEXT NOT NULL,"
+	"  self INTEGER NOT NULL DEFAULT 0 CHECK (self IN (0, 1))"
+	") WITHOUT ROWID;"
+	"CREATE UNIQUE INDEX party_one_self ON party(self) WHERE self = 1;"
+	"CREATE TABLE log("
+	"  id INTEGER PRIMARY KEY,"
+	"  origin TEXT NOT NULL UNIQUE,"
+	"  sender TEXT NOT NULL REFERENCES party(name),"
+	"  receiver TEXT NOT NULL REFERENCES party(name),"
+	"  size INTEGER NOT NULL DEFAULT 0 CHECK (size >= 0)"
+	");"
+	"CREATE TABLE entry("
+	"  log INTEGER NOT NULL REFERENCES log(id),"
+	"  idx INTEGER NOT NULL,"
+	"  envelope BLOB NOT NULL,"
+	"  PRIMARY KEY (log, idx)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE node("
+	"  log INTEGER NOT NULL,"
+	"  level INTEGER NOT NULL,"
+	"  idx INTEGER NOT NULL,"
+	"  hash BLOB NOT NULL,"
+	"  PRIMARY KEY (log, level, idx)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE body("
+	"  hash BLOB PRIMARY KEY,"
+	"  data BLOB NOT NULL"
+	");"
+	"CREATE TABLE checkpoint("
+	"  id INTEGER PRIMARY KEY,"
+	"  log INTEGER NOT NULL REFERENCES log(id),"
+	"  size INTEGER NOT NULL,"
+	"  root BLOB NOT NULL,"
+	"  note TEXT NOT NULL,"
+	"  UNIQUE (log, size)"
+	");"
+	"CREATE TABLE cosignature("
+	"  checkpoint INTEGER NOT NULL REFERENCES checkpoint(id),"
+	"  cosigner TEXT NOT NULL,"
+	"  time INTEGER NOT NULL,"
+	"  line TEXT NOT NULL,"
+	"  PRIMARY KEY (checkpoint, cosigner)"
+	") WITHOUT ROWID;";
+
+enum {
+	Q_PARTY_PUT, Q_PARTY_GET, Q_PARTY_SELF,
+	Q_LOG_GET, Q_LOG_CREATE, Q_LOG_EACH, Q_LOG_SIZE,
+	Q_ENTRY_PUT, Q_ENTRY_GET, Q_SCAN,
+	Q_NODE_PUT, Q_NODE_GET,
+	Q_BODY_PUT, Q_BODY_GET,
+	Q_CP_FIND, Q_CP_PUT, Q_CP_EACH, Q_CP_LATEST,
+	Q_COSIG_PUT, Q_COSIG_EACH,
+	Q_COUNT
+};
+
+static const char *const sql[Q_COUNT] = {
+	[Q_PARTY_PUT] = "INSERT INTO party(name, vkey, self) VALUES (?1, ?2, ?3)"
+			" ON CONFLICT(name) DO UPDATE SET vkey = ?2",
+	[Q_PARTY_GET] = "SELECT name, vkey, self FROM party WHERE name = ?1",
+	[Q_PARTY_SELF] = "SELECT name, vkey, self FROM party WHERE self = 1",
+	[Q_LOG_GET] = "SELECT id, origin, sender, receiver, size FROM log WHERE origin = ?1",
+	[Q_LOG_CREATE] = "INSERT INTO log(origin, sender, receiver) VALUES (?1, ?2, ?3)",
+	[Q_LOG_EACH] = "SELECT id, origin, sender, receiver, size FROM log ORDER BY origin",
+	[Q_LOG_SIZE] = "UPDATE log SET size = ?2 WHERE id = ?1",
+	[Q_ENTRY_PUT] = "INSERT INTO entry(log, idx, envelope) VALUES (?1, ?2, ?3)",
+	[Q_ENTRY_GET] = "SELECT envelope FROM entry WHERE log = ?1 AND idx = ?2",
+	[Q_SCAN] = "SELECT e.idx, e.envelope, n.hash FROM entry e"
+		   " LEFT JOIN node n ON n.log = e.log AND n.level = 0 AND n.idx = e.idx"
+		   " WHERE e.log = ?1 ORDER BY e.idx",
+	[Q_NODE_PUT] = "INSERT INTO node(log, level, idx, hash) VALUES (?1, ?2, ?3, ?4)",
+	[Q_NODE_GET] = "SELECT hash FROM node WHERE log = ?1 AND level = ?2 AND idx = ?3",
+	[Q_BODY_PUT] = "INSERT INTO body(hash, data) VALUES (?1, ?2) ON CONFLICT(hash) DO NOTHING",
+	[Q_BODY_GET] = "SELECT data FROM body WHERE hash = ?1",
+	[Q_CP_FIND] = "SELECT id, log, size, root, note FROM checkpoint WHERE log = ?1 AND size = ?2",
+	[Q_CP_PUT] = "INSERT INTO checkpoint(log, size, root, note) VALUES (?1, ?2, ?3, ?4)",
+	[Q_CP_EACH] = "SELECT id, log, size, root, note FROM checkpoint WHERE log = ?1 ORDER BY size",
+	[Q_CP_LATEST] = "SELECT id, log, size, root, note FROM checkpoint WHERE log = ?1"
+			" ORDER BY size DESC LIMIT 1",
+	[Q_COSIG_PUT] = "INSERT INTO cosignature(checkpoint, cosigner, time, line)"
+			" VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+	[Q_COSIG_EACH] = "SELECT checkpoint, cosigner, time, line FROM cosignature"
+			 " WHERE checkpoint = ?1 ORDER BY cosigner",
+};
+
+struct sqlite_store {
+	struct store base; /* first: a struct store * is a struct sqlite_store * */
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *q[Q_COUNT];
+};
+
+static struct sqlite_store *S(struct store *s)
+{
+	return (struct sqlite_store *)s;
+}
+
+static int db_err(struct sqlite_store *s, struct err *e, const char *what)
+{
+	int code = sqlite3_extended_errcode(s->db);
+
+	return err_set(e, code == SQLITE_FULL ? ERR_IO : ERR_STORE,
+		       "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+/* Resets and returns prepared statement i. */
+static sqlite3_stmt *q(struct sqlite_store *s, int i)
+{
+	sqlite3_reset(s->q[i]);
+	sqlite3_clear_bindings(s->q[i]);
+	return s->q[i];
+}
+
+/* Runs a statement that returns no rows. */
+static int run(struct sqlite_store *s, sqlite3_stmt *st, struct err *e,
+	       const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, what);
+	return 0;
+}
+
+static int exec(struct sqlite_store *s, const char *text, struct err *e)
+{
+	if (sqlite3_exec(s->db, text, NULL, NULL, NULL) != SQLITE_OK)
+		return db_err(s, e, text);
+	return 0;
+}
+
+static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, t ? (const char *)t : "", n);
+	dst[n] = '\0';
+}
+
+static void sq_close(struct store *base)
+{
+	struct sqlite_store *s = S(base);
+
+	for (int i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(s->q[i]);
+	sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+static int sq_begin(struct store *base, struct err *e)
+{
+	return exec(S(base), "BEGIN IMMEDIATE", e);
+}
+
+static int sq_commit(struct store *base, struct err *e)
+{
+	return exec(S(base), "COMMIT", e);
+}
+
+static void sq_rollback(struct store *base)
+{
+	struct sqlite_store *s = S(base);
+
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int sq_party_put(struct store *base, const struct store_party *p,
+			struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_PARTY_PUT);
+
+	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, p->vkey, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, p->self ? 1 : 0);
+	return run(s, st, e, "storing a party");
+}
+
+static int sq_party_get(struct store *base, const char *name,
+			struct store_party *p, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, name ? Q_PARTY_GET : Q_PARTY_SELF);
+	int rc;
+
+	if (name)
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_text(p->name, sizeof(p->name), st, 0);
+		copy_text(p->vkey, sizeof(p->vkey), st, 1);
+		p->self = sqlite3_column_int(st, 2);
+		sqlite3_reset(st);
+		return 0;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, "reading a party");
+	return err_set(e, ERR_NOTFOUND, name ? "unknown party '%s'" : "%s",
+		       name ? name : "the store has no own party");
+}
+
+static void log_row(sqlite3_stmt *st, struct store_log *l)
+{
+	l->id = sqlite3_column_int64(st, 0);
+	copy_text(l->origin, sizeof(l->origin), st, 1);
+	copy_text(l->sender, sizeof(l->sender), st, 2);
+	copy_text(l->receiver, sizeof(l->receiver), st, 3);
+	l->size = (uint64_t)sqlite3_column_int64(st, 4);
+}
+
+static int sq_log_get(struct store *base, const char *origin,
+		      struct store_log *out, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_LOG_GET);
+	int rc;
+
+	sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		log_row(st, out);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, "reading a log");
+	return err_set(e, ERR_NOTFOUND, "no log %s", origin);
+}
+
+static int sq_log_create(struct store *base, struct store_log *log,
+			 struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_LOG_CREATE);
+	int rc;
+
+	sqlite3_bind_text(st, 1, log->origin, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, log->sender, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, log->receiver, -1, SQLITE_STATIC);
+	if ((rc = run(s, st, e, "creating a log")) < 0)
+		return rc;
+	log->id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static int sq_log_each(struct store *base, store_log_fn fn, void *ctx,
+		       struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st;
+	struct store_log l;
+	int rc, n = 0;
+
+	/* A private statement: fn may call back into the store. */
+	if (sqlite3_prepare_v2(s->db, sql[Q_LOG_EACH], -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "listing logs");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		log_row(st, &l);
+		if ((n = fn(ctx, &l)) != 0)
+			break;
+	}
+	if (n == 0 && rc != SQLITE_DONE)
+		n = db_err(s, e, "listing logs");
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int sq_log_set_size(struct store *base, int64_t log, uint64_t size,
+			   struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_LOG_SIZE);
+
+	sqlite3_bind_int64(st, 1, log);
+	sqlite3_bind_int64(st, 2, (int64_t)size);
+	return run(s, st, e, "updating a log size");
+}
+
+static int sq_entry_put(struct store *base, int64_t log, uint64_t index,
+			const char *env, size_t len, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_ENTRY_PUT);
+
+	sqlite3_bind_int64(st, 1, log);
+	sqlite3_bind_int64(st, 2, (int64_t)index);
+	sqlite3_bind_blob(st, 3, env, (int)len, SQLITE_STATIC);
+	return run(s, st, e, "storing an entry");
+}
+
+/* Copies column col of st into a malloc'd buffer (NUL-terminated). */
+static int dup_blob(sqlite3_stmt *st, int col, void **buf, size_t *len,
+		    struct err *e)
+{
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+	const void *p = sqlite3_column_blob(st, col);
+	char *b = malloc(n + 1);
+
+	if (!b)
+		return err_set(e, ERR_NOMEM, "out of memory reading %zu bytes", n);
+	if (n)
+		memcpy(b, p, n);
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+static int sq_entry_get(struct store *base, int64_t log, uint64_t index,
+			char **buf, size_t *len, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_ENTRY_GET);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, log);
+	sqlite3_bind_int64(st, 2, (int64_t)index);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		rc = dup_blob(st, 0, (void **)buf, len, e);
+		sqlite3_reset(st);
+		return rc;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, "reading an entry");
+	return err_set(e, ERR_NOTFOUND, "no entry %" PRIu64 " in log %" PRId64,
+		       index, log);
+}
+
+static int sq_scan(struct store *base, int64_t log, store_entry_fn fn,
+		   void *ctx, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if (sqlite3_prepare_v2(s->db, sql[Q_SCAN], -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "scanning entries");
+	sqlite3_bind_int64(st, 1, log);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *leaf = sqlite3_column_blob(st, 2);
+		int leaflen = sqlite3_column_bytes(st, 2);
+
+		n = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0),
+		       sqlite3_column_blob(st, 1),
+		       (size_t)sqlite3_column_bytes(st, 1),
+		       leaf && leaflen == 32 ? leaf : NULL);
+		if (n != 0)
+			break;
+	}
+	if (n == 0 && rc != SQLITE_DONE)
+		n = db_err(s, e, "scanning entries");
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int sq_node_put(struct store *base, int64_t log, struct merkle_id id,
+		       const uint8_t hash[static 32], struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_NODE_PUT);
+
+	sqlite3_bind_int64(st, 1, log);
+	sqlite3_bind_int(st, 2, (int)id.level);
+	sqlite3_bind_int64(st, 3, (int64_t)id.index);
+	sqlite3_bind_blob(st, 4, hash, 32, SQLITE_STATIC);
+	return run(s, st, e, "storing a tree node");
+}
+
+static int sq_nodes_get(struct store *base, int64_t log,
+			const struct merkle_id *ids, size_t n,
+			uint8_t (*out)[32], struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = s->q[Q_NODE_GET];
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, log);
+	for (size_t i = 0; i < n; i++) {
+		int rc;
+
+		sqlite3_bind_int(st, 2, (int)ids[i].level);
+		sqlite3_bind_int64(st, 3, (int64_t)ids[i].index);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
+			memcpy(out[i], sqlite3_column_blob(st, 0), 32);
+			sqlite3_reset(st);
+			continue;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return db_err(s, e, "reading a tree node");
+		return err_set(e, ERR_NOTFOUND,
+			       "log %" PRId64 " has no tree node (level %u, index %" PRIu64 ")%s",
+			       log, ids[i].level, ids[i].index,
+			       rc == SQLITE_ROW ? " of 32 bytes" : "");
+	}
+	return 0;
+}
+
+static int sq_body_put(struct store *base, const uint8_t hash[static 32],
+		       const void *data, size_t len, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_BODY_PUT);
+
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, len ? data : "", (int)len, SQLITE_STATIC);
+	return run(s, st, e, "storing a body");
+}
+
+static int sq_body_get(struct store *base, const uint8_t hash[static 32],
+		       void **buf, size_t *len, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_BODY_GET);
+	int rc;
+
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		rc = dup_blob(st, 0, buf, len, e);
+		sqlite3_reset(st);
+		return rc;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, "reading a body");
+	return err_set(e, ERR_NOTFOUND, "no body with that hash");
+}
+
+static int cp_row(sqlite3_stmt *st, struct store_checkpoint *c, struct err *e)
+{
+	c->id = sqlite3_column_int64(st, 0);
+	c->log = sqlite3_column_int64(st, 1);
+	c->size = (uint64_t)sqlite3_column_int64(st, 2);
+	memset(c->root, 0, 32);
+	if (sqlite3_column_bytes(st, 3) == 32)
+		memcpy(c->root, sqlite3_column_blob(st, 3), 32);
+	return dup_blob(st, 4, (void **)&c->note, &c->note_len, e);
+}
+
+static int cp_one(struct sqlite_store *s, sqlite3_stmt *st,
+		  struct store_checkpoint *c, struct err *e, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		rc = cp_row(st, c, e);
+		sqlite3_reset(st);
+		return rc;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, what);
+	return err_set(e, ERR_NOTFOUND, "no checkpoint");
+}
+
+static int sq_checkpoint_find(struct store *base, int64_t log, uint64_t size,
+			      struct store_checkpoint *c, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_CP_FIND);
+
+	sqlite3_bind_int64(st, 1, log);
+	sqlite3_bind_int64(st, 2, (int64_t)size);
+	return cp_one(s, st, c, e, "reading a checkpoint");
+}
+
+static int sq_checkpoint_latest(struct store *base, int64_t log,
+				struct store_checkpoint *c, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_CP_LATEST);
+
+	sqlite3_bind_int64(st, 1, log);
+	return cp_one(s, st, c, e, "reading the latest checkpoint");
+}
+
+static int sq_checkpoint_put(struct store *base, int64_t log, uint64_t size,
+			     const uint8_t root[static 32], const char *note,
+			     size_t len, int64_t *id, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_CP_PUT);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, log);
+	sqlite3_bind_int64(st, 2, (int64_t)size);
+	sqlite3_bind_blob(st, 3, root, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, note, (int)len, SQLITE_STATIC);
+	if ((rc = run(s, st, e, "storing a checkpoint")) < 0)
+		return rc;
+	*id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static int sq_checkpoint_each(struct store *base, int64_t log,
+			      store_checkpoint_fn fn, void *ctx, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	struct store_checkpoint c;
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if (sqlite3_prepare_v2(s->db, sql[Q_CP_EACH], -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "listing checkpoints");
+	sqlite3_bind_int64(st, 1, log);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((n = cp_row(st, &c, e)) < 0)
+			break;
+		n = fn(ctx, &c);
+		free(c.note);
+		if (n != 0)
+			break;
+	}
+	if (n == 0 && rc != SQLITE_DONE)
+		n = db_err(s, e, "listing checkpoints");
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int sq_cosig_put(struct store *base, int64_t checkpoint,
+			const char *cosigner, uint64_t time, const char *line,
+			struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_COSIG_PUT);
+
+	sqlite3_bind_int64(st, 1, checkpoint);
+	sqlite3_bind_text(st, 2, cosigner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)time);
+	sqlite3_bind_text(st, 4, line, -1, SQLITE_STATIC);
+	return run(s, st, e, "storing a cosignature");
+}
+
+static int sq_cosig_each(struct store *base, int64_t checkpoint,
+			 store_cosig_fn fn, void *ctx, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	struct store_cosig c;
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if (sqlite3_prepare_v2(s->db, sql[Q_COSIG_EACH], -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "listing cosignatures");
+	sqlite3_bind_int64(st, 1, checkpoint);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t len;
+
+		c.checkpoint = sqlite3_column_int64(st, 0);
+		copy_text(c.cosigner, sizeof(c.cosigner), st, 1);
+		c.time = (uint64_t)sqlite3_column_int64(st, 2);
+		if ((n = dup_blob(st, 3, (void **)&c.line, &len, e)) < 0)
+			break;
+		n = fn(ctx, &c);
+		free(c.line);
+		if (n != 0)
+			break;
+	}
+	if (n == 0 && rc != SQLITE_DONE)
+		n = db_err(s, e, "listing cosignatures");
+	sqlite3_finalize(st);
+	return n;
+}
+
+static const struct store_ops sqlite_ops = {
+	.close = sq_close,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.party_put = sq_party_put,
+	.party_get = sq_party_get,
+	.log_get = sq_log_get,
+	.log_create = sq_log_create,
+	.log_each = sq_log_each,
+	.log_set_size = sq_log_set_size,
+	.entry_put = sq_entry_put,
+	.entry_get = sq_entry_get,
+	.scan = sq_scan,
+	.node_put = sq_node_put,
+	.nodes_get = sq_nodes_get,
+	.body_put = sq_body_put,
+	.body_get = sq_body_get,
+	.checkpoint_find = sq_checkpoint_find,
+	.checkpoint_put = sq_checkpoint_put,
+	.checkpoint_each = sq_checkpoint_each,
+	.checkpoint_latest = sq_checkpoint_latest,
+	.cosig_put = sq_cosig_put,
+	.cosig_each = sq_cosig_each,
+};
+
+static int migrate(struct sqlite_store *s, struct err *e)
+{
+	sqlite3_stmt *st;
+	int version = -1, rc;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "reading the schema version");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version == SCHEMA_VERSION)
+		return 0;
+	if (version != 0)
+		return err_set(e, ERR_STORE,
+			       "%s: schema version %d, this parley knows %d",
+			       s->path, version, SCHEMA_VERSION);
+	if ((rc = exec(s, "BEGIN IMMEDIATE", e)) < 0)
+		return rc;
+	if ((rc = exec(s, schema, e)) < 0 ||
+	    (rc = exec(s, "PRAGMA user_version = 1", e)) < 0 ||
+	    (rc = exec(s, "COMMIT", e)) < 0) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	return 0;
+}
+
+int store_sqlite_open(struct store **out, const char *path, struct err *e)
+{
+	struct sqlite_store *s = calloc(1, sizeof(*s));
+	int rc;
+
+	*out = NULL;
+	if (!s || !(s->path = strdup(path))) {
+		free(s);
+		return err_set(e, ERR_NOMEM, "out of memory opening the store");
+	}
+	s->base.ops = &sqlite_ops;
+	if (sqlite3_open_v2(path, &s->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		rc = err_set(e, ERR_STORE, "%s: cannot open: %s", path,
+			     s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, 10000);
+	/* WAL + FULL: every commit is fsync'd before it returns. */
+	if ((rc = exec(s, "PRAGMA journal_mode = WAL", e)) < 0 ||
+	    (rc = exec(s, "PRAGMA synchronous = FULL", e)) < 0 ||
+	    (rc = exec(s, "PRAGMA foreign_keys = ON", e)) < 0 ||
+	    (rc = migrate(s, e)) < 0)
+		goto fail;
+	for (int i = 0; i < Q_COUNT; i++)
+		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       &s->q[i], NULL) != SQLITE_OK) {
+			rc = db_err(s, e, "preparing statements");
+			goto fail;
+		}
+	*out = &s->base;
+	return 0;
+fail:
+	sq_close(&s->base);
+	return rc;
+}
