@@ -6,11 +6,13 @@
 #include "cli/cli.h"
 #include "node/node.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char demo_usage[] =
@@ -266,6 +268,10 @@ int cli_demo_main(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage("demo", demo_usage, "unexpected argument '%s'", argv[optind]);
+	if (dir && mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "parley demo: %s: %s\n", dir, strerror(errno));
+		return CLI_FAIL;
+	}
 	if (!dir) {
 		if (!mkdtemp(tmp)) {
 			perror("parley demo: mkdtemp");

@@ -202,7 +202,7 @@ int cli_peer_main(int argc, char **argv)
 	struct err e = { 0 };
 	int c, json = 0;
 
-	while ((c = getopt_long(argc, argv, "+hd:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hd:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'j': json = 1; break;

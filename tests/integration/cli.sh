@@ -1,0 +1,53 @@
+#!/bin/sh
+# cli.sh — the parley command line as a user meets it: help, init,
+# identity, peer add, verify, demo, and clear errors for bad input.
+. "$(dirname "$0")/lib.sh"
+
+expect "parley --help lists commands" 0 "verify" "$PARLEY" --help
+for c in init identity peer log verify demo; do
+	expect "parley $c --help" 0 "usage: parley $c" "$PARLEY" "$c" --help
+	expect "parley help $c" 0 "usage: parley $c" "$PARLEY" help "$c"
+done
+expect "no command" 2 "usage: parley COMMAND" "$PARLEY"
+expect "unknown command" 2 "unknown command 'frobnicate'" "$PARLEY" frobnicate
+expect "init without --name" 2 "--name is required" "$PARLEY" init --dir "$T/x"
+expect "init with a bad name" 1 "is not valid" "$PARLEY" init --name "Not A Name" --dir "$T/x"
+[ ! -e "$T/x" ] && ok "bad init leaves nothing" || bad "bad init leaves nothing"
+
+expect "init a" 0 "created party a.example" "$PARLEY" init --name a.example --dir "$T/a"
+expect "init b (json)" 0 '"verifier_key":"b.example+' "$PARLEY" init --name b.example --dir "$T/b" --json
+mode=$(stat -c %a "$T/a/identity.key")
+[ "$mode" = 600 ] && ok "identity.key is mode 600" || bad "identity.key is mode 600 (got $mode)"
+expect "init again is refused" 1 "already holds a parley node" "$PARLEY" init --name a.example --dir "$T/a"
+expect "uninitialised dir" 1 "no parley node here" "$PARLEY" identity --dir "$T/none"
+
+line=$("$PARLEY" identity --dir "$T/a")
+printf '%s' "$line" | grep -Eq '^a\.example\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}$' \
+	&& ok "identity is name+keyid+base64" || bad "identity is name+keyid+base64" "$line"
+PARLEY_DIR="$T/a" expect "PARLEY_DIR is honoured" 0 "a.example+" "$PARLEY" identity
+
+expect "peer add garbage" 1 "expected name+keyid+base64key" "$PARLEY" peer add "nonsense" --dir "$T/b"
+wrong=$(printf '%s' "$line" | sed 's/+\([0-9a-f]\{7\}\)./+\10/')
+[ "$wrong" = "$line" ] && wrong=$(printf '%s' "$line" | sed 's/+\([0-9a-f]\{7\}\)./+\11/')
+expect "peer add with a wrong key id" 1 "does not match the key" "$PARLEY" peer add "$wrong" --dir "$T/b"
+expect "peer add" 0 "added peer a.example" "$PARLEY" peer add "$line" --dir "$T/b"
+expect "peer add self" 1 "own name" "$PARLEY" peer add "$line" --dir "$T/a"
+
+expect "verify an empty node" 0 "verify: ok" "$PARLEY" verify --dir "$T/a"
+expect "verify --json" 0 '{"ok":true}' "$PARLEY" verify --dir "$T/a" --json
+
+printf 'name = a.example\nstore = sqlite:parley.db\ncolour = blue\n' > "$T/a/parley.conf.new"
+mv "$T/a/parley.conf" "$T/a/parley.conf.good"
+mv "$T/a/parley.conf.new" "$T/a/parley.conf"
+expect "unknown config key" 1 "parley.conf:3: unknown key 'colour'" "$PARLEY" verify --dir "$T/a"
+mv "$T/a/parley.conf.good" "$T/a/parley.conf"
+
+expect "demo" 0 "demo: ok" "$PARLEY" demo --messages 120
+out=$("$PARLEY" demo --messages 50 2>&1)
+n=$(printf '%s\n' "$out" | grep -c '^verify: ok$')
+[ "$n" -eq 2 ] && ok "demo verifies both nodes" || bad "demo verifies both nodes" "$out"
+printf '%s\n' "$out" | grep -q '^— ministry-b.example ' && ok "demo prints a receipt line" \
+	|| bad "demo prints a receipt line" "$out"
+expect "demo --messages 0" 2 "--messages takes" "$PARLEY" demo --messages 0
+
+finish

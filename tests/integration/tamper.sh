@@ -1,0 +1,81 @@
+#!/bin/sh
+# tamper.sh — edit a node's SQLite file behind parley's back, one change at
+# a time, and check that `parley verify` catches each one by name.
+. "$(dirname "$0")/lib.sh"
+command -v sqlite3 >/dev/null || { echo "sqlite3 CLI missing"; exit 1; }
+
+"$PARLEY" demo --dir "$T/demo" --messages 200 > "$T/demo.out" 2>&1 \
+	|| { cat "$T/demo.out"; exit 1; }
+AB="parley/ministry-a.example/ministry-b.example"
+LOG="(SELECT id FROM log WHERE origin = '$AB')"
+
+# tamper NAME EXPECT SQL: a fresh copy of node b, the SQL applied to it,
+# then verify must exit 1 naming EXPECT.
+i=0
+tamper() {
+	i=$((i + 1))
+	d="$T/case$i"
+	cp -r "$T/demo/b" "$d"
+	if ! sqlite3 "$d/parley.db" "$3" 2>"$T/sql.err"; then
+		bad "$1 (sql failed)" "$(cat "$T/sql.err")"
+		return
+	fi
+	expect "$1" 1 "$2" "$PARLEY" verify --dir "$d"
+	rm -rf "$d"
+}
+
+expect "untouched copy verifies" 0 "verify: ok" "$PARLEY" verify --dir "$T/demo/b"
+
+tamper "one byte of an entry changed" \
+	"$AB: entry 17: stored leaf hash does not match its envelope" \
+	"UPDATE entry SET envelope = CAST(replace(CAST(envelope AS TEXT), 'type cyber-incident', 'type cyber-incidenu') AS BLOB) WHERE log = $LOG AND idx = 17;"
+tamper "an entry made malformed" \
+	"entry 17: envelope line 1" \
+	"UPDATE entry SET envelope = CAST(replace(CAST(envelope AS TEXT), 'parley/1', 'parley/2') AS BLOB) WHERE log = $LOG AND idx = 17;"
+tamper "an entry deleted" \
+	"$AB: entry 42 is missing" \
+	"DELETE FROM entry WHERE log = $LOG AND idx = 42;"
+tamper "the last entry deleted" \
+	"$AB: entry 199 is missing" \
+	"DELETE FROM entry WHERE log = $LOG AND idx = 199;"
+tamper "two entries swapped" \
+	"$AB: entry 5 holds the envelope of ministry-a.example to ministry-b.example index 6" \
+	"UPDATE entry SET idx = -1 WHERE log = $LOG AND idx = 5;
+	 UPDATE entry SET idx = 5 WHERE log = $LOG AND idx = 6;
+	 UPDATE entry SET idx = 6 WHERE log = $LOG AND idx = -1;"
+tamper "two entries and their leaves swapped" \
+	"$AB: entry 5 holds the envelope" \
+	"UPDATE entry SET idx = -1 WHERE log = $LOG AND idx = 5;
+	 UPDATE entry SET idx = 5 WHERE log = $LOG AND idx = 6;
+	 UPDATE entry SET idx = 6 WHERE log = $LOG AND idx = -1;
+	 UPDATE node SET idx = -1 WHERE log = $LOG AND level = 0 AND idx = 5;
+	 UPDATE node SET idx = 5 WHERE log = $LOG AND level = 0 AND idx = 6;
+	 UPDATE node SET idx = 6 WHERE log = $LOG AND level = 0 AND idx = -1;"
+tamper "a checkpoint replaced by another one's note" \
+	"$AB: the signed checkpoint stored for size" \
+	"UPDATE checkpoint SET note = (SELECT note FROM checkpoint c2 WHERE c2.log = $LOG ORDER BY size LIMIT 1)
+	 WHERE id = (SELECT id FROM checkpoint WHERE log = $LOG ORDER BY size DESC LIMIT 1);"
+tamper "a checkpoint's signature altered" \
+	"is not validly signed by ministry-a.example" \
+	"UPDATE checkpoint SET note = replace(note, '— ministry-a.example ', '— ministry-a.example AAAA')
+	 WHERE id = (SELECT id FROM checkpoint WHERE log = $LOG ORDER BY size DESC LIMIT 1);"
+tamper "a checkpoint's root replaced" \
+	"does not match the root of entries" \
+	"UPDATE checkpoint SET root = zeroblob(32) WHERE id = (SELECT id FROM checkpoint WHERE log = $LOG ORDER BY size LIMIT 1);"
+tamper "a receipt altered" \
+	"cosignature by ministry-b.example on the checkpoint of size" \
+	"UPDATE cosignature SET time = time + 1 WHERE checkpoint = (SELECT id FROM checkpoint WHERE log = $LOG ORDER BY size LIMIT 1);"
+tamper "a tree node altered" \
+	"$AB: tree node (level 3, index 2) does not match the entries below it" \
+	"UPDATE node SET hash = zeroblob(32) WHERE log = $LOG AND level = 3 AND idx = 2;"
+tamper "a body altered" \
+	"$AB: entry 9: stored body does not match its hash" \
+	"UPDATE body SET data = CAST('{}' AS BLOB) WHERE hash = (SELECT hash FROM body ORDER BY rowid LIMIT 1 OFFSET 9);"
+tamper "the log size raised" \
+	"$AB: entry 200 is missing (the log's size is 201)" \
+	"UPDATE log SET size = size + 1 WHERE id = $LOG;"
+tamper "a checkpoint beyond the entries" \
+	"checkpoint of size 200 is beyond the entries held" \
+	"DELETE FROM node WHERE log = $LOG AND idx >= 199 AND level = 0; DELETE FROM entry WHERE log = $LOG AND idx = 199; UPDATE log SET size = 199 WHERE id = $LOG;"
+
+finish

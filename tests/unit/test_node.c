@@ -1,0 +1,399 @@
+/* test_node.c — a party's node: init and open safety, the protocol steps
+ * (send, batch, receive + cosign, receipt), and every refusal of a bad
+ * batch or receipt, each shown to leave the receiver's store unchanged. */
+#include "testutil.h"
+
+#include <sys/stat.h>
+
+#include "node/node.h"
+
+#define A "a.example"
+#define B "b.example"
+#define NOW INT64_C(1795000000)
+
+static int64_t fixed_clock(void)
+{
+	return NOW;
+}
+
+struct fixture {
+	char *dir;
+	char pa[600], pb[600];
+	struct node *a, *b;
+};
+
+static struct node *open_node(const char *dir)
+{
+	struct node *n = NULL;
+	struct err e = { 0 };
+
+	tu_ok(node_open(&n, dir, &e), &e);
+	n->now = fixed_clock;
+	return n;
+}
+
+static void introduce(struct node *x, struct node *y)
+{
+	char vk[NOTE_KEY_STR_MAX];
+	struct err e = { 0 };
+
+	tu_ok(node_identity(x, vk, sizeof(vk), &e), &e);
+	tu_ok(node_peer_add(y, vk, &e), &e);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct err e = { 0 };
+
+	f->dir = tu_tmpdir();
+	snprintf(f->pa, sizeof(f->pa), "%s/a", f->dir);
+	snprintf(f->pb, sizeof(f->pb), "%s/b", f->dir);
+	tu_ok(node_init(f->pa, A, &e), &e);
+	tu_ok(node_init(f->pb, B, &e), &e);
+	f->a = open_node(f->pa);
+	f->b = open_node(f->pb);
+	introduce(f->a, f->b);
+	introduce(f->b, f->a);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	node_close(f->a);
+	node_close(f->b);
+	tu_rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void send_n(struct node *n, const char *peer, int count)
+{
+	struct node_msg *m = calloc((size_t)count, sizeof(*m));
+	struct err e = { 0 };
+	uint64_t first;
+
+	for (int i = 0; i < count; i++)
+		m[i] = (struct node_msg){ .kind = ENVELOPE_REQUEST, .type = "cyber-incident",
+					  .body = "{\"subject\":\"s\"}", .body_len = 15 };
+	tu_ok(node_send(n, peer, m, (size_t)count, &first, &e), &e);
+	free(m);
+}
+
+static void digest_b(struct fixture *f, uint8_t out[32])
+{
+	char p[700];
+
+	snprintf(p, sizeof(p), "%s/parley.db", f->pb);
+	tu_store_digest(p, out);
+}
+
+/* Feeds b to B; asserts the refusal code, a message fragment, and that B's
+ * store did not change. */
+static void refused(struct fixture *f, const struct node_batch *b, int code,
+		    const char *fragment)
+{
+	uint8_t before[32], after[32];
+	struct err e = { 0 };
+	char line[512];
+	int rc;
+
+	digest_b(f, before);
+	rc = node_receive(f->b, b, line, sizeof(line), &e);
+	if (rc != code)
+		fail_msg("expected %s, got %s: %s", err_name(code), err_name(rc), e.msg);
+	if (!strstr(e.msg, fragment))
+		fail_msg("message \"%s\" does not contain \"%s\"", e.msg, fragment);
+	digest_b(f, after);
+	assert_memory_equal(before, after, 32);
+}
+
+static void deliver(struct fixture *f, uint64_t first, size_t max, char *line)
+{
+	struct node_batch b;
+	struct err e = { 0 };
+	uint64_t t;
+
+	tu_ok(node_batch_make(f->a, B, first, max, &b, &e), &e);
+	tu_ok(node_receive(f->b, &b, line, 512, &e), &e);
+	tu_ok(node_receipt_add(f->a, B, b.note, b.note_len, line, &t, &e), &e);
+	assert_int_equal(t, NOW);
+	node_batch_free(&b);
+}
+
+static void test_init_files_and_modes(void **state)
+{
+	struct fixture *f = *state;
+	struct stat st;
+	char p[700];
+
+	snprintf(p, sizeof(p), "%s/identity.key", f->pa);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	snprintf(p, sizeof(p), "%s", f->pa);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+}
+
+static void test_init_refuses_and_leaves_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct err e = { 0 };
+	struct stat st;
+	char p[700], q[800], target[700];
+	uint8_t before[32], after[32];
+	FILE *fp;
+
+	/* A node already there: refused, untouched. */
+	snprintf(p, sizeof(p), "%s/parley.db", f->pa);
+	tu_store_digest(p, before);
+	assert_int_equal(node_init(f->pa, "other.example", &e), ERR_EXISTS);
+	tu_store_digest(p, after);
+	assert_memory_equal(before, after, 32);
+
+	/* An invalid name: nothing is created. */
+	snprintf(p, sizeof(p), "%s/bad", f->dir);
+	assert_int_equal(node_init(p, "Bad Name", &e), ERR_INVALID);
+	assert_non_null(strstr(e.msg, "not valid"));
+	assert_int_equal(stat(p, &st), -1);
+
+	/* identity.key planted as a symlink: not followed, target untouched,
+	 * and what init created is removed again. */
+	snprintf(p, sizeof(p), "%s/planted", f->dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(target, sizeof(target), "%s/target", f->dir);
+	fp = fopen(target, "w");
+	fputs("precious\n", fp);
+	fclose(fp);
+	snprintf(q, sizeof(q), "%s/identity.key", p);
+	assert_int_equal(symlink(target, q), 0);
+	assert_int_equal(node_init(p, "c.example", &e), ERR_EXISTS);
+	fp = fopen(target, "r");
+	assert_non_null(fgets(q, sizeof(q), fp));
+	fclose(fp);
+	assert_string_equal(q, "precious\n");
+	snprintf(q, sizeof(q), "%s/parley.conf", p);
+	assert_int_equal(stat(q, &st), -1);
+}
+
+static void test_open_refuses_loose_key(void **state)
+{
+	struct fixture *f = *state;
+	struct node *n = NULL;
+	struct err e = { 0 };
+	char p[700];
+
+	snprintf(p, sizeof(p), "%s/identity.key", f->pa);
+	assert_int_equal(chmod(p, 0644), 0);
+	assert_int_equal(node_open(&n, f->pa, &e), ERR_IO);
+	assert_non_null(strstr(e.msg, "chmod 600"));
+	assert_null(n);
+	assert_int_equal(chmod(p, 0600), 0);
+	snprintf(p, sizeof(p), "%s/nothing", f->dir);
+	assert_int_equal(node_open(&n, p, &e), ERR_NOTFOUND);
+	assert_non_null(strstr(e.msg, "parley init"));
+}
+
+static void test_exchange_and_verify(void **state)
+{
+	struct fixture *f = *state;
+	struct err e = { 0 };
+	char line[512], again[512];
+	struct node_batch b;
+	uint8_t before[32], after[32];
+
+	send_n(f->a, B, 250);
+	deliver(f, 0, 100, line);
+	deliver(f, 100, 100, line);
+	deliver(f, 200, 100, line);
+	/* Re-delivery of the last batch: the same receipt, nothing new. */
+	tu_ok(node_batch_make(f->a, B, 200, 100, &b, &e), &e);
+	digest_b(f, before);
+	tu_ok(node_receive(f->b, &b, again, sizeof(again), &e), &e);
+	digest_b(f, after);
+	assert_string_equal(line, again);
+	assert_memory_equal(before, after, 32);
+	/* Overlapping re-delivery from an earlier start is idempotent too. */
+	node_batch_free(&b);
+	tu_ok(node_batch_make(f->a, B, 150, 100, &b, &e), &e);
+	tu_ok(node_receive(f->b, &b, again, sizeof(again), &e), &e);
+	node_batch_free(&b);
+
+	send_n(f->b, A, 10);
+	{
+		struct node_batch bb;
+		uint64_t t;
+		tu_ok(node_batch_make(f->b, A, 0, 100, &bb, &e), &e);
+		tu_ok(node_receive(f->a, &bb, line, sizeof(line), &e), &e);
+		tu_ok(node_receipt_add(f->b, A, bb.note, bb.note_len, line, &t, &e), &e);
+		node_batch_free(&bb);
+	}
+	tu_ok(node_verify(f->a, NULL, &e), &e);
+	tu_ok(node_verify(f->b, NULL, &e), &e);
+}
+
+static void test_receiver_refusals(void **state)
+{
+	struct fixture *f = *state;
+	struct node_batch b, good;
+	struct err e = { 0 };
+	char line[512], *p;
+	struct node *c;
+	char pc[700];
+
+	send_n(f->a, B, 30);
+	deliver(f, 0, 10, line);
+
+	/* A batch that skips index 10..14. */
+	tu_ok(node_batch_make(f->a, B, 15, 10, &b, &e), &e);
+	refused(f, &b, ERR_CONFLICT, "entries are missing");
+	node_batch_free(&b);
+
+	tu_ok(node_batch_make(f->a, B, 10, 10, &good, &e), &e);
+
+	/* Tampered checkpoint: the signature no longer verifies. */
+	b = good;
+	b.note = strdup(good.note);
+	p = strchr(b.note, '\n');
+	p = strchr(p + 1, '\n') + 1; /* root line */
+	p[0] = p[0] == 'A' ? 'B' : 'A';
+	refused(f, &b, ERR_SIGNATURE, "does not verify");
+	free(b.note);
+
+	/* A checkpoint whose size is not the batch's end. */
+	b = good;
+	b.n = 9;
+	refused(f, &b, ERR_INVALID, "batch ends at 19");
+
+	/* An altered entry: its root is not the signed one. */
+	b = good;
+	b.entries = malloc(good.n * sizeof(*b.entries));
+	memcpy(b.entries, good.entries, good.n * sizeof(*b.entries));
+	{
+		char *env = strdup(good.entries[3].envelope);
+		char *t = strstr(env, "time 20");
+		t[8] = t[8] == '1' ? '2' : '1'; /* another valid year digit */
+		b.entries[3].envelope = env;
+		refused(f, &b, ERR_CONFLICT, "differs from the root");
+		free(env);
+		free(b.entries); /* the copy of pointers; good owns the rest */
+	}
+	/* A forked history: entry 5, already held, is different now. */
+	tu_ok(node_batch_make(f->a, B, 0, 20, &b, &e), &e);
+	{
+		char *env = strdup(b.entries[5].envelope);
+		char *t = strstr(env, "type cyber");
+		memcpy(t + 5, "cyber-inciden", 13);
+		t[5 + 13] = 'x';
+		free((void *)(uintptr_t)b.entries[5].envelope);
+		b.entries[5].envelope = env;
+		refused(f, &b, ERR_CONFLICT, "entry 5 differs from the one held");
+	}
+	node_batch_free(&b);
+
+	/* A checkpoint addressed to someone else, and an unknown sender. */
+	b = good;
+	snprintf(b.origin, sizeof(b.origin), "parley/%s/c.example", A);
+	refused(f, &b, ERR_INVALID, "not to us");
+	snprintf(pc, sizeof(pc), "%s/c", f->dir);
+	tu_ok(node_init(pc, "c.example", &e), &e);
+	c = open_node(pc);
+	introduce(f->b, c);
+	send_n(c, B, 3);
+	tu_ok(node_batch_make(c, B, 0, 10, &b, &e), &e);
+	refused(f, &b, ERR_NOTFOUND, "unknown party 'c.example'");
+	node_batch_free(&b);
+	node_close(c);
+
+	/* Someone else's key under A's name: not A's signature. */
+	snprintf(pc, sizeof(pc), "%s/fake-a", f->dir);
+	tu_ok(node_init(pc, A, &e), &e);
+	c = open_node(pc);
+	introduce(f->b, c);
+	introduce(f->a, f->b); /* B keeps A's real key */
+	send_n(c, B, 20);
+	tu_ok(node_batch_make(c, B, 10, 10, &b, &e), &e);
+	refused(f, &b, ERR_UNVERIFIED, "not signed by a.example");
+	node_batch_free(&b);
+	node_close(c);
+
+	/* The good batch still goes in; then an older view is refused. */
+	tu_ok(node_receive(f->b, &good, line, sizeof(line), &e), &e);
+	tu_ok(node_batch_make(f->a, B, 0, 10, &b, &e), &e);
+	refused(f, &b, ERR_CONFLICT, "older than");
+	node_batch_free(&b);
+	node_batch_free(&good);
+	tu_ok(node_verify(f->b, NULL, &e), &e);
+}
+
+static void test_receipt_refusals(void **state)
+{
+	struct fixture *f = *state;
+	struct node_batch b;
+	struct err e = { 0 };
+	char line[512], bad[512], p[700];
+	uint8_t before[32], after[32];
+	uint64_t t;
+
+	send_n(f->a, B, 5);
+	tu_ok(node_batch_make(f->a, B, 0, 10, &b, &e), &e);
+	tu_ok(node_receive(f->b, &b, line, sizeof(line), &e), &e);
+	snprintf(p, sizeof(p), "%s/parley.db", f->pa);
+	tu_store_digest(p, before);
+
+	/* A flipped signature byte. */
+	snprintf(bad, sizeof(bad), "%s", line);
+	bad[strlen(bad) - 20] = bad[strlen(bad) - 20] == 'A' ? 'B' : 'A';
+	assert_int_equal(node_receipt_add(f->a, B, b.note, b.note_len, bad, &t, &e), ERR_SIGNATURE);
+	/* A's own signature line is no cosignature by B. */
+	{
+		const char *own = strstr(b.note, "\n\n") + 2;
+		snprintf(bad, sizeof(bad), "%.*s", (int)strcspn(own, "\n"), own);
+		assert_int_equal(node_receipt_add(f->a, B, b.note, b.note_len, bad, &t, &e),
+				 ERR_UNVERIFIED);
+	}
+	/* Garbage. */
+	assert_int_equal(node_receipt_add(f->a, B, b.note, b.note_len, "hello", &t, &e), ERR_INVALID);
+	tu_store_digest(p, after);
+	assert_memory_equal(before, after, 32);
+
+	tu_ok(node_receipt_add(f->a, B, b.note, b.note_len, line, &t, &e), &e);
+	node_batch_free(&b);
+}
+
+static void test_send_refusals(void **state)
+{
+	struct fixture *f = *state;
+	struct node_msg m = { .kind = ENVELOPE_ANSWER, .type = "cyber-incident",
+			      .case_from = "z.example", .case_index = 0 };
+	struct err e = { 0 };
+	uint64_t first;
+
+	assert_int_equal(node_send(f->a, B, &m, 1, &first, &e), ERR_INVALID);
+	assert_non_null(strstr(e.msg, "names neither"));
+	m.case_from = NULL;
+	m.kind = ENVELOPE_REQUEST;
+	m.type = "Bad_Type";
+	assert_int_equal(node_send(f->a, B, &m, 1, &first, &e), ERR_INVALID);
+	m.type = "ok";
+	assert_int_equal(node_send(f->a, "nobody.example", &m, 1, &first, &e), ERR_NOTFOUND);
+	assert_int_equal(node_send(f->a, B, &m, 0, &first, &e), ERR_INVALID);
+	assert_int_equal(node_peer_add(f->a, "a.example+00000000+AAAA", &e), ERR_INVALID);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_init_files_and_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_refuses_and_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_refuses_loose_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exchange_and_verify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_receiver_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_receipt_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_send_refusals, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
