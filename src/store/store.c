@@ -167,9 +167,8 @@ static int append_one(struct store *s, const struct store_log *log,
 			return rc;
 	}
 	merkle_leaf_hash(leaf, en->envelope, en->len);
-	if ((rc = s->ops->entry_put(s, log->id, index, en->envelope, en->len, e)) < 0 ||
-	    (rc = s->ops->node_put(s, log->id, (struct merkle_id){ 0, index },
-				   leaf, e)) < 0)
+	if ((rc = s->ops->entry_put(s, log->id, index, leaf, en->envelope,
+				    en->len, e)) < 0)
 		return rc;
 	return merkle_frontier_append(f, leaf, emit_node, &ec);
 }

@@ -29,16 +29,20 @@ struct store_ops {
 	int (*log_set_size)(struct store *s, int64_t log, uint64_t size,
 			    struct err *e);
 
+	/* An entry with its leaf hash (the level-0 node). */
 	int (*entry_put)(struct store *s, int64_t log, uint64_t index,
-			 const char *env, size_t len, struct err *e);
+			 const uint8_t leaf[static 32], const char *env,
+			 size_t len, struct err *e);
 	int (*entry_get)(struct store *s, int64_t log, uint64_t index,
 			 char **buf, size_t *len, struct err *e);
 	int (*scan)(struct store *s, int64_t log, store_entry_fn fn,
 		    void *ctx, struct err *e);
 
+	/* Nodes of level >= 1. */
 	int (*node_put)(struct store *s, int64_t log, struct merkle_id id,
 			const uint8_t hash[static 32], struct err *e);
-	/* Reads n nodes; ERR_NOTFOUND names the first missing one. */
+	/* Reads n nodes of any level (0: the entries' leaf hashes);
+	 * ERR_NOTFOUND names the first missing one. */
 	int (*nodes_get)(struct store *s, int64_t log,
 			 const struct merkle_id *ids, size_t n,
 			 uint8_t (*out)[32], struct err *e);

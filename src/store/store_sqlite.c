@@ -24,15 +24,18 @@ static const char schema[] =
 	"  receiver TEXT NOT NULL REFERENCES party(name),"
 	"  size INTEGER NOT NULL DEFAULT 0 CHECK (size >= 0)"
 	");"
+	/* Level-0 nodes (leaf hashes) live in the entry row: one row fewer
+	 * per append. node holds the complete subtrees of level >= 1. */
 	"CREATE TABLE entry("
 	"  log INTEGER NOT NULL REFERENCES log(id),"
 	"  idx INTEGER NOT NULL,"
+	"  leaf BLOB NOT NULL,"
 	"  envelope BLOB NOT NULL,"
 	"  PRIMARY KEY (log, idx)"
 	") WITHOUT ROWID;"
 	"CREATE TABLE node("
 	"  log INTEGER NOT NULL,"
-	"  level INTEGER NOT NULL,"
+	"  level INTEGER NOT NULL CHECK (level >= 1),"
 	"  idx INTEGER NOT NULL,"
 	"  hash BLOB NOT NULL,"
 	"  PRIMARY KEY (log, level, idx)"
@@ -61,7 +64,7 @@ enum {
 	Q_PARTY_PUT, Q_PARTY_GET, Q_PARTY_SELF,
 	Q_LOG_GET, Q_LOG_CREATE, Q_LOG_EACH, Q_LOG_SIZE,
 	Q_ENTRY_PUT, Q_ENTRY_GET, Q_SCAN,
-	Q_NODE_PUT, Q_NODE_GET,
+	Q_NODE_PUT, Q_NODE_GET, Q_LEAF_GET,
 	Q_BODY_PUT, Q_BODY_GET,
 	Q_CP_FIND, Q_CP_PUT, Q_CP_EACH, Q_CP_LATEST,
 	Q_COSIG_PUT, Q_COSIG_EACH,
@@ -77,13 +80,12 @@ static const char *const sql[Q_COUNT] = {
 	[Q_LOG_CREATE] = "INSERT INTO log(origin, sender, receiver) VALUES (?1, ?2, ?3)",
 	[Q_LOG_EACH] = "SELECT id, origin, sender, receiver, size FROM log ORDER BY origin",
 	[Q_LOG_SIZE] = "UPDATE log SET size = ?2 WHERE id = ?1",
-	[Q_ENTRY_PUT] = "INSERT INTO entry(log, idx, envelope) VALUES (?1, ?2, ?3)",
+	[Q_ENTRY_PUT] = "INSERT INTO entry(log, idx, leaf, envelope) VALUES (?1, ?2, ?3, ?4)",
 	[Q_ENTRY_GET] = "SELECT envelope FROM entry WHERE log = ?1 AND idx = ?2",
-	[Q_SCAN] = "SELECT e.idx, e.envelope, n.hash FROM entry e"
-		   " LEFT JOIN node n ON n.log = e.log AND n.level = 0 AND n.idx = e.idx"
-		   " WHERE e.log = ?1 ORDER BY e.idx",
+	[Q_SCAN] = "SELECT idx, envelope, leaf FROM entry WHERE log = ?1 ORDER BY idx",
 	[Q_NODE_PUT] = "INSERT INTO node(log, level, idx, hash) VALUES (?1, ?2, ?3, ?4)",
 	[Q_NODE_GET] = "SELECT hash FROM node WHERE log = ?1 AND level = ?2 AND idx = ?3",
+	[Q_LEAF_GET] = "SELECT leaf FROM entry WHERE log = ?1 AND idx = ?3 AND ?2 = 0",
 	[Q_BODY_PUT] = "INSERT INTO body(hash, data) VALUES (?1, ?2) ON CONFLICT(hash) DO NOTHING",
 	[Q_BODY_GET] = "SELECT data FROM body WHERE hash = ?1",
 	[Q_CP_FIND] = "SELECT id, log, size, root, note FROM checkpoint WHERE log = ?1 AND size = ?2",
@@ -298,14 +300,16 @@ static int sq_log_set_size(struct store *base, int64_t log, uint64_t size,
 }
 
 static int sq_entry_put(struct store *base, int64_t log, uint64_t index,
-			const char *env, size_t len, struct err *e)
+			const uint8_t leaf[static 32], const char *env,
+			size_t len, struct err *e)
 {
 	struct sqlite_store *s = S(base);
 	sqlite3_stmt *st = q(s, Q_ENTRY_PUT);
 
 	sqlite3_bind_int64(st, 1, log);
 	sqlite3_bind_int64(st, 2, (int64_t)index);
-	sqlite3_bind_blob(st, 3, env, (int)len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, leaf, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, env, (int)len, SQLITE_STATIC);
 	return run(s, st, e, "storing an entry");
 }
 
@@ -394,13 +398,12 @@ static int sq_nodes_get(struct store *base, int64_t log,
 			uint8_t (*out)[32], struct err *e)
 {
 	struct sqlite_store *s = S(base);
-	sqlite3_stmt *st = s->q[Q_NODE_GET];
 
-	sqlite3_reset(st);
-	sqlite3_bind_int64(st, 1, log);
 	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st = s->q[ids[i].level ? Q_NODE_GET : Q_LEAF_GET];
 		int rc;
 
+		sqlite3_bind_int64(st, 1, log);
 		sqlite3_bind_int(st, 2, (int)ids[i].level);
 		sqlite3_bind_int64(st, 3, (int64_t)ids[i].index);
 		rc = sqlite3_step(st);

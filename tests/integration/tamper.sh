@@ -43,14 +43,13 @@ tamper "two entries swapped" \
 	"UPDATE entry SET idx = -1 WHERE log = $LOG AND idx = 5;
 	 UPDATE entry SET idx = 5 WHERE log = $LOG AND idx = 6;
 	 UPDATE entry SET idx = 6 WHERE log = $LOG AND idx = -1;"
-tamper "two entries and their leaves swapped" \
-	"$AB: entry 5 holds the envelope" \
-	"UPDATE entry SET idx = -1 WHERE log = $LOG AND idx = 5;
-	 UPDATE entry SET idx = 5 WHERE log = $LOG AND idx = 6;
-	 UPDATE entry SET idx = 6 WHERE log = $LOG AND idx = -1;
-	 UPDATE node SET idx = -1 WHERE log = $LOG AND level = 0 AND idx = 5;
-	 UPDATE node SET idx = 5 WHERE log = $LOG AND level = 0 AND idx = 6;
-	 UPDATE node SET idx = 6 WHERE log = $LOG AND level = 0 AND idx = -1;"
+tamper "an entry's leaf hash replaced" \
+	"$AB: entry 33: stored leaf hash does not match its envelope" \
+	"UPDATE entry SET leaf = zeroblob(32) WHERE log = $LOG AND idx = 33;"
+tamper "two envelopes swapped, indexes kept" \
+	"$AB: entry 5 holds the envelope of ministry-a.example to ministry-b.example index 6" \
+	"UPDATE entry SET envelope = (SELECT envelope FROM entry e2 WHERE e2.log = entry.log AND e2.idx = 11 - entry.idx)
+	 WHERE log = $LOG AND idx IN (5, 6);"
 tamper "a checkpoint replaced by another one's note" \
 	"$AB: the signed checkpoint stored for size" \
 	"UPDATE checkpoint SET note = (SELECT note FROM checkpoint c2 WHERE c2.log = $LOG ORDER BY size LIMIT 1)
@@ -76,6 +75,6 @@ tamper "the log size raised" \
 	"UPDATE log SET size = size + 1 WHERE id = $LOG;"
 tamper "a checkpoint beyond the entries" \
 	"checkpoint of size 200 is beyond the entries held" \
-	"DELETE FROM node WHERE log = $LOG AND idx >= 199 AND level = 0; DELETE FROM entry WHERE log = $LOG AND idx = 199; UPDATE log SET size = 199 WHERE id = $LOG;"
+	"DELETE FROM entry WHERE log = $LOG AND idx = 199; UPDATE log SET size = 199 WHERE id = $LOG;"
 
 finish

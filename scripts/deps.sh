@@ -1,0 +1,28 @@
+#!/bin/sh
+# deps.sh — installs the Debian 12 packages parley needs to build, test and
+# run, when they are missing: apt-get as root, through sudo otherwise.
+set -eu
+
+PKGS="gcc pkg-config meson ninja-build libsodium-dev nettle-dev libsqlite3-dev
+libjansson-dev libcmocka-dev sqlite3"
+[ "${PARLEY_FUZZ:-0}" = 1 ] && PKGS="$PKGS clang libclang-rt-14-dev"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
+		|| missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "deps.sh: need root or sudo to install:$missing" >&2
+	exit 1
+fi
+echo "deps.sh: installing$missing"
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,42 @@
+#!/bin/sh
+# test.sh — set up a fresh Debian 12 machine and run the whole test suite:
+# once in a normal build (warnings are errors) and once under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Ends with one line
+# "tests: N passed, M failed".
+set -u
+cd "$(dirname "$0")/.."
+sh scripts/deps.sh || exit 1
+
+total_ok=0
+total_fail=0
+status=0
+
+# suite DIR [meson options...]: configure, build, test, count.
+suite() {
+	dir=$1
+	shift
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" -Dwerror=true "$@" >/dev/null || { status=1; return; }
+	fi
+	ninja -C "$dir" || { status=1; total_fail=$((total_fail + 1)); return; }
+	meson test -C "$dir" --print-errorlogs --num-processes 2 > "$dir/test.out" 2>&1
+	rc=$?
+	cat "$dir/test.out"
+	okn=$(sed -n 's/^Ok: *\([0-9]*\)$/\1/p' "$dir/test.out")
+	failn=$(sed -n 's/^Fail: *\([0-9]*\)$/\1/p' "$dir/test.out")
+	toutn=$(sed -n 's/^Timeout: *\([0-9]*\)$/\1/p' "$dir/test.out")
+	total_ok=$((total_ok + ${okn:-0}))
+	total_fail=$((total_fail + ${failn:-0} + ${toutn:-0}))
+	[ "$rc" -eq 0 ] || status=1
+}
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+echo "== tests (debugoptimized, -Werror)"
+suite build
+echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+suite build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
+echo "tests: $total_ok passed, $total_fail failed"
+exit "$status"
