@@ -91,7 +91,9 @@ struct note {
 
 /* Parses msg and verifies its signatures against keys, as Go's note.Open:
  * signatures by unknown keys are kept unverified; a second signature by the
- * same known key is ignored. n points into msg afterwards.
+ * same known key is ignored. n points into msg afterwards. Unlike Go, two
+ * keys in the list with the same name and id are not an error: the first
+ * is used (parley's key lists come from its own store, one key a party).
  * Returns 0 if at least one known key verified; ERR_INVALID for a malformed
  * note, ERR_SIGNATURE when a known key's signature does not verify,
  * ERR_UNVERIFIED when no known key signed (n is still filled then). */
