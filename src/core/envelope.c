@@ -167,14 +167,14 @@ static int check_fields(const struct envelope *env, struct err *e)
 	case ENVELOPE_CHARTER:
 		if (!self)
 			return err_set(e, ERR_INVALID,
-				       "envelope: a %s must name itself as its case (%s/%" PRIu64 ")",
+				       "envelope: an entry of kind %s must name itself as its case (%s/%" PRIu64 ")",
 				       kind_names[env->kind], env->from, env->index);
 		return 0;
 	default:
 		if (strcmp(env->case_from, env->from) == 0) {
 			if (env->case_index >= env->index)
 				return err_set(e, ERR_INVALID,
-					       "envelope: a %s must name an earlier entry as its case",
+					       "envelope: an entry of kind %s must name an earlier entry as its case",
 					       kind_names[env->kind]);
 		} else if (strcmp(env->case_from, env->to) != 0) {
 			return err_set(e, ERR_INVALID,

@@ -188,6 +188,14 @@ static int b64_decode(uint8_t *out, size_t want, const char *s, size_t len,
 	const char *end;
 	size_t n;
 
+	/* libsodium 1.0.18 reads bytes >= 0x80 as '/' (found by fuzz_note):
+	 * check the alphabet here so only canonical text decodes. */
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
+			return -1;
+	}
 	if (len == 0 || sodium_base642bin(out, want, s, len, NULL, &n, &end,
 					  sodium_base64_VARIANT_ORIGINAL) != 0)
 		return -1;

@@ -37,7 +37,7 @@ int config_parse(struct config *c, const char *text, size_t len,
 
 		line++;
 		for (const char *q = p; q < le; q++)
-			if ((unsigned char)*q < 0x20 && *q != '\t')
+			if (((unsigned char)*q < 0x20 && *q != '\t') || *q == 0x7f)
 				return err_set(e, ERR_INVALID,
 					       "%s:%d: control character", path, line);
 		k = p;

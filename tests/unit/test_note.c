@@ -1186,9 +1186,41 @@ static void test_cosign_round_trip(void **state)
 	free(n);
 }
 
+/* libsodium 1.0.18 decodes bytes >= 0x80 as '/'; found by fuzz_note,
+ * fuzz_checkpoint and fuzz_key. Non-canonical text must not parse. */
+static void test_base64_high_bytes_rejected(void **state)
+{
+	char cp[64], key[128];
+	struct checkpoint c;
+	struct note_key k;
+	struct err e = { 0 };
+	size_t n = 0;
+
+	(void)state;
+	memcpy(cp + n, "o\n0\n", 4);
+	n += 4;
+	memset(cp + n, 'A', 10);
+	n += 10;
+	cp[n++] = (char)0xff;
+	memset(cp + n, 'A', 32);
+	n += 32;
+	memcpy(cp + n, "=\n", 2);
+	n += 2;
+	assert_int_equal(checkpoint_parse(&c, cp, n, &e), ERR_INVALID);
+	cp[14] = '/';
+	assert_int_equal(checkpoint_parse(&c, cp, n, &e), 0);
+
+	snprintf(key, sizeof(key), "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq%cLDE4izWy10TW",
+		 (char)0xff);
+	assert_int_equal(note_key_parse(&k, key, strlen(key), &e), ERR_INVALID);
+	key[strlen("PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq")] = '/';
+	assert_int_equal(note_key_parse(&k, key, strlen(key), &e), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_base64_high_bytes_rejected),
 		cmocka_unit_test(test_keys_vectors),
 		cmocka_unit_test(test_keys_mangled),
 		cmocka_unit_test(test_notes_vectors),
