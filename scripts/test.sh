@@ -22,9 +22,9 @@ suite() {
 	meson test -C "$dir" --print-errorlogs --num-processes 2 > "$dir/test.out" 2>&1
 	rc=$?
 	cat "$dir/test.out"
-	okn=$(sed -n 's/^Ok: *\([0-9]*\)$/\1/p' "$dir/test.out")
-	failn=$(sed -n 's/^Fail: *\([0-9]*\)$/\1/p' "$dir/test.out")
-	toutn=$(sed -n 's/^Timeout: *\([0-9]*\)$/\1/p' "$dir/test.out")
+	okn=$(sed -n 's/^Ok: *\([0-9]*\) *$/\1/p' "$dir/test.out")
+	failn=$(sed -n 's/^Fail: *\([0-9]*\) *$/\1/p' "$dir/test.out")
+	toutn=$(sed -n 's/^Timeout: *\([0-9]*\) *$/\1/p' "$dir/test.out")
 	total_ok=$((total_ok + ${okn:-0}))
 	total_fail=$((total_fail + ${failn:-0} + ${toutn:-0}))
 	[ "$rc" -eq 0 ] || status=1

@@ -228,7 +228,7 @@ int node_peer_add(struct node *n, const char *vkey, struct err *e)
 	if (strcmp(k.name, n->cfg.name) == 0)
 		return err_set(e, ERR_INVALID, "'%s' is this node's own name", k.name);
 	memset(&p, 0, sizeof(p));
-	snprintf(p.name, sizeof(p.name), "%s", k.name);
+	memcpy(p.name, k.name, strlen(k.name)); /* <= 128: checked above */
 	if ((rc = note_key_encode(&k, p.vkey, sizeof(p.vkey), e)) < 0)
 		return rc;
 	return store_party_put(n->store, &p, e);

@@ -90,7 +90,9 @@ static inline size_t vec_unhex(uint8_t *out, size_t cap, const char *hex,
 			char gh_[65], wh_[65], what_[256];                   \
 			merkle_hex(gh_, g_);                                 \
 			merkle_hex(wh_, w_);                                 \
-			snprintf(what_, sizeof(what_), __VA_ARGS__);         \
+			if (snprintf(what_, sizeof(what_), __VA_ARGS__) >=  \
+			    (int)sizeof(what_))                              \
+				what_[sizeof(what_) - 2] = '~';              \
 			fail_msg("%s:\n  got  %s\n  want %s", what_, gh_,    \
 				 wh_);                                       \
 		}                                                            \
@@ -102,7 +104,9 @@ static inline size_t vec_unhex(uint8_t *out, size_t cap, const char *hex,
 		int rc_ = (expr), want_ = (want);                            \
 		if (rc_ != want_) {                                          \
 			char what_[512];                                     \
-			snprintf(what_, sizeof(what_), __VA_ARGS__);         \
+			if (snprintf(what_, sizeof(what_), __VA_ARGS__) >=  \
+			    (int)sizeof(what_))                              \
+				what_[sizeof(what_) - 2] = '~';              \
 			fail_msg("%s: %s returned %d (%s), want %d (%s); "   \
 				 "error: %s",                                \
 				 what_, #expr, rc_, err_name(rc_), want_,    \
