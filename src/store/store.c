@@ -5,6 +5,7 @@
 
 #include "core/envelope.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,8 @@
 
 int store_open(struct store **out, const char *url, struct err *e)
 {
+	int rc;
+
 	*out = NULL;
 	if (strncmp(url, "sqlite:", 7) == 0)
 		url += 7;
@@ -21,18 +24,29 @@ int store_open(struct store **out, const char *url, struct err *e)
 			       url);
 	if (*url == '\0')
 		return err_set(e, ERR_INVALID, "store URL: empty path");
-	return store_sqlite_open(out, url, e);
+	if ((rc = store_sqlite_open(out, url, e)) < 0)
+		return rc;
+	/* Without memory for the cache the store still works, uncached. */
+	(*out)->cache = calloc(NODE_CACHE_SLOTS, sizeof(*(*out)->cache));
+	return 0;
 }
 
 void store_close(struct store *s)
 {
-	if (s)
-		s->ops->close(s);
+	if (!s)
+		return;
+	free(s->cache);
+	s->ops->close(s);
 }
 
 uint64_t store_node_reads(const struct store *s)
 {
 	return s->node_reads;
+}
+
+uint64_t store_row_reads(const struct store *s)
+{
+	return s->row_reads;
 }
 
 int store_party_put(struct store *s, const struct store_party *p,
@@ -96,11 +110,56 @@ int store_log_each(struct store *s, store_log_fn fn, void *ctx, struct err *e)
 	return s->ops->log_each(s, fn, ctx, e);
 }
 
+static struct node_cache_slot *cache_slot(struct store *s, int64_t log,
+					  struct merkle_id id, uint64_t *key)
+{
+	uint64_t h;
+
+	*key = (uint64_t)id.level << 56 | id.index;
+	h = (*key ^ (uint64_t)log * 0x9e3779b97f4a7c15u) * 0xff51afd7ed558ccdu;
+	return &s->cache[(h >> 40) & (NODE_CACHE_SLOTS - 1)];
+}
+
+/* Reads nodes through the cache: hits are copied, misses are read from
+ * the backend in one call and, if high enough, remembered. */
 static int nodes_get(struct store *s, int64_t log, const struct merkle_id *ids,
 		     size_t n, uint8_t (*out)[32], struct err *e)
 {
-	s->node_reads += n;
-	return s->ops->nodes_get(s, log, ids, n, out, e);
+	struct merkle_id miss[MERKLE_MAX_NODES];
+	uint8_t got[MERKLE_MAX_NODES][32];
+	size_t where[MERKLE_MAX_NODES], nmiss = 0;
+	uint64_t key;
+	int rc;
+
+	assert(n <= MERKLE_MAX_NODES);
+	for (size_t i = 0; i < n; i++) {
+		struct node_cache_slot *c;
+
+		if (s->cache && ids[i].level >= NODE_CACHE_LEVEL &&
+		    (c = cache_slot(s, log, ids[i], &key))->log == log &&
+		    c->key == key) {
+			memcpy(out[i], c->hash, 32);
+			s->node_hits++;
+			continue;
+		}
+		where[nmiss] = i;
+		miss[nmiss++] = ids[i];
+	}
+	if (nmiss == 0)
+		return 0;
+	s->node_reads += nmiss;
+	if ((rc = s->ops->nodes_get(s, log, miss, nmiss, got, e)) < 0)
+		return rc;
+	for (size_t k = 0; k < nmiss; k++) {
+		memcpy(out[where[k]], got[k], 32);
+		if (s->cache && miss[k].level >= NODE_CACHE_LEVEL) {
+			struct node_cache_slot *c = cache_slot(s, log, miss[k], &key);
+			c->log = log;
+			c->key = key;
+			memcpy(c->hash, got[k], 32);
+		}
+	}
+	return 0;
 }
 
 struct emit_ctx {

@@ -6,8 +6,11 @@
  * backend:
  *   1. A log of size n holds entries 0..n-1, no gaps, each a canonical
  *      envelope whose from/to/index match the log and position.
- *   2. For every complete subtree of the log there is exactly one node row
+ *   2. For every complete subtree of the log there is exactly one node
  *      (merkle.h); level 0 is the leaf hash of the entry. Nodes never change.
+ *      The backend chooses the layout (SQLite: leaf hashes in the entry
+ *      rows, levels 1-7 of each 256-leaf block in one tile row, levels >= 8
+ *      a row each), and store.c caches nodes of level >= 8.
  *   3. A batch append is one transaction: entries, nodes, bodies and the new
  *      size become durable together or not at all.
  *   4. A checkpoint is stored only if its root equals the root the store
@@ -78,8 +81,10 @@ struct store_cosig {
 int store_open(struct store **out, const char *url, struct err *e);
 void store_close(struct store *s);
 
-/* Number of primitive node reads since open (for benchmarks and tests). */
+/* Since open: nodes read from the backend (cache misses), and the
+ * database rows read to serve them (for benchmarks and tests). */
 uint64_t store_node_reads(const struct store *s);
+uint64_t store_row_reads(const struct store *s);
 
 int store_party_put(struct store *s, const struct store_party *p,
 		    struct err *e);

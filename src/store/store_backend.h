@@ -70,9 +70,26 @@ struct store_ops {
 			  store_cosig_fn fn, void *ctx, struct err *e);
 };
 
+/* A direct-mapped cache of complete nodes of level >= NODE_CACHE_LEVEL.
+ * Complete nodes never change (store.h, invariant 2), so an entry can be
+ * stale only if it was never right: entries are filled from committed
+ * reads only. The top of the tree is shared by every proof; caching it
+ * leaves a proof with about NODE_CACHE_LEVEL reads. Fixed size: 6 MiB. */
+#define NODE_CACHE_LEVEL 8
+#define NODE_CACHE_SLOTS (1u << 17)
+
+struct node_cache_slot {
+	int64_t log;      /* 0: empty */
+	uint64_t key;     /* level << 56 | index */
+	uint8_t hash[32];
+};
+
 struct store {
 	const struct store_ops *ops;
-	uint64_t node_reads;
+	uint64_t node_reads;  /* nodes read from the backend */
+	uint64_t node_hits;   /* nodes served by the cache */
+	uint64_t row_reads;   /* database rows the backend read for nodes */
+	struct node_cache_slot *cache;
 };
 
 int store_sqlite_open(struct store **out, const char *path, struct err *e);

@@ -65,8 +65,13 @@ tamper "a receipt altered" \
 	"cosignature by ministry-b.example on the checkpoint of size" \
 	"UPDATE cosignature SET time = time + 1 WHERE checkpoint = (SELECT id FROM checkpoint WHERE log = $LOG ORDER BY size LIMIT 1);"
 tamper "a tree node altered" \
-	"$AB: tree node (level 3, index 2) does not match the entries below it" \
-	"UPDATE node SET hash = zeroblob(32) WHERE log = $LOG AND level = 3 AND idx = 2;"
+	"$AB: tree node (level 1, index 5) does not match the entries below it" \
+	"UPDATE tile SET hashes = substr(hashes, 1, 192) || zeroblob(32) || substr(hashes, 225)
+	 WHERE id = $LOG << 44;"
+tamper "a tree node removed" \
+	"$AB: tree node (level 2, index 0) is missing" \
+	"UPDATE tile SET hashes = substr(hashes, 1, 16) || X'00' || substr(hashes, 18)
+	 WHERE id = $LOG << 44;"
 tamper "a body altered" \
 	"$AB: entry 9: stored body does not match its hash" \
 	"UPDATE body SET data = CAST('{}' AS BLOB) WHERE hash = (SELECT hash FROM body ORDER BY rowid LIMIT 1 OFFSET 9);"
