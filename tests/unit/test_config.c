@@ -11,16 +11,11 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "node/config.h"
 
 #define PATH "/etc/parley/parley.conf"
-
-#define assert_msg_contains(e, sub)                                           \
-	do {                                                                  \
-		if (!strstr((e)->msg, (sub)))                                 \
-			fail_msg("message \"%s\" does not contain \"%s\"",    \
-				 (e)->msg, (sub));                            \
-	} while (0)
 
 static void parse_ok(struct config *c, const char *text)
 {

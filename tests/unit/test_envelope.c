@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "core/envelope.h"
 #include "core/merkle.h"
 
@@ -49,13 +51,6 @@
 #define X16(s) X4(X4(s))
 #define X64(s) X16(X4(s))
 #define A128 X64("a") X64("a")
-
-#define assert_msg_contains(e, sub)                                           \
-	do {                                                                  \
-		if (!strstr((e)->msg, (sub)))                                 \
-			fail_msg("message \"%s\" does not contain \"%s\"",    \
-				 (e)->msg, (sub));                            \
-	} while (0)
 
 #define assert_ok(expr, e)                                                    \
 	do {                                                                  \

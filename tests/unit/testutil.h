@@ -64,7 +64,7 @@ static inline size_t tu_envelope(char *buf, size_t cap, const char *from,
 	return len;
 }
 
-static int tu_digest_row(void *ctx, int n, char **vals, char **cols)
+static inline int tu_digest_row(void *ctx, int n, char **vals, char **cols)
 {
 	(void)cols;
 	for (int i = 0; i < n; i++) {
@@ -104,6 +104,14 @@ static inline void tu_store_digest(const char *path, uint8_t out[32])
 		assert_int_equal(sqlite3_exec(db, q[i], tu_digest_row, out, NULL), SQLITE_OK);
 	sqlite3_close(db);
 }
+
+/* Fails unless the error message contains sub. */
+#define assert_msg_contains(e, sub)                                           \
+	do {                                                                  \
+		if (!strstr((e)->msg, (sub)))                                 \
+			fail_msg("message \"%s\" does not contain \"%s\"",    \
+				 (e)->msg, (sub));                            \
+	} while (0)
 
 #define tu_ok(expr, e)                                                       \
 	do {                                                                 \
