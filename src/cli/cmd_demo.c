@@ -135,7 +135,7 @@ static int run(const char *dir, int messages, struct err *e)
 	snprintf(pa, sizeof(pa), "%s/a", dir);
 	snprintf(pb, sizeof(pb), "%s/b", dir);
 	printf("== two parties in %s\n", dir);
-	if ((rc = node_init(pa, A_NAME, e)) < 0 || (rc = node_init(pb, B_NAME, e)) < 0 ||
+	if ((rc = node_init(pa, A_NAME, NULL, NULL, e)) < 0 || (rc = node_init(pb, B_NAME, NULL, NULL, e)) < 0 ||
 	    (rc = node_open(&a, pa, e)) < 0 || (rc = node_open(&b, pb, e)) < 0)
 		goto out;
 	if ((rc = node_identity(a, vk, sizeof(vk), e)) < 0 ||

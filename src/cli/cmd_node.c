@@ -9,36 +9,45 @@
 
 #include <jansson.h>
 
-static const char init_usage[] = "parley init --name NAME [--dir DIR] [--json]";
+static const char init_usage[] =
+	"parley init --name NAME [--dir DIR] [--listen HOST:PORT] [--endpoint URL] [--json]";
 
 int cli_init_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, 'n' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "endpoint", required_argument, NULL, 'E' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 }
 	};
-	const char *name = NULL, *dir = NULL;
+	const char *name = NULL, *dir = NULL, *listen = NULL, *endpoint = NULL;
 	struct node *n = NULL;
 	struct err e = { 0 };
-	char vkey[NOTE_KEY_STR_MAX];
+	char vkey[1024];
 	int c, json = 0;
 
 	while ((c = getopt_long(argc, argv, "hn:d:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': name = optarg; break;
+		case 'l': listen = optarg; break;
+		case 'E': endpoint = optarg; break;
 		case 'd': dir = optarg; break;
 		case 'j': json = 1; break;
 		case 'h':
 			printf("usage: %s\n\n"
 			       "Creates a party in DIR (default $PARLEY_DIR, else ./parley-node):\n"
 			       "  identity.key  the Ed25519 signing key (mode 0600, never overwritten)\n"
+			       "  tls.key       the TLS key (ECDSA P-256, mode 0600)\n"
+			       "  tls.crt       its self-signed certificate; peers pin its key\n"
 			       "  parley.conf   the configuration (parley.conf(5))\n"
 			       "  parley.db     the SQLite store\n"
-			       "NAME is the party's name, 1-128 of a-z 0-9 . - (e.g. cert.example.org).\n",
-			       init_usage);
+			       "NAME is the party's name, 1-128 of a-z 0-9 . - (e.g. cert.example.org).\n"
+			       "--listen is where 'parley serve' listens for peers (default %s);\n"
+			       "--endpoint is the URL peers dial (default https://LISTEN).\n",
+			       init_usage, CONFIG_LISTEN_DEFAULT);
 			return CLI_OK;
 		default:
 			return cli_usage("init", init_usage, "bad option");
@@ -49,7 +58,7 @@ int cli_init_main(int argc, char **argv)
 	if (!name)
 		return cli_usage("init", init_usage, "--name is required");
 	dir = cli_dir(dir);
-	if (node_init(dir, name, &e) < 0 || node_open(&n, dir, &e) < 0 ||
+	if (node_init(dir, name, listen, endpoint, &e) < 0 || node_open(&n, dir, &e) < 0 ||
 	    node_identity(n, vkey, sizeof(vkey), &e) < 0) {
 		node_close(n);
 		return cli_error("init", &e, json);
@@ -57,12 +66,12 @@ int cli_init_main(int argc, char **argv)
 	node_close(n);
 	if (json) {
 		json_t *o = json_pack("{s:s,s:s,s:s}", "name", name, "dir", dir,
-				      "verifier_key", vkey);
+				      "identity", vkey);
 		json_dumpf(o, stdout, JSON_COMPACT);
 		putchar('\n');
 		json_decref(o);
 	} else {
-		printf("created party %s in %s\nverifier key: %s\n", name, dir, vkey);
+		printf("created party %s in %s\nidentity: %s\n", name, dir, vkey);
 	}
 	return CLI_OK;
 }
@@ -80,7 +89,7 @@ int cli_identity_main(int argc, char **argv)
 	const char *dir = NULL;
 	struct node *n = NULL;
 	struct err e = { 0 };
-	char vkey[NOTE_KEY_STR_MAX];
+	char vkey[1024];
 	int c, json = 0;
 
 	while ((c = getopt_long(argc, argv, "hd:", opts, NULL)) != -1) {
@@ -90,7 +99,8 @@ int cli_identity_main(int argc, char **argv)
 		case 'h':
 			printf("usage: %s\n\n"
 			       "Prints this party's identity as one line that a peer imports with\n"
-			       "'parley peer add LINE': its signed-note verifier key name+keyid+base64.\n",
+			       "'parley peer add LINE': its signed-note verifier key (name+keyid+base64),\n"
+			       "the pin of its TLS key (sha256//base64) and its endpoint URL.\n",
 			       identity_usage);
 			return CLI_OK;
 		default:
@@ -105,7 +115,11 @@ int cli_identity_main(int argc, char **argv)
 		return cli_error("identity", &e, json);
 	}
 	if (json) {
-		json_t *o = json_pack("{s:s,s:s}", "name", n->cfg.name, "verifier_key", vkey);
+		char vk[NOTE_KEY_STR_MAX];
+		json_t *o;
+		note_key_encode(&n->key.pub, vk, sizeof(vk), &e);
+		o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "name", n->cfg.name, "identity", vkey,
+			      "verifier_key", vk, "tls_pin", n->tls_pin, "endpoint", n->cfg.endpoint);
 		json_dumpf(o, stdout, JSON_COMPACT);
 		putchar('\n');
 		json_decref(o);

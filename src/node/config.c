@@ -23,10 +23,11 @@ int config_parse(struct config *c, const char *text, size_t len,
 		 const char *path, struct err *e)
 {
 	const char *p = text, *end = text + len;
-	int line = 0, seen_name = 0, seen_store = 0;
+	int line = 0, seen_name = 0, seen_store = 0, seen_listen = 0, seen_endpoint = 0;
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->store, sizeof(c->store), "sqlite:parley.db");
+	snprintf(c->listen, sizeof(c->listen), "%s", CONFIG_LISTEN_DEFAULT);
 	if (len > CONFIG_MAX)
 		return err_set(e, ERR_INVALID, "%s: longer than %d bytes", path,
 			       CONFIG_MAX);
@@ -72,6 +73,25 @@ int config_parse(struct config *c, const char *text, size_t len,
 				return err_set(e, ERR_INVALID, "%s:%d: 'store' given twice", path, line);
 			memcpy(c->store, v, vl);
 			c->store[vl] = '\0';
+		} else if ((size_t)(ke - k) == 6 && memcmp(k, "listen", 6) == 0) {
+			char host[256];
+			unsigned port;
+			if (seen_listen++)
+				return err_set(e, ERR_INVALID, "%s:%d: 'listen' given twice", path, line);
+			if (vl >= sizeof(c->listen))
+				return err_set(e, ERR_INVALID, "%s:%d: 'listen' too long", path, line);
+			memcpy(c->listen, v, vl);
+			c->listen[vl] = '\0';
+			if (config_listen_split(c->listen, host, sizeof(host), &port, e) < 0)
+				return err_wrap(e, "%s:%d", path, line);
+		} else if ((size_t)(ke - k) == 8 && memcmp(k, "endpoint", 8) == 0) {
+			if (seen_endpoint++)
+				return err_set(e, ERR_INVALID, "%s:%d: 'endpoint' given twice", path, line);
+			if (vl >= sizeof(c->endpoint) || vl < 9 || memcmp(v, "https://", 8) != 0)
+				return err_set(e, ERR_INVALID,
+					       "%s:%d: endpoint must be https://HOST:PORT", path, line);
+			memcpy(c->endpoint, v, vl);
+			c->endpoint[vl] = '\0';
 		} else {
 			return err_set(e, ERR_INVALID, "%s:%d: unknown key '%.*s'",
 				       path, line, (int)(ke - k > 40 ? 40 : ke - k), k);
@@ -79,6 +99,46 @@ int config_parse(struct config *c, const char *text, size_t len,
 	}
 	if (!seen_name)
 		return err_set(e, ERR_INVALID, "%s: 'name' is missing", path);
+	if (!seen_endpoint)
+		snprintf(c->endpoint, sizeof(c->endpoint), "https://%s", c->listen);
+	return 0;
+}
+
+int config_listen_split(const char *listen, char *host, size_t cap,
+			unsigned *port, struct err *e)
+{
+	const char *colon, *p;
+	size_t hl;
+	unsigned long v = 0;
+
+	if (listen[0] == '[') {
+		const char *rb = strchr(listen, ']');
+		if (!rb || rb[1] != ':')
+			return err_set(e, ERR_INVALID, "listen '%s': expected [IPv6]:PORT", listen);
+		hl = (size_t)(rb - listen - 1);
+		p = listen + 1;
+		colon = rb + 1;
+	} else {
+		colon = strrchr(listen, ':');
+		if (!colon)
+			return err_set(e, ERR_INVALID, "listen '%s': expected HOST:PORT", listen);
+		hl = (size_t)(colon - listen);
+		p = listen;
+	}
+	if (hl == 0 || hl >= cap)
+		return err_set(e, ERR_INVALID, "listen '%s': bad host", listen);
+	if (colon[1] == '\0' || strlen(colon + 1) > 5)
+		return err_set(e, ERR_INVALID, "listen '%s': bad port", listen);
+	for (const char *d = colon + 1; *d; d++) {
+		if (*d < '0' || *d > '9')
+			return err_set(e, ERR_INVALID, "listen '%s': bad port", listen);
+		v = v * 10 + (unsigned long)(*d - '0');
+	}
+	if (v > 65535)
+		return err_set(e, ERR_INVALID, "listen '%s': port above 65535", listen);
+	memcpy(host, p, hl);
+	host[hl] = '\0';
+	*port = (unsigned)v;
 	return 0;
 }
 
@@ -88,8 +148,12 @@ int config_format(const struct config *c, char *buf, size_t cap, size_t *len,
 	int n = snprintf(buf, cap,
 			 "# parley node configuration (parley.conf(5))\n"
 			 "name = %s\n"
-			 "store = %s\n",
-			 c->name, c->store);
+			 "store = %s\n"
+			 "# the peer API (mutual TLS): where parley serve listens,\n"
+			 "# and the URL peers use to reach it\n"
+			 "listen = %s\n"
+			 "endpoint = %s\n",
+			 c->name, c->store, c->listen, c->endpoint);
 
 	if (n < 0 || (size_t)n >= cap)
 		return err_set(e, ERR_TOOBIG, "configuration too long");

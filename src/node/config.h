@@ -11,10 +11,18 @@
 #define CONFIG_MAX 16384
 #define CONFIG_VALUE_MAX 1024
 
+#define CONFIG_LISTEN_DEFAULT "127.0.0.1:7443"
+
 struct config {
 	char name[129];                /* the party's name */
 	char store[CONFIG_VALUE_MAX];  /* store URL, relative paths from dir */
+	char listen[256];              /* peer API: "IPv4:port" or "[IPv6]:port" */
+	char endpoint[272];            /* what peers dial: "https://host:port" */
 };
+
+/* Splits a listen address into host and port. Returns 0 or ERR_INVALID. */
+int config_listen_split(const char *listen, char *host, size_t cap,
+			unsigned *port, struct err *e);
 
 /* Parses text (len bytes). path is only for messages. Returns 0 or
  * ERR_INVALID with "path:line: ...". */

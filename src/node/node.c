@@ -2,6 +2,7 @@
  * cosignature, receipts, and whole-store verification. See node.h. */
 #include "node/node.h"
 
+#include "net/tls.h"
 #include "util/fsio.h"
 
 #include <errno.h>
@@ -37,7 +38,8 @@ static int store_url(char *out, size_t cap, const char *dir, const char *url,
 	return 0;
 }
 
-int node_init(const char *dir, const char *name, struct err *e)
+int node_init(const char *dir, const char *name, const char *listen,
+	      const char *endpoint, struct err *e)
 {
 	char conf_path[1100], key_path[1100], url[2200], db_path[2200];
 	char keystr[NOTE_KEY_STR_MAX + 2], buf[CONFIG_MAX];
@@ -66,9 +68,20 @@ int node_init(const char *dir, const char *name, struct err *e)
 			     dir, conf_path);
 		goto out;
 	}
-	memset(&cfg, 0, sizeof(cfg));
-	snprintf(cfg.name, sizeof(cfg.name), "%s", name);
-	snprintf(cfg.store, sizeof(cfg.store), "sqlite:parley.db");
+	/* The configuration is checked by the parser that will read it. */
+	{
+		char text[1200];
+		int tn = snprintf(text, sizeof(text), "name = %s\n%s%s%s%s%s%s", name,
+				  listen ? "listen = " : "", listen ? listen : "", listen ? "\n" : "",
+				  endpoint ? "endpoint = " : "", endpoint ? endpoint : "",
+				  endpoint ? "\n" : "");
+		if (tn < 0 || (size_t)tn >= sizeof(text)) {
+			rc = err_set(e, ERR_INVALID, "listen or endpoint too long");
+			goto out;
+		}
+		if ((rc = config_parse(&cfg, text, (size_t)tn, "parley init", e)) < 0)
+			goto out;
+	}
 	if ((rc = store_url(url, sizeof(url), dir, cfg.store, e)) < 0)
 		goto out;
 	snprintf(db_path, sizeof(db_path), "%s", url + 7);
@@ -88,6 +101,8 @@ int node_init(const char *dir, const char *name, struct err *e)
 	if (rc < 0)
 		goto out;
 	made_key = 1;
+	if ((rc = tls_identity_create(dir, name, e)) < 0)
+		goto out;
 
 	if ((rc = store_open(&st, url, e)) < 0)
 		goto out;
@@ -108,6 +123,10 @@ out:
 		if (made_key) {
 			char p[2300];
 			unlink(key_path);
+			snprintf(p, sizeof(p), "%s/%s", dir, TLS_KEY_FILE);
+			unlink(p);
+			snprintf(p, sizeof(p), "%s/%s", dir, TLS_CERT_FILE);
+			unlink(p);
 			unlink(db_path);
 			snprintf(p, sizeof(p), "%s-wal", db_path);
 			unlink(p);
@@ -145,6 +164,28 @@ static int load_key(struct node *n, struct err *e)
 	return 0;
 }
 
+/* Finds the TLS certificate and key and computes our pin. */
+static int load_tls(struct node *n, struct err *e)
+{
+	char *buf = NULL;
+	size_t len;
+	struct stat st;
+	int rc;
+
+	if ((rc = fsio_join(n->tls_cert, sizeof(n->tls_cert), n->dir, TLS_CERT_FILE, e)) < 0 ||
+	    (rc = fsio_join(n->tls_key, sizeof(n->tls_key), n->dir, TLS_KEY_FILE, e)) < 0)
+		return rc;
+	if (lstat(n->tls_key, &st) == 0 && (st.st_mode & 077))
+		return err_set(e, ERR_IO,
+			       "%s is readable or writable by others (mode %03o): run chmod 600 %s",
+			       n->tls_key, (unsigned)(st.st_mode & 0777), n->tls_key);
+	if ((rc = fsio_read(n->tls_cert, 65536, &buf, &len, e)) < 0)
+		return rc;
+	rc = tls_pin_cert(buf, len, 1, n->tls_pin, e);
+	free(buf);
+	return rc;
+}
+
 int node_open(struct node **out, const char *dir, struct err *e)
 {
 	struct node *n = calloc(1, sizeof(*n));
@@ -172,6 +213,8 @@ int node_open(struct node **out, const char *dir, struct err *e)
 	}
 	if ((rc = config_parse(&n->cfg, buf, len, path, e)) < 0 ||
 	    (rc = load_key(n, e)) < 0)
+		goto out;
+	if ((rc = load_tls(n, e)) < 0)
 		goto out;
 	if (strcmp(n->key.pub.name, n->cfg.name) != 0) {
 		rc = err_set(e, ERR_INVALID,
@@ -209,16 +252,29 @@ void node_close(struct node *n)
 
 int node_identity(const struct node *n, char *buf, size_t cap, struct err *e)
 {
-	return note_key_encode(&n->key.pub, buf, cap, e);
+	char vkey[NOTE_KEY_STR_MAX];
+	int rc, len;
+
+	if ((rc = note_key_encode(&n->key.pub, vkey, sizeof(vkey), e)) < 0)
+		return rc;
+	len = snprintf(buf, cap, "%s %s %s", vkey, n->tls_pin, n->cfg.endpoint);
+	if (len < 0 || (size_t)len >= cap)
+		return err_set(e, ERR_TOOBIG, "identity line too long");
+	return 0;
 }
 
-int node_peer_add(struct node *n, const char *vkey, struct err *e)
+int node_peer_add(struct node *n, const char *line, struct err *e)
 {
 	struct store_party p;
 	struct note_key k;
+	const char *sp1 = strchr(line, ' '), *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+	size_t pinlen;
 	int rc;
 
-	if ((rc = note_key_parse(&k, vkey, strlen(vkey), e)) < 0)
+	if (!sp1 || !sp2 || strchr(sp2 + 1, ' '))
+		return err_set(e, ERR_INVALID,
+			       "a peer line is VERIFIER-KEY TLS-PIN ENDPOINT (the output of parley identity)");
+	if ((rc = note_key_parse(&k, line, (size_t)(sp1 - line), e)) < 0)
 		return rc;
 	if (k.alg != NOTE_ALG_ED25519)
 		return err_set(e, ERR_INVALID, "peer key must be an Ed25519 signing key");
@@ -229,6 +285,17 @@ int node_peer_add(struct node *n, const char *vkey, struct err *e)
 		return err_set(e, ERR_INVALID, "'%s' is this node's own name", k.name);
 	memset(&p, 0, sizeof(p));
 	memcpy(p.name, k.name, strlen(k.name)); /* <= 128: checked above */
+	pinlen = (size_t)(sp2 - sp1 - 1);
+	if (pinlen > STORE_PIN_MAX)
+		return err_set(e, ERR_INVALID, "TLS pin is too long");
+	memcpy(p.pin, sp1 + 1, pinlen);
+	if (!tls_pin_valid(p.pin))
+		return err_set(e, ERR_INVALID,
+			       "TLS pin '%s' is not sha256// and the base64 of 32 bytes", p.pin);
+	if (strlen(sp2 + 1) > STORE_ENDPOINT_MAX || strncmp(sp2 + 1, "https://", 8) != 0 ||
+	    strlen(sp2 + 1) < 9)
+		return err_set(e, ERR_INVALID, "endpoint must be https://HOST:PORT");
+	snprintf(p.endpoint, sizeof(p.endpoint), "%s", sp2 + 1);
 	if ((rc = note_key_encode(&k, p.vkey, sizeof(p.vkey), e)) < 0)
 		return rc;
 	return store_party_put(n->store, &p, e);

@@ -33,23 +33,31 @@ struct node {
 	struct config cfg;
 	struct note_signer key;
 	struct store *store;
+	char tls_pin[64];     /* pin of our TLS certificate */
+	char tls_cert[1100];  /* paths of the TLS certificate and key */
+	char tls_key[1100];
 	int64_t (*now)(void); /* clock; time(NULL) unless a test sets it */
 };
 
 /* Creates a new node in dir (created 0700 if missing): identity key
- * (0600, O_EXCL|O_NOFOLLOW), store, parley.conf. Refuses a dir that already
- * holds a node. On failure nothing it created is left behind.
+ * (0600, O_EXCL|O_NOFOLLOW), TLS key (0600) and self-signed certificate,
+ * store, parley.conf. listen and endpoint may be NULL (defaults: loopback
+ * port 7443, and https://LISTEN). Refuses a dir that already holds a node.
+ * On failure nothing it created is left behind.
  * Returns 0, ERR_INVALID, ERR_EXISTS, ERR_IO or ERR_STORE. */
-int node_init(const char *dir, const char *name, struct err *e);
+int node_init(const char *dir, const char *name, const char *listen,
+	      const char *endpoint, struct err *e);
 /* Opens the node in dir; *out is owned by the caller (node_close). */
 int node_open(struct node **out, const char *dir, struct err *e);
 /* Closes the store and wipes the key. Accepts NULL. */
 void node_close(struct node *n);
 
-/* The party's verifier key line ("name+id+base64"). */
+/* The party's identity line, for a peer to import:
+ * "VERIFIER-KEY TLS-PIN ENDPOINT", e.g.
+ * "cert.example+1a2b3c4d+AQ... sha256//Zm9v... https://192.0.2.7:7443". */
 int node_identity(const struct node *n, char *buf, size_t cap, struct err *e);
-/* Adds (or updates) a peer by its verifier key line. */
-int node_peer_add(struct node *n, const char *vkey, struct err *e);
+/* Adds (or updates) a peer from its identity line. */
+int node_peer_add(struct node *n, const char *line, struct err *e);
 
 /* A message to send. case_from NULL means the message opens its own case. */
 struct node_msg {

@@ -69,6 +69,42 @@ int store_party_self(struct store *s, struct store_party *p, struct err *e)
 	return s->ops->party_get(s, NULL, p, e);
 }
 
+int store_party_each(struct store *s, store_party_fn fn, void *ctx,
+		     struct err *e)
+{
+	return s->ops->party_each(s, fn, ctx, e);
+}
+
+int store_delivery_put(struct store *s, const struct store_delivery *d,
+		       struct err *e)
+{
+	return s->ops->delivery_put(s, d, e);
+}
+
+int store_delivery_get(struct store *s, const char *peer,
+		       struct store_delivery *d, struct err *e)
+{
+	return s->ops->delivery_get(s, peer, d, e);
+}
+
+int store_evidence_add(struct store *s, const char *origin, uint64_t size,
+		       const char *reason, const char *note, struct err *e)
+{
+	return s->ops->evidence_add(s, origin, size, reason, note, e);
+}
+
+int store_evidence_each(struct store *s, store_evidence_fn fn, void *ctx,
+			struct err *e)
+{
+	return s->ops->evidence_each(s, fn, ctx, e);
+}
+
+int store_receipted(struct store *s, int64_t log, const char *cosigner,
+		    uint64_t *size, uint64_t *time, struct err *e)
+{
+	return s->ops->receipted(s, log, cosigner, size, time, e);
+}
+
 static int make_origin(char *out, const char *sender, const char *receiver,
 		       struct err *e)
 {

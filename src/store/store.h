@@ -36,10 +36,34 @@
 
 struct store;
 
+#define STORE_PIN_MAX 63
+#define STORE_ENDPOINT_MAX 255
+
 struct store_party {
 	char name[STORE_NAME_MAX + 1];
 	char vkey[STORE_VKEY_MAX + 1]; /* signed-note verifier key string */
+	char pin[STORE_PIN_MAX + 1];   /* TLS key pin "sha256//..." or "" */
+	char endpoint[STORE_ENDPOINT_MAX + 1]; /* "https://host:port" or "" */
 	int self;
+};
+
+/* Delivery state of our log to one peer, for parley peer list. */
+struct store_delivery {
+	char peer[STORE_NAME_MAX + 1];
+	int64_t last_attempt; /* Unix seconds, 0: never */
+	int64_t last_ok;
+	uint64_t failures;    /* consecutive */
+	char last_error[256];
+};
+
+/* A checkpoint a peer signed that contradicts what we hold: kept as
+ * evidence, never as part of the log. */
+struct store_evidence {
+	char origin[STORE_ORIGIN_MAX + 1];
+	uint64_t size;
+	int64_t time;
+	char reason[256];
+	char *note; /* the peer's signed checkpoint; owned by the store for the call */
 };
 
 struct store_log {
@@ -93,6 +117,27 @@ int store_party_get(struct store *s, const char *name, struct store_party *p,
 		    struct err *e);
 /* The party marked self. Returns 0 or ERR_NOTFOUND. */
 int store_party_self(struct store *s, struct store_party *p, struct err *e);
+/* Every party but self, by name. fn returning non-zero stops the walk. */
+typedef int (*store_party_fn)(void *ctx, const struct store_party *p);
+int store_party_each(struct store *s, store_party_fn fn, void *ctx,
+		     struct err *e);
+
+int store_delivery_put(struct store *s, const struct store_delivery *d,
+		       struct err *e);
+/* ERR_NOTFOUND if no attempt was ever recorded. */
+int store_delivery_get(struct store *s, const char *peer,
+		       struct store_delivery *d, struct err *e);
+
+int store_evidence_add(struct store *s, const char *origin, uint64_t size,
+		       const char *reason, const char *note, struct err *e);
+typedef int (*store_evidence_fn)(void *ctx, const struct store_evidence *v);
+int store_evidence_each(struct store *s, store_evidence_fn fn, void *ctx,
+			struct err *e);
+
+/* The largest size of log that cosigner has cosigned (0 if none), and the
+ * time of that cosignature. */
+int store_receipted(struct store *s, int64_t log, const char *cosigner,
+		    uint64_t *size, uint64_t *time, struct err *e);
 
 /* Finds the log sender->receiver, creating it (size 0) when create is set
  * and both parties are known. Returns 0, ERR_NOTFOUND or ERR_INVALID. */

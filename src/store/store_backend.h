@@ -20,6 +20,19 @@ struct store_ops {
 	int (*party_get)(struct store *s, const char *name,
 			 struct store_party *p, struct err *e);
 
+	int (*party_each)(struct store *s, store_party_fn fn, void *ctx,
+			  struct err *e);
+	int (*delivery_put)(struct store *s, const struct store_delivery *d,
+			    struct err *e);
+	int (*delivery_get)(struct store *s, const char *peer,
+			    struct store_delivery *d, struct err *e);
+	int (*evidence_add)(struct store *s, const char *origin, uint64_t size,
+			    const char *reason, const char *note, struct err *e);
+	int (*evidence_each)(struct store *s, store_evidence_fn fn, void *ctx,
+			     struct err *e);
+	int (*receipted)(struct store *s, int64_t log, const char *cosigner,
+			 uint64_t *size, uint64_t *time, struct err *e);
+
 	int (*log_get)(struct store *s, const char *origin,
 		       struct store_log *out, struct err *e);
 	int (*log_create)(struct store *s, struct store_log *log,

@@ -17,8 +17,26 @@ static const char schema[] =
 	"CREATE TABLE party("
 	"  name TEXT PRIMARY KEY,"
 	"  vkey TEXT NOT NULL,"
+	"  pin TEXT NOT NULL DEFAULT '',"
+	"  endpoint TEXT NOT NULL DEFAULT '',"
 	"  self INTEGER NOT NULL DEFAULT 0 CHECK (self IN (0, 1))"
 	") WITHOUT ROWID;"
+	"CREATE TABLE delivery("
+	"  peer TEXT PRIMARY KEY REFERENCES party(name),"
+	"  last_attempt INTEGER NOT NULL,"
+	"  last_ok INTEGER NOT NULL,"
+	"  failures INTEGER NOT NULL,"
+	"  last_error TEXT NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE TABLE evidence("
+	"  id INTEGER PRIMARY KEY,"
+	"  origin TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  time INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  note TEXT NOT NULL,"
+	"  UNIQUE (origin, note)"
+	");"
 	"CREATE UNIQUE INDEX party_one_self ON party(self) WHERE self = 1;"
 	"CREATE TABLE log("
 	"  id INTEGER PRIMARY KEY,"
@@ -71,7 +89,8 @@ static const char schema[] =
 	") WITHOUT ROWID;";
 
 enum {
-	Q_PARTY_PUT, Q_PARTY_GET, Q_PARTY_SELF,
+	Q_PARTY_PUT, Q_PARTY_GET, Q_PARTY_SELF, Q_PARTY_EACH,
+	Q_DELIVERY_PUT, Q_DELIVERY_GET, Q_EVIDENCE_ADD, Q_EVIDENCE_EACH, Q_RECEIPTED,
 	Q_LOG_GET, Q_LOG_CREATE, Q_LOG_EACH, Q_LOG_SIZE,
 	Q_ENTRY_PUT, Q_ENTRY_GET, Q_SCAN,
 	Q_NODE_PUT, Q_NODE_GET, Q_LEAF_GET, Q_TILE_PUT, Q_TILE_GET,
@@ -83,10 +102,19 @@ enum {
 };
 
 static const char *const sql[Q_COUNT] = {
-	[Q_PARTY_PUT] = "INSERT INTO party(name, vkey, self) VALUES (?1, ?2, ?3)"
-			" ON CONFLICT(name) DO UPDATE SET vkey = ?2",
-	[Q_PARTY_GET] = "SELECT name, vkey, self FROM party WHERE name = ?1",
-	[Q_PARTY_SELF] = "SELECT name, vkey, self FROM party WHERE self = 1",
+	[Q_PARTY_PUT] = "INSERT INTO party(name, vkey, pin, endpoint, self) VALUES (?1, ?2, ?4, ?5, ?3)"
+			" ON CONFLICT(name) DO UPDATE SET vkey = ?2, pin = ?4, endpoint = ?5",
+	[Q_PARTY_GET] = "SELECT name, vkey, self, pin, endpoint FROM party WHERE name = ?1",
+	[Q_PARTY_SELF] = "SELECT name, vkey, self, pin, endpoint FROM party WHERE self = 1",
+	[Q_PARTY_EACH] = "SELECT name, vkey, self, pin, endpoint FROM party WHERE self = 0 ORDER BY name",
+	[Q_DELIVERY_PUT] = "INSERT OR REPLACE INTO delivery(peer, last_attempt, last_ok, failures, last_error)"
+			   " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[Q_DELIVERY_GET] = "SELECT peer, last_attempt, last_ok, failures, last_error FROM delivery WHERE peer = ?1",
+	[Q_EVIDENCE_ADD] = "INSERT INTO evidence(origin, size, time, reason, note)"
+			   " VALUES (?1, ?2, strftime('%s', 'now'), ?3, ?4) ON CONFLICT DO NOTHING",
+	[Q_EVIDENCE_EACH] = "SELECT origin, size, time, reason, note FROM evidence ORDER BY id",
+	[Q_RECEIPTED] = "SELECT c.size, s.time FROM checkpoint c JOIN cosignature s ON s.checkpoint = c.id"
+			" WHERE c.log = ?1 AND s.cosigner = ?2 ORDER BY c.size DESC LIMIT 1",
 	[Q_LOG_GET] = "SELECT id, origin, sender, receiver, size FROM log WHERE origin = ?1",
 	[Q_LOG_CREATE] = "INSERT INTO log(origin, sender, receiver) VALUES (?1, ?2, ?3)",
 	[Q_LOG_EACH] = "SELECT id, origin, sender, receiver, size FROM log ORDER BY origin",
@@ -191,6 +219,9 @@ static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
 	dst[n] = '\0';
 }
 
+static int dup_blob(sqlite3_stmt *st, int col, void **buf, size_t *len,
+		    struct err *e);
+
 static void sq_close(struct store *base)
 {
 	struct sqlite_store *s = S(base);
@@ -242,7 +273,142 @@ static int sq_party_put(struct store *base, const struct store_party *p,
 	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, p->vkey, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, p->self ? 1 : 0);
+	sqlite3_bind_text(st, 4, p->pin, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, p->endpoint, -1, SQLITE_STATIC);
 	return run(s, st, e, "storing a party");
+}
+
+static void party_row(sqlite3_stmt *st, struct store_party *p)
+{
+	copy_text(p->name, sizeof(p->name), st, 0);
+	copy_text(p->vkey, sizeof(p->vkey), st, 1);
+	p->self = sqlite3_column_int(st, 2);
+	copy_text(p->pin, sizeof(p->pin), st, 3);
+	copy_text(p->endpoint, sizeof(p->endpoint), st, 4);
+}
+
+static int sq_party_each(struct store *base, store_party_fn fn, void *ctx,
+			 struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	struct store_party p;
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if (sqlite3_prepare_v2(s->db, sql[Q_PARTY_EACH], -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "listing parties");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		party_row(st, &p);
+		if ((n = fn(ctx, &p)) != 0)
+			break;
+	}
+	if (n == 0 && rc != SQLITE_DONE)
+		n = db_err(s, e, "listing parties");
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int sq_delivery_put(struct store *base, const struct store_delivery *d,
+			   struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_DELIVERY_PUT);
+
+	sqlite3_bind_text(st, 1, d->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, d->last_attempt);
+	sqlite3_bind_int64(st, 3, d->last_ok);
+	sqlite3_bind_int64(st, 4, (int64_t)d->failures);
+	sqlite3_bind_text(st, 5, d->last_error, -1, SQLITE_STATIC);
+	return run(s, st, e, "storing delivery state");
+}
+
+static int sq_delivery_get(struct store *base, const char *peer,
+			   struct store_delivery *d, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_DELIVERY_GET);
+	int rc;
+
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_text(d->peer, sizeof(d->peer), st, 0);
+		d->last_attempt = sqlite3_column_int64(st, 1);
+		d->last_ok = sqlite3_column_int64(st, 2);
+		d->failures = (uint64_t)sqlite3_column_int64(st, 3);
+		copy_text(d->last_error, sizeof(d->last_error), st, 4);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, "reading delivery state");
+	return err_set(e, ERR_NOTFOUND, "no delivery attempt to %s yet", peer);
+}
+
+static int sq_evidence_add(struct store *base, const char *origin, uint64_t size,
+			   const char *reason, const char *note, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_EVIDENCE_ADD);
+
+	sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)size);
+	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, note, -1, SQLITE_STATIC);
+	return run(s, st, e, "storing evidence");
+}
+
+static int sq_evidence_each(struct store *base, store_evidence_fn fn, void *ctx,
+			    struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	struct store_evidence v;
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if (sqlite3_prepare_v2(s->db, sql[Q_EVIDENCE_EACH], -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "listing evidence");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t len;
+
+		copy_text(v.origin, sizeof(v.origin), st, 0);
+		v.size = (uint64_t)sqlite3_column_int64(st, 1);
+		v.time = sqlite3_column_int64(st, 2);
+		copy_text(v.reason, sizeof(v.reason), st, 3);
+		if ((n = dup_blob(st, 4, (void **)&v.note, &len, e)) < 0)
+			break;
+		n = fn(ctx, &v);
+		free(v.note);
+		if (n != 0)
+			break;
+	}
+	if (n == 0 && rc != SQLITE_DONE)
+		n = db_err(s, e, "listing evidence");
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int sq_receipted(struct store *base, int64_t log, const char *cosigner,
+			uint64_t *size, uint64_t *time, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_RECEIPTED);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, log);
+	sqlite3_bind_text(st, 2, cosigner, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*size = 0;
+	*time = 0;
+	if (rc == SQLITE_ROW) {
+		*size = (uint64_t)sqlite3_column_int64(st, 0);
+		*time = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, e, "reading receipts");
+	return 0;
 }
 
 static int sq_party_get(struct store *base, const char *name,
@@ -256,9 +422,7 @@ static int sq_party_get(struct store *base, const char *name,
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		copy_text(p->name, sizeof(p->name), st, 0);
-		copy_text(p->vkey, sizeof(p->vkey), st, 1);
-		p->self = sqlite3_column_int(st, 2);
+		party_row(st, p);
 		sqlite3_reset(st);
 		return 0;
 	}
@@ -749,6 +913,12 @@ static const struct store_ops sqlite_ops = {
 	.rollback = sq_rollback,
 	.party_put = sq_party_put,
 	.party_get = sq_party_get,
+	.party_each = sq_party_each,
+	.delivery_put = sq_delivery_put,
+	.delivery_get = sq_delivery_get,
+	.evidence_add = sq_evidence_add,
+	.evidence_each = sq_evidence_each,
+	.receipted = sq_receipted,
 	.log_get = sq_log_get,
 	.log_create = sq_log_create,
 	.log_each = sq_log_each,

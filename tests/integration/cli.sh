@@ -15,18 +15,30 @@ expect "init with a bad name" 1 "is not valid" "$PARLEY" init --name "Not A Name
 [ ! -e "$T/x" ] && ok "bad init leaves nothing" || bad "bad init leaves nothing"
 
 expect "init a" 0 "created party a.example" "$PARLEY" init --name a.example --dir "$T/a"
-expect "init b (json)" 0 '"verifier_key":"b.example+' "$PARLEY" init --name b.example --dir "$T/b" --json
-mode=$(stat -c %a "$T/a/identity.key")
-[ "$mode" = 600 ] && ok "identity.key is mode 600" || bad "identity.key is mode 600 (got $mode)"
+expect "init b (json)" 0 '"identity":"b.example+' "$PARLEY" init --name b.example --dir "$T/b" --json --listen 127.0.0.1:7544
+expect "init with a bad listen address" 1 "port above 65535" "$PARLEY" init --name c.example --dir "$T/c" --listen 127.0.0.1:99999
+[ ! -e "$T/c" ] && ok "bad listen leaves nothing" || bad "bad listen leaves nothing"
+for f in identity.key tls.key; do
+	mode=$(stat -c %a "$T/a/$f")
+	[ "$mode" = 600 ] && ok "$f is mode 600" || bad "$f is mode 600 (got $mode)"
+done
+grep -q "BEGIN CERTIFICATE" "$T/a/tls.crt" && ok "tls.crt is a PEM certificate" || bad "tls.crt is a PEM certificate"
 expect "init again is refused" 1 "already holds a parley node" "$PARLEY" init --name a.example --dir "$T/a"
 expect "uninitialised dir" 1 "no parley node here" "$PARLEY" identity --dir "$T/none"
 
 line=$("$PARLEY" identity --dir "$T/a")
-printf '%s' "$line" | grep -Eq '^a\.example\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}$' \
-	&& ok "identity is name+keyid+base64" || bad "identity is name+keyid+base64" "$line"
+printf '%s' "$line" | grep -Eq '^a\.example\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44} sha256//[A-Za-z0-9+/]{43}= https://127\.0\.0\.1:7443$' \
+	&& ok "identity is VERIFIER-KEY TLS-PIN ENDPOINT" || bad "identity is VERIFIER-KEY TLS-PIN ENDPOINT" "$line"
+vkey=${line%% *}
+rest=${line#* }
+pin=${rest%% *}
+expect "identity --json" 0 "\"tls_pin\":\"$pin\"" "$PARLEY" identity --dir "$T/a" --json
 PARLEY_DIR="$T/a" expect "PARLEY_DIR is honoured" 0 "a.example+" "$PARLEY" identity
 
-expect "peer add garbage" 1 "expected name+keyid+base64key" "$PARLEY" peer add "nonsense" --dir "$T/b"
+expect "peer add garbage" 1 "VERIFIER-KEY TLS-PIN ENDPOINT" "$PARLEY" peer add "nonsense" --dir "$T/b"
+expect "peer add a bare key" 1 "VERIFIER-KEY TLS-PIN ENDPOINT" "$PARLEY" peer add "$vkey" --dir "$T/b"
+expect "peer add a bad pin" 1 "TLS pin 'sha256//abc'" "$PARLEY" peer add "$vkey sha256//abc https://127.0.0.1:7443" --dir "$T/b"
+expect "peer add plain http" 1 "endpoint must be https://" "$PARLEY" peer add "$vkey $pin http://127.0.0.1:7443" --dir "$T/b"
 wrong=$(printf '%s' "$line" | sed 's/+\([0-9a-f]\{7\}\)./+\10/')
 [ "$wrong" = "$line" ] && wrong=$(printf '%s' "$line" | sed 's/+\([0-9a-f]\{7\}\)./+\11/')
 expect "peer add with a wrong key id" 1 "does not match the key" "$PARLEY" peer add "$wrong" --dir "$T/b"

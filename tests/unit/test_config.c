@@ -37,15 +37,25 @@ static void test_format_round_trip(void **state)
 	memset(&c, 0, sizeof(c));
 	strcpy(c.name, "ministry-a.example");
 	strcpy(c.store, "sqlite:/var/lib/parley/parley.db");
+	strcpy(c.listen, "0.0.0.0:7443");
+	strcpy(c.endpoint, "https://parley.ministry-a.example:7443");
 	assert_int_equal(config_format(&c, buf, sizeof(buf), &len, &e), 0);
 	assert_int_equal(len, strlen(buf));
 	assert_string_equal(buf,
 			    "# parley node configuration (parley.conf(5))\n"
 			    "name = ministry-a.example\n"
-			    "store = sqlite:/var/lib/parley/parley.db\n");
+			    "store = sqlite:/var/lib/parley/parley.db\n"
+			    "# the peer API (mutual TLS): where parley serve listens,\n"
+			    "# and the URL peers use to reach it\n"
+			    "listen = 0.0.0.0:7443\n"
+			    "endpoint = https://parley.ministry-a.example:7443\n");
 	assert_int_equal(config_parse(&got, buf, len, PATH, &e), 0);
 	assert_string_equal(got.name, c.name);
 	assert_string_equal(got.store, c.store);
+	assert_string_equal(got.listen, c.listen);
+	assert_string_equal(got.endpoint, c.endpoint);
+	strcpy(c.listen, "127.0.0.1:1");
+	strcpy(c.endpoint, "https://127.0.0.1:1");
 
 	/* the longest name and store value round-trip too */
 	memset(c.name, 'n', 128);
@@ -226,10 +236,42 @@ static void test_limits(void **state)
 	free(text);
 }
 
+/* listen defaults to loopback, endpoint follows listen unless given. */
+static void test_listen_and_endpoint(void **state)
+{
+	struct config c;
+	struct err e = { 0 };
+	char host[64];
+	unsigned port;
+	static const char *const bad[] = {
+		"listen = 127.0.0.1\n", "listen = 127.0.0.1:\n", "listen = :80\n",
+		"listen = 127.0.0.1:65536\n", "listen = 127.0.0.1:8x\n",
+		"listen = [::1\n", "endpoint = http://a:1\n", "endpoint = a:1\n",
+	};
+
+	(void)state;
+	assert_int_equal(config_parse(&c, "name = a\n", 9, PATH, &e), 0);
+	assert_string_equal(c.listen, "127.0.0.1:7443");
+	assert_string_equal(c.endpoint, "https://127.0.0.1:7443");
+	assert_int_equal(config_parse(&c, "name = a\nlisten = [::1]:9000\n", 28, PATH, &e), 0);
+	assert_string_equal(c.endpoint, "https://[::1]:9000");
+	assert_int_equal(config_listen_split(c.listen, host, sizeof(host), &port, &e), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 9000);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[128];
+		int n = snprintf(text, sizeof(text), "name = a\n%s", bad[i]);
+		if (config_parse(&c, text, (size_t)n, PATH, &e) != ERR_INVALID)
+			fail_msg("accepted: %s", bad[i]);
+		assert_msg_contains(&e, PATH ":2:");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_round_trip),
+		cmocka_unit_test(test_listen_and_endpoint),
 		cmocka_unit_test(test_format_too_big),
 		cmocka_unit_test(test_default_store),
 		cmocka_unit_test(test_forms_people_type),

@@ -49,8 +49,8 @@ static int setup(void **state)
 	f->dir = tu_tmpdir();
 	snprintf(f->pa, sizeof(f->pa), "%s/a", f->dir);
 	snprintf(f->pb, sizeof(f->pb), "%s/b", f->dir);
-	tu_ok(node_init(f->pa, A, &e), &e);
-	tu_ok(node_init(f->pb, B, &e), &e);
+	tu_ok(node_init(f->pa, A, NULL, NULL, &e), &e);
+	tu_ok(node_init(f->pb, B, NULL, NULL, &e), &e);
 	f->a = open_node(f->pa);
 	f->b = open_node(f->pb);
 	introduce(f->a, f->b);
@@ -150,13 +150,13 @@ static void test_init_refuses_and_leaves_nothing(void **state)
 	/* A node already there: refused, untouched. */
 	snprintf(p, sizeof(p), "%s/parley.db", f->pa);
 	tu_store_digest(p, before);
-	assert_int_equal(node_init(f->pa, "other.example", &e), ERR_EXISTS);
+	assert_int_equal(node_init(f->pa, "other.example", NULL, NULL, &e), ERR_EXISTS);
 	tu_store_digest(p, after);
 	assert_memory_equal(before, after, 32);
 
 	/* An invalid name: nothing is created. */
 	snprintf(p, sizeof(p), "%s/bad", f->dir);
-	assert_int_equal(node_init(p, "Bad Name", &e), ERR_INVALID);
+	assert_int_equal(node_init(p, "Bad Name", NULL, NULL, &e), ERR_INVALID);
 	assert_non_null(strstr(e.msg, "not valid"));
 	assert_int_equal(stat(p, &st), -1);
 
@@ -170,7 +170,7 @@ static void test_init_refuses_and_leaves_nothing(void **state)
 	fclose(fp);
 	snprintf(q, sizeof(q), "%s/identity.key", p);
 	assert_int_equal(symlink(target, q), 0);
-	assert_int_equal(node_init(p, "c.example", &e), ERR_EXISTS);
+	assert_int_equal(node_init(p, "c.example", NULL, NULL, &e), ERR_EXISTS);
 	fp = fopen(target, "r");
 	assert_non_null(fgets(q, sizeof(q), fp));
 	fclose(fp);
@@ -299,7 +299,7 @@ static void test_receiver_refusals(void **state)
 	snprintf(b.origin, sizeof(b.origin), "parley/%s/c.example", A);
 	refused(f, &b, ERR_INVALID, "not to us");
 	snprintf(pc, sizeof(pc), "%s/c", f->dir);
-	tu_ok(node_init(pc, "c.example", &e), &e);
+	tu_ok(node_init(pc, "c.example", NULL, NULL, &e), &e);
 	c = open_node(pc);
 	introduce(f->b, c);
 	send_n(c, B, 3);
@@ -310,7 +310,7 @@ static void test_receiver_refusals(void **state)
 
 	/* Someone else's key under A's name: not A's signature. */
 	snprintf(pc, sizeof(pc), "%s/fake-a", f->dir);
-	tu_ok(node_init(pc, A, &e), &e);
+	tu_ok(node_init(pc, A, NULL, NULL, &e), &e);
 	c = open_node(pc);
 	introduce(f->b, c);
 	introduce(f->a, f->b); /* B keeps A's real key */
