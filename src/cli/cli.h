@@ -20,6 +20,9 @@ int cli_peer_main(int argc, char **argv);
 int cli_log_main(int argc, char **argv);
 int cli_verify_main(int argc, char **argv);
 int cli_demo_main(int argc, char **argv);
+int cli_serve_main(int argc, char **argv);
+int cli_send_main(int argc, char **argv);
+int cli_ping_main(int argc, char **argv);
 
 /* The node directory: --dir, else $PARLEY_DIR, else ./parley-node. */
 const char *cli_dir(const char *opt);

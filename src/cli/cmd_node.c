@@ -1,5 +1,6 @@
 /* cmd_node.c — parley init, parley identity, parley peer. */
 #include "cli/cli.h"
+#include "net/outbox.h"
 #include "node/node.h"
 
 #include <getopt.h>
@@ -161,6 +162,60 @@ static int list_log(void *ctx, const struct store_log *log)
 	return 0;
 }
 
+struct evidence_count {
+	const char *peer;
+	int n;
+	char first[600];
+};
+
+static int count_evidence(void *ctx, const struct store_evidence *v)
+{
+	struct evidence_count *c = ctx;
+	char want[STORE_ORIGIN_MAX + 1];
+
+	snprintf(want, sizeof(want), "parley/%s/", c->peer);
+	if (strncmp(v->origin, want, strlen(want)) == 0) {
+		if (c->n++ == 0)
+			snprintf(c->first, sizeof(c->first), "FORK at size %llu: %s",
+				 (unsigned long long)v->size, v->reason);
+	}
+	return 0;
+}
+
+static int list_peer(void *ctx, const struct store_party *p)
+{
+	struct peer_list *pl = ctx;
+	struct store_delivery d;
+	struct store_log log;
+	struct evidence_count ec = { p->name, 0, "" };
+	struct err e;
+	uint64_t backlog = 0, done = 0, t = 0;
+	char when[21] = "-";
+
+	if (outbox_backlog(pl->n, p->name, &backlog, &e) < 0)
+		backlog = 0;
+	if (store_log_get(pl->n->store, pl->n->cfg.name, p->name, 0, &log, &e) == 0)
+		store_receipted(pl->n->store, log.id, p->name, &done, &t, &e);
+	if (t)
+		envelope_time_format((int64_t)t, when, &e);
+	if (store_delivery_get(pl->n->store, p->name, &d, &e) < 0)
+		memset(&d, 0, sizeof(d));
+	store_evidence_each(pl->n->store, count_evidence, &ec, &e);
+	if (pl->arr) {
+		json_array_append_new(pl->arr,
+			json_pack("{s:s,s:s,s:s,s:I,s:I,s:s?,s:I,s:s,s:i}", "name", p->name,
+				  "endpoint", p->endpoint, "tls_pin", p->pin,
+				  "backlog", (json_int_t)backlog, "receipted", (json_int_t)done,
+				  "last_receipt", t ? when : NULL, "failures", (json_int_t)d.failures,
+				  "last_error", d.last_error, "fork_evidence", ec.n));
+	} else {
+		printf("%-28s %8" PRIu64 " %10" PRIu64 " %-20s %s%s%s\n", p->name, backlog, done,
+		       when, ec.n ? ec.first : "", ec.n && d.last_error[0] ? "; " : "",
+		       d.failures ? d.last_error : "");
+	}
+	return 0;
+}
+
 int cli_log_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -223,7 +278,9 @@ int cli_peer_main(int argc, char **argv)
 		case 'h':
 			printf("usage: %s\n\n"
 			       "add LINE   import a peer's identity line (from 'parley identity')\n"
-			       "list       list known peers and their verifier keys\n",
+			       "list       peers with their delivery state: backlog (our entries not\n"
+			       "           yet receipted), receipted size, time of the last receipt,\n"
+			       "           the last delivery error, and fork evidence if any\n",
 			       peer_usage);
 			return CLI_OK;
 		default:
@@ -247,19 +304,26 @@ int cli_peer_main(int argc, char **argv)
 		return CLI_OK;
 	}
 	if (strcmp(argv[optind], "list") == 0) {
-		struct store_party p;
+		struct peer_list pl = { 0 };
 		int rc;
 
 		if (argc - optind != 1)
 			return cli_usage("peer", peer_usage, "peer list takes no argument");
 		if (node_open(&n, cli_dir(dir), &e) < 0)
 			return cli_error("peer list", &e, json);
-		/* Peers are the parties of the logs and the party table. */
-		rc = store_party_self(n->store, &p, &e);
+		pl.n = n;
+		pl.arr = json ? json_array() : NULL;
+		if (!json)
+			printf("%-28s %8s %10s %-20s %s\n", "peer", "backlog", "receipted",
+			       "last receipt", "last error / fork evidence");
+		rc = store_party_each(n->store, list_peer, &pl, &e);
+		if (rc == 0 && json) {
+			json_dumpf(pl.arr, stdout, JSON_COMPACT);
+			putchar('\n');
+		}
+		json_decref(pl.arr);
 		node_close(n);
-		if (rc < 0)
-			return cli_error("peer list", &e, json);
-		return cli_log_main(argc - optind, argv + optind);
+		return rc < 0 ? cli_error("peer list", &e, json) : CLI_OK;
 	}
 	return cli_usage("peer", peer_usage, "unknown subcommand '%s'", argv[optind]);
 }

@@ -510,6 +510,30 @@ static int find_cosig_fn(void *ctx, const struct store_cosig *c)
 	return 1;
 }
 
+/* Keeps the sender's signed checkpoint (its signature already verified)
+ * as evidence if it contradicts what we hold: a size we hold with another
+ * root. Altered entries under a checkpoint that agrees with us prove
+ * nothing against the sender and are only refused. The log is unchanged. */
+static void keep_evidence(struct node *n, const struct node_batch *b,
+			  const struct store_log *log, const struct checkpoint *cp,
+			  const struct err *why)
+{
+	struct err ignore;
+	uint8_t held[32];
+	char *note;
+
+	if (cp->size > log->size ||
+	    store_root(n->store, log->id, cp->size, held, &ignore) < 0 ||
+	    memcmp(held, cp->root, 32) == 0)
+		return;
+	if (!(note = malloc(b->note_len + 1)))
+		return;
+	memcpy(note, b->note, b->note_len);
+	note[b->note_len] = '\0';
+	store_evidence_add(n->store, b->origin, cp->size, why->msg, note, &ignore);
+	free(note);
+}
+
 int node_receive(struct node *n, const struct node_batch *b, char *line,
 		 size_t cap, struct err *e)
 {
@@ -581,6 +605,7 @@ int node_receive(struct node *n, const struct node_batch *b, char *line,
 			rc = err_set(e, ERR_CONFLICT,
 				     "%s entry %" PRIu64 " differs from the one held: the sender forked its log",
 				     b->origin, b->first + skip);
+			keep_evidence(n, b, &log, &cp, e);
 			goto out;
 		}
 	}
@@ -616,8 +641,13 @@ int node_receive(struct node *n, const struct node_batch *b, char *line,
 	 * entries, checkpoint and cosignature durable together. Consistency
 	 * with every earlier cosigned checkpoint follows: the mirror is
 	 * append-only and the new root is computed over the held prefix. */
-	if ((rc = store_append(n->store, &log, &sb, &res, e)) < 0)
+	if ((rc = store_append(n->store, &log, &sb, &res, e)) < 0) {
+		/* A validly signed checkpoint of a size we hold whose root is
+		 * not ours is proof that the sender signed two histories. */
+		if (rc == ERR_CONFLICT)
+			keep_evidence(n, b, &log, &cp, e);
 		goto out;
+	}
 	/* A re-delivered checkpoint keeps the cosignature given first. */
 	fc = (struct find_cosig){ n->cfg.name, line, cap, 0 };
 	if ((rc = store_cosig_each(n->store, res.checkpoint, find_cosig_fn, &fc, e)) < 0)

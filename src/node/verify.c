@@ -280,12 +280,40 @@ out:
 	return rc;
 }
 
+struct evidence_ctx {
+	FILE *out;
+	int n;
+	char first[1024];
+};
+
+static int report_evidence(void *ctx, const struct store_evidence *v)
+{
+	struct evidence_ctx *c = ctx;
+
+	if (c->n++ == 0)
+		snprintf(c->first, sizeof(c->first), "%s: fork evidence at size %llu: %s",
+			 v->origin, (unsigned long long)v->size, v->reason);
+	if (c->out)
+		fprintf(c->out, "FORK %s: the sender signed another checkpoint of size %llu (%s);"
+			" kept as evidence:\n%s", v->origin, (unsigned long long)v->size,
+			v->reason, v->note);
+	return 0;
+}
+
 int node_verify(struct node *n, FILE *out, struct err *e)
 {
 	void *ctx[3] = { n, out, e };
+	struct evidence_ctx ec = { out, 0, "" };
 	int rc = store_log_each(n->store, verify_log, ctx, e);
 
 	if (rc < 0 && rc != ERR_VERIFY)
 		return err_set(e, ERR_VERIFY, "%s", e->msg);
-	return rc;
+	if (rc < 0)
+		return rc;
+	/* The held logs are sound, but a peer that equivocated is flagged. */
+	if ((rc = store_evidence_each(n->store, report_evidence, &ec, e)) < 0)
+		return rc;
+	if (ec.n)
+		return err_set(e, ERR_VERIFY, "%s", ec.first);
+	return 0;
 }

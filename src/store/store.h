@@ -53,7 +53,7 @@ struct store_delivery {
 	int64_t last_attempt; /* Unix seconds, 0: never */
 	int64_t last_ok;
 	uint64_t failures;    /* consecutive */
-	char last_error[256];
+	char last_error[512];
 };
 
 /* A checkpoint a peer signed that contradicts what we hold: kept as

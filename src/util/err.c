@@ -60,6 +60,7 @@ const char *err_name(int code)
 	case ERR_EXISTS: return "exists";
 	case ERR_TOOBIG: return "too_big";
 	case ERR_UNVERIFIED: return "unverified";
+	case ERR_FORBIDDEN: return "forbidden";
 	}
 	return "unknown";
 }

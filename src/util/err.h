@@ -19,6 +19,7 @@ enum err_code {
 	ERR_EXISTS = -9,
 	ERR_TOOBIG = -10,   /* over a hard size limit */
 	ERR_UNVERIFIED = -11, /* no signature from any known key */
+	ERR_FORBIDDEN = -12,  /* authenticated, but not allowed */
 };
 
 struct err {

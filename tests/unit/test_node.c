@@ -235,6 +235,20 @@ static void test_exchange_and_verify(void **state)
 	tu_ok(node_verify(f->b, NULL, &e), &e);
 }
 
+struct count {
+	int n;
+	uint64_t size;
+};
+
+static int count_evidence(void *ctx, const struct store_evidence *v)
+{
+	struct count *c = ctx;
+
+	c->n++;
+	c->size = v->size;
+	return 0;
+}
+
 static void test_receiver_refusals(void **state)
 {
 	struct fixture *f = *state;
@@ -293,6 +307,13 @@ static void test_receiver_refusals(void **state)
 		refused(f, &b, ERR_CONFLICT, "entry 5 differs from the one held");
 	}
 	node_batch_free(&b);
+	{
+		/* ...but A's checkpoint agrees with what B holds: no evidence
+		 * against A. */
+		struct count ev = { 0, 0 };
+		tu_ok(store_evidence_each(f->b->store, count_evidence, &ev, &e), &e);
+		assert_int_equal(ev.n, 0);
+	}
 
 	/* A checkpoint addressed to someone else, and an unknown sender. */
 	b = good;
@@ -327,6 +348,41 @@ static void test_receiver_refusals(void **state)
 	node_batch_free(&b);
 	node_batch_free(&good);
 	tu_ok(node_verify(f->b, NULL, &e), &e);
+}
+
+/* A sender that signs two histories: refused, and caught with evidence. */
+static void test_equivocation_kept_as_evidence(void **state)
+{
+	struct fixture *f = *state;
+	struct node_batch b;
+	struct err e = { 0 };
+	struct count c = { 0, 0 };
+	char line[512], cmd[1400], pa2[700];
+	struct node *a2;
+	struct node_msg m = { .kind = ENVELOPE_REQUEST, .type = "other-history",
+			      .body = "y", .body_len = 1 };
+	uint64_t first;
+
+	/* A second copy of A's node: the same signing key. */
+	snprintf(pa2, sizeof(pa2), "%s/a2", f->dir);
+	snprintf(cmd, sizeof(cmd), "cp -r '%s' '%s'", f->pa, pa2);
+	assert_int_equal(system(cmd), 0);
+	a2 = open_node(pa2);
+	send_n(f->a, B, 10);
+	for (int i = 0; i < 10; i++)
+		tu_ok(node_send(a2, B, &m, 1, &first, &e), &e);
+	deliver(f, 0, 10, line);
+	tu_ok(node_batch_make(a2, B, 0, 10, &b, &e), &e);
+	refused(f, &b, ERR_CONFLICT, "entry 0 differs from the one held");
+	node_batch_free(&b);
+	tu_ok(store_evidence_each(f->b->store, count_evidence, &c, &e), &e);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.size, 10);
+	assert_int_equal(node_verify(f->b, NULL, &e), ERR_VERIFY);
+	assert_msg_contains(&e, "fork evidence at size 10");
+	/* The log itself stays A's first history. */
+	tu_ok(node_verify(f->a, NULL, &e), &e);
+	node_close(a2);
 }
 
 static void test_receipt_refusals(void **state)
@@ -392,6 +448,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_refuses_loose_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exchange_and_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receiver_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_equivocation_kept_as_evidence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receipt_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_refusals, setup, teardown),
 	};

@@ -1,0 +1,21 @@
+/* client.h — the sending side of the peer API (libcurl over GnuTLS):
+ * our client certificate, the peer's key pinned, strict timeouts and a cap
+ * on the answer's size. */
+#ifndef PARLEY_CLIENT_H
+#define PARLEY_CLIENT_H
+
+#include "node/node.h"
+
+#define CLIENT_CONNECT_TIMEOUT_S 10
+#define CLIENT_TIMEOUT_S 60
+#define CLIENT_RESPONSE_MAX (1u << 20)
+
+/* POSTs a batch (JSON) to peer's /peer/v1/batch and writes the receipt
+ * line it returns into line. Returns 0; ERR_IO for a network or TLS
+ * failure (no answer); or the peer's refusal mapped to an ERR_* code with
+ * its message. */
+int client_post_batch(struct node *n, const struct store_party *peer,
+		      const char *json, size_t len, char *line, size_t cap,
+		      struct err *e);
+
+#endif

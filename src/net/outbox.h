@@ -1,0 +1,38 @@
+/* outbox.h — store-and-forward delivery. The outbox is the sender's own
+ * log: every message is durable there before any network I/O, and what is
+ * pending for a peer is everything past the largest size that peer has
+ * cosigned. Delivery sends it in order, in batches with our signed
+ * checkpoint, verifies and stores each receipt; re-delivery after a crash
+ * or a lost answer is idempotent on the receiver.
+ *
+ * The worker (parley serve) retries each peer with capped exponential
+ * backoff and jitter: delay = min(OUTBOX_BACKOFF_MAX, OUTBOX_BACKOFF_MIN *
+ * 2^failures) * uniform(0.5, 1), and records every attempt's outcome in the
+ * store for parley peer list. */
+#ifndef PARLEY_OUTBOX_H
+#define PARLEY_OUTBOX_H
+
+#include "node/node.h"
+
+#define OUTBOX_BACKOFF_MIN_MS 250
+#define OUTBOX_BACKOFF_MAX_MS 30000
+#define OUTBOX_POLL_MS 50
+
+/* Entries of self->peer not yet receipted (backlog). */
+int outbox_backlog(struct node *n, const char *peer, uint64_t *backlog,
+		   struct err *e);
+/* Delivers everything pending for peer now; *sent gets the number of
+ * entries receipted by this call. Records the attempt's outcome. */
+int outbox_deliver(struct node *n, const char *peer, uint64_t *sent,
+		   struct err *e);
+
+/* The backoff delay in ms after failures consecutive failures, for a
+ * uniform random r in [0, 1). */
+unsigned outbox_backoff_ms(unsigned failures, double r);
+
+struct outbox;
+/* Starts the worker thread on its own node handle (opened from dir). */
+int outbox_start(struct outbox **out, const char *dir, struct err *e);
+void outbox_stop(struct outbox *o);
+
+#endif
