@@ -1,12 +1,20 @@
-/* cmd_demo.c — parley demo: two parties in a temporary directory exchange
- * a few hundred messages through the full protocol (signed checkpoints,
- * cosigned receipts), cross-check their copies and verify both stores.
- * Transport is in-process until node-to-node delivery over mutual TLS
- * lands; every check on the way is the one the network will run. */
+/* cmd_demo.c — parley demo: three parties in a temporary directory, each
+ * running a real `parley serve` process on loopback, exchange a few hundred
+ * messages over mutual TLS (signed checkpoints, cosigned receipts), ping
+ * each other, stop cleanly, cross-check every copy of every log byte for
+ * byte and verify every store. */
 #include "cli/cli.h"
+#include "net/outbox.h"
 #include "node/node.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,37 +28,7 @@ static const char demo_usage[] =
 
 #define A_NAME "ministry-a.example"
 #define B_NAME "ministry-b.example"
-
-/* Delivers everything in log sender->receiver that the receiver lacks, in
- * batches; prints one line per batch. */
-static int deliver(struct node *tx, struct node *rx, uint64_t *next,
-		   size_t batch, struct err *e)
-{
-	struct store_log log;
-	char line[512];
-	int rc;
-
-	if ((rc = store_log_get(tx->store, tx->cfg.name, rx->cfg.name, 0, &log, e)) < 0)
-		return rc;
-	while (*next < log.size) {
-		struct node_batch b;
-		uint64_t t;
-
-		if ((rc = node_batch_make(tx, rx->cfg.name, *next, batch, &b, e)) < 0)
-			return rc;
-		rc = node_receive(rx, &b, line, sizeof(line), e);
-		if (rc == 0)
-			rc = node_receipt_add(tx, rx->cfg.name, b.note, b.note_len, line, &t, e);
-		if (rc == 0)
-			printf("  %s: entries %" PRIu64 "..%" PRIu64 " delivered, receipt from %s at %" PRIu64 "\n",
-			       b.origin, b.first, b.first + b.n - 1, rx->cfg.name, t);
-		*next = b.first + b.n;
-		node_batch_free(&b);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
+#define C_NAME "cert-c.example"
 
 /* Entry by entry and root by root, both copies of a log must be equal. */
 static int cross_check(struct node *a, struct node *b, const char *from,
@@ -61,8 +39,10 @@ static int cross_check(struct node *a, struct node *b, const char *from,
 	char ha[65];
 	int rc;
 
-	if ((rc = store_log_get(a->store, from, to, 0, &la, e)) < 0 ||
-	    (rc = store_log_get(b->store, from, to, 0, &lb, e)) < 0)
+	rc = store_log_get(a->store, from, to, 0, &la, e);
+	if (rc == ERR_NOTFOUND)
+		return 0; /* no channel this way */
+	if (rc < 0 || (rc = store_log_get(b->store, from, to, 0, &lb, e)) < 0)
 		return rc;
 	if (la.size != lb.size)
 		return err_set(e, ERR_VERIFY, "%s: %" PRIu64 " entries on %s, %" PRIu64 " on %s",
@@ -90,14 +70,10 @@ static int cross_check(struct node *a, struct node *b, const char *from,
 	if (memcmp(ra, rb, 32) != 0)
 		return err_set(e, ERR_VERIFY, "%s: roots differ", la.origin);
 	merkle_hex(ha, ra);
-	printf("  %s: %" PRIu64 " entries identical on both nodes, root %s\n",
+	printf("  %-45s %5" PRIu64 " entries identical, root %.16s...\n",
 	       la.origin, la.size, ha);
 	return 0;
 }
-
-struct print_ctx {
-	int dummy;
-};
 
 static int print_cosig(void *ctx, const struct store_cosig *c)
 {
@@ -123,105 +99,245 @@ static int print_checkpoint(struct node *n, const char *from, const char *to,
 	return rc;
 }
 
+#define NPARTY 3
+static const char *const names[NPARTY] = { A_NAME, B_NAME, C_NAME };
+
+/* A free loopback port: bind to port 0 and read what the kernel chose. */
+static unsigned free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	unsigned port = 0;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+/* Starts `parley serve --dir dir` with its log in dir/serve.log. */
+static pid_t start_server(const char *dir)
+{
+	char logp[1200];
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd;
+		snprintf(logp, sizeof(logp), "%s/serve.log", dir);
+		fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 2);
+			close(fd);
+		}
+		execl("/proc/self/exe", "parley", "serve", "--dir", dir, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void stop_servers(pid_t *pids)
+{
+	for (int i = 0; i < NPARTY; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGTERM);
+	for (int i = 0; i < NPARTY; i++)
+		if (pids[i] > 0)
+			waitpid(pids[i], NULL, 0);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Total entries not yet receipted, over every directed channel. */
+static int backlog_all(struct node **nodes, uint64_t *total, struct err *e)
+{
+	*total = 0;
+	for (int i = 0; i < NPARTY; i++)
+		for (int j = 0; j < NPARTY; j++) {
+			uint64_t b;
+			int rc;
+			if (i == j)
+				continue;
+			if ((rc = outbox_backlog(nodes[i], names[j], &b, e)) < 0)
+				return rc;
+			*total += b;
+		}
+	return 0;
+}
+
+static int send_requests(struct node *from, const char *to, int count, const char *type,
+			 struct err *e)
+{
+	struct node_msg *m = calloc((size_t)count, sizeof(*m));
+	char (*bodies)[160] = calloc((size_t)count, sizeof(*bodies));
+	uint64_t first;
+	int rc;
+
+	if (!m || !bodies) {
+		free(m);
+		free(bodies);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	for (int i = 0; i < count; i++) {
+		int n = snprintf(bodies[i], sizeof(bodies[i]),
+				 "{\"subject\":\"%s %d\",\"text\":\"scanning from 192.0.2.%d, please investigate\"}",
+				 type, i, i % 250);
+		m[i] = (struct node_msg){ .kind = ENVELOPE_REQUEST, .type = type,
+					  .body = bodies[i], .body_len = (size_t)n };
+	}
+	rc = node_send(from, to, m, (size_t)count, &first, e);
+	free(m);
+	free(bodies);
+	return rc;
+}
+
+/* Replies from `from` to requests 0, 1, ... of `to`'s log for it. */
+static int send_replies(struct node *from, const char *to, int count, struct err *e)
+{
+	struct node_msg *m = calloc((size_t)count, sizeof(*m));
+	uint64_t first;
+	int rc;
+
+	if (!m)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (int i = 0; i < count; i++)
+		m[i] = (struct node_msg){ .kind = i % 2 ? ENVELOPE_ANSWER : ENVELOPE_ACK,
+					  .type = "cyber-incident", .case_from = to,
+					  .case_index = (uint64_t)(i / 2),
+					  .body = i % 2 ? "{\"text\":\"blocked at our edge\"}"
+							: "{\"text\":\"received, investigating\"}",
+					  .body_len = i % 2 ? 30 : 33 };
+	rc = node_send(from, to, m, (size_t)count, &first, e);
+	free(m);
+	return rc;
+}
+
 static int run(const char *dir, int messages, struct err *e)
 {
-	char pa[1100], pb[1100], vk[NOTE_KEY_STR_MAX];
-	struct node *a = NULL, *b = NULL;
-	struct node_msg *msgs = NULL;
-	char (*bodies)[160] = NULL;
-	uint64_t next_ab = 0, next_ba = 0, first;
-	int rc, replies = messages * 2 / 5;
+	char paths[NPARTY][1100], line[1024], listen[64];
+	struct node *nodes[NPARTY] = { NULL };
+	pid_t pids[NPARTY] = { 0 };
+	uint64_t total = 0, sent;
+	int rc = 0;
 
-	snprintf(pa, sizeof(pa), "%s/a", dir);
-	snprintf(pb, sizeof(pb), "%s/b", dir);
-	printf("== two parties in %s\n", dir);
-	if ((rc = node_init(pa, A_NAME, NULL, NULL, e)) < 0 || (rc = node_init(pb, B_NAME, NULL, NULL, e)) < 0 ||
-	    (rc = node_open(&a, pa, e)) < 0 || (rc = node_open(&b, pb, e)) < 0)
+	printf("== three parties in %s, each running parley serve on loopback\n", dir);
+	for (int i = 0; i < NPARTY && rc == 0; i++) {
+		unsigned port = free_port();
+		snprintf(paths[i], sizeof(paths[i]), "%s/%c", dir, "abc"[i]);
+		snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+		if (!port)
+			rc = err_set(e, ERR_IO, "no free loopback port");
+		else if ((rc = node_init(paths[i], names[i], listen, NULL, e)) == 0)
+			rc = node_open(&nodes[i], paths[i], e);
+	}
+	for (int i = 0; i < NPARTY && rc == 0; i++) {
+		if ((rc = node_identity(nodes[i], line, sizeof(line), e)) < 0)
+			break;
+		printf("  %s\n", line);
+		for (int j = 0; j < NPARTY && rc == 0; j++)
+			if (i != j)
+				rc = node_peer_add(nodes[j], line, e);
+	}
+	for (int i = 0; i < NPARTY && rc == 0; i++)
+		if ((pids[i] = start_server(paths[i])) < 0)
+			rc = err_set(e, ERR_IO, "fork: %s", strerror(errno));
+	if (rc < 0)
 		goto out;
-	if ((rc = node_identity(a, vk, sizeof(vk), e)) < 0 ||
-	    (rc = node_peer_add(b, vk, e)) < 0)
-		goto out;
-	printf("  %s\n", vk);
-	if ((rc = node_identity(b, vk, sizeof(vk), e)) < 0 ||
-	    (rc = node_peer_add(a, vk, e)) < 0)
-		goto out;
-	printf("  %s\n", vk);
 
-	msgs = calloc((size_t)messages, sizeof(*msgs));
-	bodies = calloc((size_t)messages, sizeof(*bodies));
-	if (!msgs || !bodies) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+	printf("\n== %s sends %d requests to %s and %d to %s\n", A_NAME, messages, B_NAME,
+	       messages / 3, C_NAME);
+	if ((rc = send_requests(nodes[0], B_NAME, messages, "cyber-incident", e)) < 0 ||
+	    (rc = send_requests(nodes[0], C_NAME, messages / 3, "request-for-assistance", e)) < 0)
 		goto out;
-	}
-	printf("\n== %s sends %d requests to %s\n", A_NAME, messages, B_NAME);
-	for (int i = 0; i < messages; i++) {
-		int n = snprintf(bodies[i], sizeof(bodies[i]),
-				 "{\"subject\":\"incident %d\",\"text\":\"scanning from 192.0.2.%d, please investigate\"}",
-				 i, i % 250);
-		msgs[i] = (struct node_msg){ .kind = ENVELOPE_REQUEST,
-					     .type = i % 3 ? "cyber-incident" : "request-for-assistance",
-					     .body = bodies[i], .body_len = (size_t)n };
-	}
-	/* Appended in groups, delivered in batches of 64. */
-	for (int i = 0; i < messages; i += 100) {
-		int k = messages - i < 100 ? messages - i : 100;
-		if ((rc = node_send(a, B_NAME, msgs + i, (size_t)k, &first, e)) < 0 ||
-		    (rc = deliver(a, b, &next_ab, 64, e)) < 0)
+	printf("== %s acknowledges and answers %d of them; %s sends %d requests to %s\n",
+	       B_NAME, messages * 2 / 5, C_NAME, messages / 4, B_NAME);
+	if ((rc = send_replies(nodes[1], A_NAME, messages * 2 / 5, e)) < 0 ||
+	    (rc = send_requests(nodes[2], B_NAME, messages / 4, "deconfliction", e)) < 0)
+		goto out;
+
+	printf("\n== the servers deliver and return receipts\n");
+	for (int t = 0; t < 600; t++) { /* at most 60 s */
+		if ((rc = backlog_all(nodes, &total, e)) < 0)
 			goto out;
+		if (t % 10 == 0 || total == 0)
+			printf("  not yet receipted: %" PRIu64 "\n", total);
+		if (total == 0)
+			break;
+		sleep_ms(100);
 	}
-
-	printf("\n== %s acknowledges and answers %d of them\n", B_NAME, replies);
-	for (int i = 0; i < replies; i++) {
-		int n = snprintf(bodies[i], sizeof(bodies[i]),
-				 "{\"text\":\"%s for incident %d\"}",
-				 i % 2 ? "answer" : "acknowledged", i / 2);
-		msgs[i] = (struct node_msg){ .kind = i % 2 ? ENVELOPE_ANSWER : ENVELOPE_ACK,
-					     .type = "cyber-incident", .case_from = A_NAME,
-					     .case_index = (uint64_t)(i / 2) * 3 + 1,
-					     .body = bodies[i], .body_len = (size_t)n };
+	if (total) {
+		rc = err_set(e, ERR_IO, "%" PRIu64 " entries still without receipt after 60 s "
+			     "(see %s/*/serve.log)", total, dir);
+		goto out;
 	}
-	if ((rc = node_send(b, A_NAME, msgs, (size_t)replies, &first, e)) < 0 ||
-	    (rc = deliver(b, a, &next_ba, 64, e)) < 0)
-		goto out;
+	for (int i = 0; i < NPARTY; i++) {
+		double t0, t1;
+		struct timespec ts;
+		const char *peer = names[(i + 1) % NPARTY];
+		struct node_msg ping = { .kind = ENVELOPE_PING, .type = "ping" };
+		uint64_t first;
 
-	printf("\n== cross-check: each log is the same on both nodes\n");
-	if ((rc = cross_check(a, b, A_NAME, B_NAME, e)) < 0 ||
-	    (rc = cross_check(a, b, B_NAME, A_NAME, e)) < 0)
-		goto out;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		t0 = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+		if ((rc = node_send(nodes[i], peer, &ping, 1, &first, e)) < 0 ||
+		    (rc = outbox_deliver(nodes[i], peer, &sent, e)) < 0)
+			goto out;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		t1 = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+		printf("  ping %s -> %s: receipted in %.1f ms\n", names[i], peer, (t1 - t0) * 1000);
+	}
 
 	printf("\n== latest checkpoints with their receipts (C2SP signed notes)");
-	if ((rc = print_checkpoint(a, A_NAME, B_NAME, e)) < 0 ||
-	    (rc = print_checkpoint(b, B_NAME, A_NAME, e)) < 0)
+	if ((rc = print_checkpoint(nodes[0], A_NAME, B_NAME, e)) < 0 ||
+	    (rc = print_checkpoint(nodes[1], B_NAME, A_NAME, e)) < 0)
 		goto out;
 
-	printf("\n== parley verify --dir %s\n", pa);
-	if ((rc = node_verify(a, stdout, e)) < 0)
+	printf("\n== stopping the servers (SIGTERM)\n");
+	stop_servers(pids);
+	memset(pids, 0, sizeof(pids));
+
+	printf("\n== cross-check: every log is the same on its sender and its receiver\n");
+	for (int i = 0; i < NPARTY && rc == 0; i++)
+		for (int j = 0; j < NPARTY && rc == 0; j++)
+			if (i != j)
+				rc = cross_check(nodes[i], nodes[j], names[i], names[j], e);
+	if (rc < 0)
 		goto out;
-	printf("verify: ok\n");
-	printf("\n== parley verify --dir %s\n", pb);
-	if ((rc = node_verify(b, stdout, e)) < 0)
-		goto out;
-	printf("verify: ok\n");
+
+	for (int i = 0; i < NPARTY; i++) {
+		printf("\n== parley verify --dir %s\n", paths[i]);
+		if ((rc = node_verify(nodes[i], stdout, e)) < 0)
+			goto out;
+		printf("verify: ok\n");
+	}
 out:
-	free(msgs);
-	free(bodies);
-	node_close(a);
-	node_close(b);
+	stop_servers(pids);
+	for (int i = 0; i < NPARTY; i++)
+		node_close(nodes[i]);
 	return rc;
 }
 
 static int remove_tree(const char *dir)
 {
-	static const char *const files[] = { "parley.conf", "identity.key", "parley.db",
+	static const char *const files[] = { "parley.conf", "identity.key", "tls.key",
+					     "tls.crt", "serve.log", "parley.db",
 					     "parley.db-wal", "parley.db-shm" };
 	char p[1200];
 
-	for (int s = 0; s < 2; s++) {
+	for (int s = 0; s < NPARTY; s++) {
 		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-			snprintf(p, sizeof(p), "%s/%c/%s", dir, "ab"[s], files[i]);
+			snprintf(p, sizeof(p), "%s/%c/%s", dir, "abc"[s], files[i]);
 			unlink(p);
 		}
-		snprintf(p, sizeof(p), "%s/%c", dir, "ab"[s]);
+		snprintf(p, sizeof(p), "%s/%c", dir, "abc"[s]);
 		rmdir(p);
 	}
 	return rmdir(dir);
@@ -253,14 +369,16 @@ int cli_demo_main(int argc, char **argv)
 			break;
 		case 'h':
 			printf("usage: %s\n\n"
-			       "Creates two parties (%s, %s) in a temporary directory\n"
-			       "(or DIR, which must not hold a node), sends N requests (default 300)\n"
-			       "one way and acknowledgements and answers the other way through the\n"
-			       "full protocol: signed checkpoints, receiver cross-checks, cosigned\n"
-			       "receipts. Then cross-checks both copies of each log, prints the\n"
-			       "latest checkpoints with their receipts and verifies both stores.\n"
+			       "Creates three parties (%s, %s, %s) in a temporary\n"
+			       "directory (or DIR), starts 'parley serve' for each on a free loopback\n"
+			       "port, and sends N requests (default 300) from the first to the second,\n"
+			       "fewer between the others, and acknowledgements and answers back. The\n"
+			       "servers deliver them over mutual TLS; each batch carries the sender's\n"
+			       "signed checkpoint and comes back with the receiver's cosignature (the\n"
+			       "receipt). Then each party pings the next, the servers are stopped, every\n"
+			       "log is cross-checked against its mirror and every store is verified.\n"
 			       "The directory is removed afterwards unless --keep or --dir.\n",
-			       demo_usage, A_NAME, B_NAME);
+			       demo_usage, A_NAME, B_NAME, C_NAME);
 			return CLI_OK;
 		default:
 			return cli_usage("demo", demo_usage, "bad option");

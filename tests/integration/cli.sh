@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 expect "parley --help lists commands" 0 "verify" "$PARLEY" --help
-for c in init identity peer log verify demo; do
+for c in init identity peer log verify demo serve send ping; do
 	expect "parley $c --help" 0 "usage: parley $c" "$PARLEY" "$c" --help
 	expect "parley help $c" 0 "usage: parley $c" "$PARLEY" help "$c"
 done
@@ -57,7 +57,7 @@ mv "$T/a/parley.conf.good" "$T/a/parley.conf"
 expect "demo" 0 "demo: ok" "$PARLEY" demo --messages 120
 out=$("$PARLEY" demo --messages 50 2>&1)
 n=$(printf '%s\n' "$out" | grep -c '^verify: ok$')
-[ "$n" -eq 2 ] && ok "demo verifies both nodes" || bad "demo verifies both nodes" "$out"
+[ "$n" -eq 3 ] && ok "demo verifies all three nodes" || bad "demo verifies all three nodes" "$out"
 printf '%s\n' "$out" | grep -q '^— ministry-b.example ' && ok "demo prints a receipt line" \
 	|| bad "demo prints a receipt line" "$out"
 expect "demo --messages 0" 2 "--messages takes" "$PARLEY" demo --messages 0

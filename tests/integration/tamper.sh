@@ -4,6 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v sqlite3 >/dev/null || { echo "sqlite3 CLI missing"; exit 1; }
 
+# The demo's first log: 200 requests and one ping, 201 entries.
 "$PARLEY" demo --dir "$T/demo" --messages 200 > "$T/demo.out" 2>&1 \
 	|| { cat "$T/demo.out"; exit 1; }
 AB="parley/ministry-a.example/ministry-b.example"
@@ -74,12 +75,13 @@ tamper "a tree node removed" \
 	 WHERE id = $LOG << 44;"
 tamper "a body altered" \
 	"$AB: entry 9: stored body does not match its hash" \
-	"UPDATE body SET data = CAST('{}' AS BLOB) WHERE hash = (SELECT hash FROM body ORDER BY rowid LIMIT 1 OFFSET 9);"
+	"UPDATE body SET data = CAST('{}' AS BLOB) WHERE hex(hash) = (SELECT upper(substr(CAST(envelope AS TEXT),
+	   instr(CAST(envelope AS TEXT), 'body sha256:') + 12, 64)) FROM entry WHERE log = $LOG AND idx = 9);"
 tamper "the log size raised" \
-	"$AB: entry 200 is missing (the log's size is 201)" \
+	"$AB: entry 201 is missing (the log's size is 202)" \
 	"UPDATE log SET size = size + 1 WHERE id = $LOG;"
 tamper "a checkpoint beyond the entries" \
-	"checkpoint of size 200 is beyond the entries held" \
-	"DELETE FROM entry WHERE log = $LOG AND idx = 199; UPDATE log SET size = 199 WHERE id = $LOG;"
+	"is beyond the entries held" \
+	"DELETE FROM entry WHERE log = $LOG AND idx >= 199; UPDATE log SET size = 199 WHERE id = $LOG;"
 
 finish
