@@ -2,6 +2,7 @@
  * to a peer); ping also delivers at once and reports the time to receipt. */
 #include "cli/cli.h"
 #include "net/outbox.h"
+#include "net/wire.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -16,7 +17,67 @@
 
 static const char send_usage[] =
 	"parley send PEER --type TYPE [--kind KIND] [--case PARTY/INDEX]\n"
-	"                 [--text TEXT | --file FILE] [--dir DIR] [--json]";
+	"                 [--text TEXT | --file FILE | --lines] [--dir DIR] [--json]";
+
+/* --lines: each line of standard input is the body of one message; all
+ * are appended in transactions of up to NODE_BATCH_MAX. */
+static int send_lines(struct node *n, const char *peer, const struct node_msg *tmpl,
+		      uint64_t *first, uint64_t *count, struct err *e)
+{
+	struct node_msg *m = calloc(NODE_BATCH_MAX, sizeof(*m));
+	char **bodies = calloc(NODE_BATCH_MAX, sizeof(*bodies));
+	size_t k = 0, cap = 0;
+	char *line = NULL;
+	ssize_t len;
+	uint64_t f;
+	int rc = 0, any = 0;
+
+	*count = 0;
+	if (!m || !bodies) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		len = getline(&line, &cap, stdin);
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len >= 0) {
+			if ((size_t)len > STORE_BODY_MAX) {
+				rc = err_set(e, ERR_TOOBIG, "line %" PRIu64 " is over the body limit",
+					     *count + k + 1);
+				goto out;
+			}
+			m[k] = *tmpl;
+			bodies[k] = line;
+			m[k].body = line;
+			m[k].body_len = (size_t)len;
+			line = NULL;
+			cap = 0;
+			k++;
+		}
+		if (k == NODE_BATCH_MAX || (len < 0 && k > 0)) {
+			if ((rc = node_send(n, peer, m, k, &f, e)) < 0)
+				goto out;
+			if (!any++)
+				*first = f;
+			*count += k;
+			for (size_t i = 0; i < k; i++)
+				free(bodies[i]);
+			k = 0;
+		}
+		if (len < 0)
+			break;
+	}
+	if (!any)
+		rc = err_set(e, ERR_INVALID, "--lines: standard input had no line");
+out:
+	for (size_t i = 0; bodies && i < k; i++)
+		free(bodies[i]);
+	free(line);
+	free(bodies);
+	free(m);
+	return rc;
+}
 
 static int parse_kind(const char *s, enum envelope_kind *k)
 {
@@ -36,12 +97,15 @@ int cli_send_main(int argc, char **argv)
 		{ "case", required_argument, NULL, 'c' },
 		{ "text", required_argument, NULL, 'x' },
 		{ "file", required_argument, NULL, 'f' },
+		{ "lines", no_argument, NULL, 'L' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 }
 	};
 	const char *dir = NULL, *text = NULL, *file = NULL, *kase = NULL;
+	int lines = 0;
+	uint64_t count = 1;
 	struct node_msg m = { .kind = ENVELOPE_REQUEST };
 	char case_from[ENVELOPE_NAME_MAX + 1];
 	struct node *n = NULL;
@@ -61,6 +125,7 @@ int cli_send_main(int argc, char **argv)
 		case 'c': kase = optarg; break;
 		case 'x': text = optarg; break;
 		case 'f': file = optarg; break;
+		case 'L': lines = 1; break;
 		case 'd': dir = optarg; break;
 		case 'j': json = 1; break;
 		case 'h':
@@ -69,7 +134,8 @@ int cli_send_main(int argc, char **argv)
 			       "running 'parley serve' delivers it and stores the peer's receipt.\n"
 			       "KIND is one of charter request ack answer decline withdraw remind\n"
 			       "close ping (default request). Replies name their case PARTY/INDEX.\n"
-			       "The body is TEXT or the contents of FILE (at most 1 MiB).\n",
+			       "The body is TEXT or the contents of FILE (at most 1 MiB). With --lines,\n"
+			       "each line of standard input is the body of one message (bulk import).\n",
 			       send_usage);
 			return CLI_OK;
 		default:
@@ -80,8 +146,8 @@ int cli_send_main(int argc, char **argv)
 		return cli_usage("send", send_usage, "name one PEER");
 	if (!m.type)
 		return cli_usage("send", send_usage, "--type is required");
-	if (text && file)
-		return cli_usage("send", send_usage, "give --text or --file, not both");
+	if (!!text + !!file + lines > 1)
+		return cli_usage("send", send_usage, "give one of --text, --file, --lines");
 	if (kase) {
 		const char *slash = strrchr(kase, '/');
 		char *end;
@@ -100,15 +166,84 @@ int cli_send_main(int argc, char **argv)
 	m.body_len = file ? blen : text ? strlen(text) : 0;
 	rc = node_open(&n, cli_dir(dir), &e);
 	if (rc == 0)
-		rc = node_send(n, argv[optind], &m, 1, &first, &e);
+		rc = lines ? send_lines(n, argv[optind], &m, &first, &count, &e)
+			   : node_send(n, argv[optind], &m, 1, &first, &e);
 	node_close(n);
 	free(body);
 	if (rc < 0)
 		return cli_error("send", &e, json);
 	if (json)
-		printf("{\"peer\":\"%s\",\"index\":%" PRIu64 "}\n", argv[optind], first);
-	else
+		printf("{\"peer\":\"%s\",\"index\":%" PRIu64 ",\"count\":%" PRIu64 "}\n",
+		       argv[optind], first, count);
+	else if (count == 1)
 		printf("queued for %s as entry %" PRIu64 "\n", argv[optind], first);
+	else
+		printf("queued %" PRIu64 " messages for %s as entries %" PRIu64 "..%" PRIu64 "\n",
+		       count, argv[optind], first, first + count - 1);
+	return CLI_OK;
+}
+
+static const char outbox_usage[] = "parley outbox PEER [--from N] [--max N] [--dir DIR]";
+
+int cli_outbox_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "max", required_argument, NULL, 'm' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	const char *dir = NULL;
+	struct node *n = NULL;
+	struct node_batch b;
+	struct store_log log;
+	struct err e = { 0 };
+	uint64_t from = UINT64_MAX, max = NODE_BATCH_MAX, t;
+	char *json = NULL, *end;
+	size_t len;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "hf:m:d:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			from = strtoull(optarg, &end, 10);
+			if (*end || !*optarg)
+				return cli_usage("outbox", outbox_usage, "--from takes an index");
+			break;
+		case 'm':
+			max = strtoull(optarg, &end, 10);
+			if (*end || !*optarg || max == 0)
+				return cli_usage("outbox", outbox_usage, "--max takes a count");
+			break;
+		case 'd': dir = optarg; break;
+		case 'h':
+			printf("usage: %s\n\n"
+			       "Prints the batch pending for PEER exactly as the peer API's JSON\n"
+			       "(POST /peer/v1/batch): entries from N (default: the first entry PEER\n"
+			       "has not receipted), at most N of them, and our signed checkpoint at\n"
+			       "its end. For inspection, or to deliver by other means.\n",
+			       outbox_usage);
+			return CLI_OK;
+		default:
+			return cli_usage("outbox", outbox_usage, "bad option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage("outbox", outbox_usage, "name one PEER");
+	if ((rc = node_open(&n, cli_dir(dir), &e)) == 0 &&
+	    (rc = store_log_get(n->store, n->cfg.name, argv[optind], 0, &log, &e)) == 0 &&
+	    from == UINT64_MAX)
+		rc = store_receipted(n->store, log.id, argv[optind], &from, &t, &e);
+	if (rc == 0 && (rc = node_batch_make(n, argv[optind], from, (size_t)max, &b, &e)) == 0) {
+		rc = wire_batch_encode(&b, &json, &len, &e);
+		node_batch_free(&b);
+	}
+	node_close(n);
+	if (rc < 0)
+		return cli_error("outbox", &e, 0);
+	printf("%s\n", json);
+	free(json);
 	return CLI_OK;
 }
 

@@ -1,0 +1,176 @@
+#!/bin/sh
+# net.sh — real parley serve processes on loopback exchanging thousands of
+# messages over mutual TLS; a receiver stopped mid-stream and restarted;
+# and refusals: a stranger's certificate, a certificate that is not the
+# sender's, a tampered checkpoint, a batch that skips an index, a forked
+# checkpoint. Every loop is bounded in count and time.
+. "$(dirname "$0")/lib.sh"
+command -v curl >/dev/null || { echo "curl missing"; exit 1; }
+command -v sqlite3 >/dev/null || { echo "sqlite3 missing"; exit 1; }
+
+base=$((20000 + ($$ * 7) % 30000))
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+i=0
+for n in a b c; do
+	"$PARLEY" init --name "$n.example" --dir "$T/$n" --listen "127.0.0.1:$((base + i))" >/dev/null \
+		|| { echo "init $n failed"; exit 1; }
+	i=$((i + 1))
+done
+for x in a b c; do
+	for y in a b c; do
+		[ "$x" = "$y" ] || "$PARLEY" peer add "$("$PARLEY" identity --dir "$T/$x")" --dir "$T/$y" >/dev/null
+	done
+done
+
+serve() { # serve NODE: starts parley serve in the background
+	"$PARLEY" serve --dir "$T/$1" 2>>"$T/$1.log" &
+	eval "pid_$1=$!"
+	pids="$pids $!"
+}
+stop() { # stop NODE: SIGTERM, and wait for the clean exit
+	eval "p=\$pid_$1"
+	kill -TERM "$p" && wait "$p"
+}
+backlog() { # backlog NODE: entries of NODE not yet receipted by anyone
+	"$PARLEY" peer list --dir "$T/$1" --json | grep -o '"backlog":[0-9]*' \
+		| awk -F: '{s += $2} END {print s + 0}'
+}
+drain() { # drain SECONDS NODE...: waits until the nodes have no backlog
+	limit=$1
+	shift
+	t=0
+	while [ "$t" -lt $((limit * 10)) ]; do
+		sum=0
+		for n in "$@"; do sum=$((sum + $(backlog "$n"))); done
+		[ "$sum" -eq 0 ] && return 0
+		sleep 0.1
+		t=$((t + 1))
+	done
+	echo "still $sum entries without receipt after ${limit}s"
+	return 1
+}
+lines() { # lines N: N distinct message bodies
+	awk -v n="$1" -v tag="$2" 'BEGIN { for (i = 0; i < n; i++) printf "{\"subject\":\"%s %d\"}\n", tag, i }'
+}
+dump() { # dump NODE ORIGIN: the log's envelopes in index order, hex
+	sqlite3 "$T/$1/parley.db" "SELECT idx || ' ' || hex(envelope) FROM entry WHERE log =
+		(SELECT id FROM log WHERE origin = '$2') ORDER BY idx"
+}
+digest() { # digest NODE: everything the logs hold, hashed
+	sqlite3 "$T/$1/parley.db" "SELECT origin, size FROM log ORDER BY origin;
+		SELECT log, idx, hex(envelope) FROM entry ORDER BY log, idx;
+		SELECT log, size, note FROM checkpoint ORDER BY log, size;
+		SELECT checkpoint, cosigner, line FROM cosignature ORDER BY checkpoint, cosigner" | sha256sum
+}
+
+serve a; serve b; serve c
+sleep 0.3
+
+# 1. Thousands of messages among three nodes.
+lines 1200 ab | "$PARLEY" send b.example --type cyber-incident --lines --dir "$T/a" >/dev/null
+lines 800 ac | "$PARLEY" send c.example --type request-for-assistance --lines --dir "$T/a" >/dev/null
+lines 700 ba | "$PARLEY" send a.example --type deconfliction --lines --dir "$T/b" >/dev/null
+lines 500 bc | "$PARLEY" send c.example --type deconfliction --lines --dir "$T/b" >/dev/null
+lines 600 ca | "$PARLEY" send a.example --type consular --lines --dir "$T/c" >/dev/null
+lines 400 cb | "$PARLEY" send b.example --type consular --lines --dir "$T/c" >/dev/null
+drain 120 a b c && ok "4,200 messages among three nodes all receipted" \
+	|| bad "4,200 messages among three nodes all receipted"
+
+# 2. The receiver stops mid-stream and comes back.
+lines 1500 ab2 | "$PARLEY" send b.example --type cyber-incident --lines --dir "$T/a" >/dev/null
+sleep 0.05
+stop b && ok "b stops cleanly on SIGTERM mid-stream" || bad "b stops cleanly on SIGTERM mid-stream"
+lines 500 ab3 | "$PARLEY" send b.example --type cyber-incident --lines --dir "$T/a" >/dev/null
+sleep 1
+[ "$(backlog a)" -gt 0 ] && ok "while b is down, a's messages wait in its outbox" \
+	|| bad "while b is down, a's messages wait in its outbox"
+"$PARLEY" peer list --dir "$T/a" --json | grep -q '"name":"b.example"[^}]*"failures":[1-9][^}]*"last_error":"https://127.0.0.1' \
+	&& ok "peer list shows the failures and the last error" \
+	|| bad "peer list shows the failures and the last error" "$("$PARLEY" peer list --dir "$T/a" --json)"
+serve b
+drain 120 a b c && ok "after b restarts, everything is receipted" \
+	|| bad "after b restarts, everything is receipted"
+
+# Every mirror equals its sender's log byte for byte, each entry once, in order.
+for pair in "a b 3200" "a c 800" "b a 700" "b c 500" "c a 600" "c b 400"; do
+	set -- $pair
+	o="parley/$1.example/$2.example"
+	dump "$1" "$o" > "$T/s.txt"
+	dump "$2" "$o" > "$T/r.txt"
+	n=$(wc -l < "$T/r.txt")
+	last=$(tail -n 1 "$T/r.txt" | cut -d' ' -f1)
+	if cmp -s "$T/s.txt" "$T/r.txt" && [ "$n" -eq "$3" ] && [ "$last" -eq $(($3 - 1)) ]; then
+		ok "$o: $3 entries, the mirror is identical"
+	else
+		bad "$o: mirror identical ($n entries held, want $3)"
+	fi
+done
+for n in a b c; do
+	expect "verify $n" 0 "verify: ok" "$PARLEY" verify --dir "$T/$n"
+done
+expect "ping" 0 "ping b.example: entry 3200 receipted" "$PARLEY" ping b.example --dir "$T/a"
+
+# 3. Refusals, each leaving b's logs as they were. a's server is stopped
+# so that what a queues now is delivered only by hand.
+stop a
+# A second copy of a (the same signing key) for the fork at the end.
+cp -r "$T/a" "$T/a2"
+lines 5 late | "$PARLEY" send b.example --type cyber-incident --lines --dir "$T/a" >/dev/null
+"$PARLEY" outbox b.example --dir "$T/a" > "$T/batch.json"
+grep -q '"first":3201' "$T/batch.json" && ok "outbox shows the pending batch" \
+	|| bad "outbox shows the pending batch" "$(head -c 300 "$T/batch.json")"
+URL="https://127.0.0.1:$((base + 1))/peer/v1/batch"
+post() { # post CERT-NODE FILE: POST a batch to b with NODE's client certificate
+	curl -sk --max-time 10 --cert "$T/$1/tls.crt" --key "$T/$1/tls.key" \
+		-H 'Content-Type: application/json' --data-binary "@$2" "$URL" -w ' HTTP %{http_code}'
+}
+before=$(digest b)
+
+"$PARLEY" init --name s.example --dir "$T/s" --listen 127.0.0.1:1 >/dev/null
+post s "$T/batch.json" > "$T/out" 2>&1
+rc=$?
+[ "$rc" -ne 0 ] && ok "a stranger's certificate fails the TLS handshake (curl exit $rc)" \
+	|| bad "a stranger's certificate fails the TLS handshake" "$(cat "$T/out")"
+grep -q "TLS handshake refused" "$T/b.log" && ok "b logs the refused handshake" \
+	|| bad "b logs the refused handshake"
+curl -sk --max-time 10 -o /dev/null "$URL"
+[ $? -ne 0 ] && ok "no client certificate fails the TLS handshake" \
+	|| bad "no client certificate fails the TLS handshake"
+
+expect "c's certificate with a's batch" 0 '"code":"forbidden"' post c "$T/batch.json"
+expect "... says whose certificate it is" 0 "certificate is c.example's, but the batch is for parley/a.example/b.example" post c "$T/batch.json"
+
+sed 's/\\n3206\\n\([A-Za-z0-9+\/]\)/\\n3206\\nX\1/' "$T/batch.json" > "$T/tampered.json"
+cmp -s "$T/batch.json" "$T/tampered.json" && bad "tampering the checkpoint changed nothing"
+expect "a tampered checkpoint" 0 '"code":"bad_signature"' post a "$T/tampered.json"
+
+"$PARLEY" outbox b.example --from 3203 --dir "$T/a" > "$T/skip.json"
+expect "a batch that skips an index" 0 "starts at index 3203 but 3201 is the next one held" post a "$T/skip.json"
+expect "... is a conflict" 0 "HTTP 409" post a "$T/skip.json"
+expect "an empty body" 0 '"code":"invalid"' sh -c "printf '' > '$T/empty.json'; curl -sk --max-time 10 --cert '$T/a/tls.crt' --key '$T/a/tls.key' --data-binary @'$T/empty.json' '$URL'"
+expect "an unknown field" 0 "batch: unknown key 'extra'" sh -c "sed 's/^{/{\"extra\":1,/' '$T/batch.json' > '$T/extra.json'; curl -sk --max-time 10 --cert '$T/a/tls.crt' --key '$T/a/tls.key' --data-binary @'$T/extra.json' '$URL'"
+[ "$(digest b)" = "$before" ] && ok "b's logs are unchanged by all of these" \
+	|| bad "b's logs are unchanged by all of these"
+
+# A fork: the copy of a signs another history of the same size. b takes
+# a's batch, then refuses the copy's and keeps its checkpoint as evidence.
+lines 5 other | "$PARLEY" send b.example --type other-history --lines --dir "$T/a2" >/dev/null
+"$PARLEY" outbox b.example --dir "$T/a2" > "$T/fork.json"
+expect "a's batch goes in" 0 '"receipt":"— b.example ' post a "$T/batch.json"
+after=$(digest b)
+expect "the copy's batch is refused" 0 "differs from the one held: the sender forked its log" post a "$T/fork.json"
+[ "$(digest b)" = "$after" ] && ok "b's logs are unchanged by the fork" \
+	|| bad "b's logs are unchanged by the fork"
+stop b
+expect "verify on b names the fork" 1 "fork evidence at size 3206" "$PARLEY" verify --dir "$T/b"
+expect "peer list on b shows the fork" 0 "FORK at size 3206" "$PARLEY" peer list --dir "$T/b"
+stop c
+
+finish
