@@ -216,32 +216,112 @@ static int list_peer(void *ctx, const struct store_party *p)
 	return 0;
 }
 
+/* parley log show ORIGIN: entries with sender and receipt times. */
+static int log_show(const char *dir, const char *origin, uint64_t from, uint64_t count,
+		    int json)
+{
+	struct node *n = NULL;
+	struct store_log log;
+	struct err e = { 0 };
+	json_t *arr = json ? json_array() : NULL;
+	const char *slash;
+	char sender[STORE_NAME_MAX + 1], receiver[STORE_NAME_MAX + 1];
+	int rc = 0;
+
+	if (strncmp(origin, "parley/", 7) != 0 || !(slash = strchr(origin + 7, '/')) ||
+	    (size_t)(slash - origin - 7) > STORE_NAME_MAX || strlen(slash + 1) > STORE_NAME_MAX) {
+		json_decref(arr);
+		return cli_usage("log", "parley log show parley/FROM/TO", "bad origin '%s'", origin);
+	}
+	snprintf(sender, sizeof(sender), "%.*s", (int)(slash - origin - 7), origin + 7);
+	snprintf(receiver, sizeof(receiver), "%s", slash + 1);
+	if ((rc = node_open(&n, dir, &e)) < 0 ||
+	    (rc = store_log_get(n->store, sender, receiver, 0, &log, &e)) < 0)
+		goto out;
+	for (uint64_t i = from; i < log.size && i < from + count; i++) {
+		struct envelope env;
+		char *buf, sent[21], rcvd[40] = "sent, no receipt";
+		size_t len;
+		uint64_t t;
+
+		if ((rc = store_entry_get(n->store, log.id, i, &buf, &len, &e)) < 0)
+			goto out;
+		rc = envelope_parse(&env, buf, len, &e);
+		free(buf);
+		if (rc < 0 || (rc = store_receipt_time(n->store, log.id, i, receiver, &t, &e)) < 0)
+			goto out;
+		envelope_time_format(env.time, sent, &e);
+		if (t) {
+			memcpy(rcvd, "receipt ", 8);
+			envelope_time_format((int64_t)t, rcvd + 8, &e);
+		}
+		if (arr)
+			json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:s?}",
+				"index", (json_int_t)i, "kind", envelope_kind_name(env.kind),
+				"type", env.type, "case_from", env.case_from,
+				"case_index", (json_int_t)env.case_index, "sent", sent,
+				"receipt", t ? rcvd + 8 : NULL));
+		else
+			printf("%8" PRIu64 "  %-9s %-24s %s/%-6" PRIu64 " sent %s  %s\n", i,
+			       envelope_kind_name(env.kind), env.type, env.case_from, env.case_index,
+			       sent, rcvd);
+	}
+	if (arr) {
+		json_dumpf(arr, stdout, JSON_COMPACT);
+		putchar('\n');
+	}
+out:
+	json_decref(arr);
+	node_close(n);
+	return rc < 0 ? cli_error("log show", &e, json) : CLI_OK;
+}
+
 int cli_log_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "dir", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "count", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 }
 	};
-	static const char use[] = "parley log [--dir DIR] [--json]";
+	static const char use[] =
+		"parley log [--dir DIR] [--json] | parley log show ORIGIN [--from N] [--count N]";
+	uint64_t from = 0, count = 50;
+	char *end;
 	const char *dir = NULL;
 	struct peer_list pl = { 0 };
 	struct err e = { 0 };
 	int c, json = 0, rc;
 
-	while ((c = getopt_long(argc, argv, "hd:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hd:f:n:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'j': json = 1; break;
+		case 'f':
+			from = strtoull(optarg, &end, 10);
+			if (*end || !*optarg)
+				return cli_usage("log", use, "--from takes an index");
+			break;
+		case 'n':
+			count = strtoull(optarg, &end, 10);
+			if (*end || !*optarg)
+				return cli_usage("log", use, "--count takes a number");
+			break;
 		case 'h':
 			printf("usage: %s\n\nLists every log this node holds (its own and its peers'\n"
-			       "mirrored ones): origin, size and the size of the latest checkpoint.\n", use);
+			       "mirrored ones): origin, size and the size of the latest checkpoint.\n"
+			       "'log show ORIGIN' lists entries: index, kind, type, case, the sender's\n"
+			       "time, and the receipt time (the receiver's first cosignature covering\n"
+			       "the entry), or 'sent, no receipt' when there is none.\n", use);
 			return CLI_OK;
 		default:
 			return cli_usage("log", use, "bad option");
 		}
 	}
+	if (argc - optind == 2 && strcmp(argv[optind], "show") == 0)
+		return log_show(cli_dir(dir), argv[optind + 1], from, count, json);
 	if (optind != argc)
 		return cli_usage("log", use, "unexpected argument '%s'", argv[optind]);
 	if (node_open(&pl.n, cli_dir(dir), &e) < 0)

@@ -99,6 +99,12 @@ int store_evidence_each(struct store *s, store_evidence_fn fn, void *ctx,
 	return s->ops->evidence_each(s, fn, ctx, e);
 }
 
+int store_receipt_time(struct store *s, int64_t log, uint64_t index,
+		       const char *cosigner, uint64_t *time, struct err *e)
+{
+	return s->ops->receipt_time(s, log, index, cosigner, time, e);
+}
+
 int store_receipted(struct store *s, int64_t log, const char *cosigner,
 		    uint64_t *size, uint64_t *time, struct err *e)
 {

@@ -134,6 +134,10 @@ typedef int (*store_evidence_fn)(void *ctx, const struct store_evidence *v);
 int store_evidence_each(struct store *s, store_evidence_fn fn, void *ctx,
 			struct err *e);
 
+/* The receipt time of entry index: the timestamp of cosigner's first
+ * cosignature on a checkpoint that covers it. *time = 0 if none does. */
+int store_receipt_time(struct store *s, int64_t log, uint64_t index,
+		       const char *cosigner, uint64_t *time, struct err *e);
 /* The largest size of log that cosigner has cosigned (0 if none), and the
  * time of that cosignature. */
 int store_receipted(struct store *s, int64_t log, const char *cosigner,

@@ -30,6 +30,8 @@ struct store_ops {
 			    const char *reason, const char *note, struct err *e);
 	int (*evidence_each)(struct store *s, store_evidence_fn fn, void *ctx,
 			     struct err *e);
+	int (*receipt_time)(struct store *s, int64_t log, uint64_t index,
+			    const char *cosigner, uint64_t *time, struct err *e);
 	int (*receipted)(struct store *s, int64_t log, const char *cosigner,
 			 uint64_t *size, uint64_t *time, struct err *e);
 

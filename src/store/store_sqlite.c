@@ -90,7 +90,7 @@ static const char schema[] =
 
 enum {
 	Q_PARTY_PUT, Q_PARTY_GET, Q_PARTY_SELF, Q_PARTY_EACH,
-	Q_DELIVERY_PUT, Q_DELIVERY_GET, Q_EVIDENCE_ADD, Q_EVIDENCE_EACH, Q_RECEIPTED,
+	Q_DELIVERY_PUT, Q_DELIVERY_GET, Q_EVIDENCE_ADD, Q_EVIDENCE_EACH, Q_RECEIPTED, Q_RECEIPT_TIME,
 	Q_LOG_GET, Q_LOG_CREATE, Q_LOG_EACH, Q_LOG_SIZE,
 	Q_ENTRY_PUT, Q_ENTRY_GET, Q_SCAN,
 	Q_NODE_PUT, Q_NODE_GET, Q_LEAF_GET, Q_TILE_PUT, Q_TILE_GET,
@@ -113,6 +113,8 @@ static const char *const sql[Q_COUNT] = {
 	[Q_EVIDENCE_ADD] = "INSERT INTO evidence(origin, size, time, reason, note)"
 			   " VALUES (?1, ?2, strftime('%s', 'now'), ?3, ?4) ON CONFLICT DO NOTHING",
 	[Q_EVIDENCE_EACH] = "SELECT origin, size, time, reason, note FROM evidence ORDER BY id",
+	[Q_RECEIPT_TIME] = "SELECT min(s.time) FROM checkpoint c JOIN cosignature s ON s.checkpoint = c.id"
+			   " WHERE c.log = ?1 AND c.size > ?2 AND s.cosigner = ?3",
 	[Q_RECEIPTED] = "SELECT c.size, s.time FROM checkpoint c JOIN cosignature s ON s.checkpoint = c.id"
 			" WHERE c.log = ?1 AND s.cosigner = ?2 ORDER BY c.size DESC LIMIT 1",
 	[Q_LOG_GET] = "SELECT id, origin, sender, receiver, size FROM log WHERE origin = ?1",
@@ -387,6 +389,24 @@ static int sq_evidence_each(struct store *base, store_evidence_fn fn, void *ctx,
 		n = db_err(s, e, "listing evidence");
 	sqlite3_finalize(st);
 	return n;
+}
+
+static int sq_receipt_time(struct store *base, int64_t log, uint64_t index,
+			   const char *cosigner, uint64_t *time, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_RECEIPT_TIME);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, log);
+	sqlite3_bind_int64(st, 2, (int64_t)index);
+	sqlite3_bind_text(st, 3, cosigner, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*time = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, e, "reading receipt times");
+	return 0;
 }
 
 static int sq_receipted(struct store *base, int64_t log, const char *cosigner,
@@ -919,6 +939,7 @@ static const struct store_ops sqlite_ops = {
 	.evidence_add = sq_evidence_add,
 	.evidence_each = sq_evidence_each,
 	.receipted = sq_receipted,
+	.receipt_time = sq_receipt_time,
 	.log_get = sq_log_get,
 	.log_create = sq_log_create,
 	.log_each = sq_log_each,

@@ -91,6 +91,8 @@ lines 500 ab3 | "$PARLEY" send b.example --type cyber-incident --lines --dir "$T
 sleep 1
 [ "$(backlog a)" -gt 0 ] && ok "while b is down, a's messages wait in its outbox" \
 	|| bad "while b is down, a's messages wait in its outbox"
+expect "... and show as sent, no receipt" 0 "sent, no receipt" \
+	"$PARLEY" log show parley/a.example/b.example --from 3199 --count 1 --dir "$T/a"
 "$PARLEY" peer list --dir "$T/a" --json | grep -q '"name":"b.example"[^}]*"failures":[1-9][^}]*"last_error":"https://127.0.0.1' \
 	&& ok "peer list shows the failures and the last error" \
 	|| bad "peer list shows the failures and the last error" "$("$PARLEY" peer list --dir "$T/a" --json)"
@@ -98,8 +100,19 @@ serve b
 drain 120 a b c && ok "after b restarts, everything is receipted" \
 	|| bad "after b restarts, everything is receipted"
 
+expect "receipted entries show their receipt time" 0 "receipt 20" \
+	"$PARLEY" log show parley/a.example/b.example --from 3199 --count 1 --dir "$T/a"
+
+# The receiver is killed (SIGKILL) mid-stream and restarted.
+lines 1000 ab4 | "$PARLEY" send b.example --type cyber-incident --lines --dir "$T/a" >/dev/null
+sleep 0.05
+kill -KILL "$pid_b"; wait "$pid_b" 2>/dev/null
+serve b
+drain 120 a b c && ok "after b is killed and restarted, everything is receipted" \
+	|| bad "after b is killed and restarted, everything is receipted"
+
 # Every mirror equals its sender's log byte for byte, each entry once, in order.
-for pair in "a b 3200" "a c 800" "b a 700" "b c 500" "c a 600" "c b 400"; do
+for pair in "a b 4200" "a c 800" "b a 700" "b c 500" "c a 600" "c b 400"; do
 	set -- $pair
 	o="parley/$1.example/$2.example"
 	dump "$1" "$o" > "$T/s.txt"
@@ -115,7 +128,7 @@ done
 for n in a b c; do
 	expect "verify $n" 0 "verify: ok" "$PARLEY" verify --dir "$T/$n"
 done
-expect "ping" 0 "ping b.example: entry 3200 receipted" "$PARLEY" ping b.example --dir "$T/a"
+expect "ping" 0 "ping b.example: entry 4200 receipted" "$PARLEY" ping b.example --dir "$T/a"
 
 # 3. Refusals, each leaving b's logs as they were. a's server is stopped
 # so that what a queues now is delivered only by hand.
@@ -124,7 +137,7 @@ stop a
 cp -r "$T/a" "$T/a2"
 lines 5 late | "$PARLEY" send b.example --type cyber-incident --lines --dir "$T/a" >/dev/null
 "$PARLEY" outbox b.example --dir "$T/a" > "$T/batch.json"
-grep -q '"first":3201' "$T/batch.json" && ok "outbox shows the pending batch" \
+grep -q '"first":4201' "$T/batch.json" && ok "outbox shows the pending batch" \
 	|| bad "outbox shows the pending batch" "$(head -c 300 "$T/batch.json")"
 URL="https://127.0.0.1:$((base + 1))/peer/v1/batch"
 post() { # post CERT-NODE FILE: POST a batch to b with NODE's client certificate
@@ -147,13 +160,15 @@ curl -sk --max-time 10 -o /dev/null "$URL"
 expect "c's certificate with a's batch" 0 '"code":"forbidden"' post c "$T/batch.json"
 expect "... says whose certificate it is" 0 "certificate is c.example's, but the batch is for parley/a.example/b.example" post c "$T/batch.json"
 
-sed 's/\\n3206\\n\([A-Za-z0-9+\/]\)/\\n3206\\nX\1/' "$T/batch.json" > "$T/tampered.json"
+sed 's/\\n4206\\n\([A-Za-z0-9+\/]\)/\\n4206\\nX\1/' "$T/batch.json" > "$T/tampered.json"
 cmp -s "$T/batch.json" "$T/tampered.json" && bad "tampering the checkpoint changed nothing"
 expect "a tampered checkpoint" 0 '"code":"bad_signature"' post a "$T/tampered.json"
 
-"$PARLEY" outbox b.example --from 3203 --dir "$T/a" > "$T/skip.json"
-expect "a batch that skips an index" 0 "starts at index 3203 but 3201 is the next one held" post a "$T/skip.json"
+"$PARLEY" outbox b.example --from 4203 --dir "$T/a" > "$T/skip.json"
+expect "a batch that skips an index" 0 "starts at index 4203 but 4201 is the next one held" post a "$T/skip.json"
 expect "... is a conflict" 0 "HTTP 409" post a "$T/skip.json"
+head -c 34000000 /dev/zero > "$T/huge.json"
+expect "a request over 32 MiB" 0 '"code":"too_big"' post a "$T/huge.json"
 expect "an empty body" 0 '"code":"invalid"' sh -c "printf '' > '$T/empty.json'; curl -sk --max-time 10 --cert '$T/a/tls.crt' --key '$T/a/tls.key' --data-binary @'$T/empty.json' '$URL'"
 expect "an unknown field" 0 "batch: unknown key 'extra'" sh -c "sed 's/^{/{\"extra\":1,/' '$T/batch.json' > '$T/extra.json'; curl -sk --max-time 10 --cert '$T/a/tls.crt' --key '$T/a/tls.key' --data-binary @'$T/extra.json' '$URL'"
 [ "$(digest b)" = "$before" ] && ok "b's logs are unchanged by all of these" \
@@ -169,8 +184,8 @@ expect "the copy's batch is refused" 0 "differs from the one held: the sender fo
 [ "$(digest b)" = "$after" ] && ok "b's logs are unchanged by the fork" \
 	|| bad "b's logs are unchanged by the fork"
 stop b
-expect "verify on b names the fork" 1 "fork evidence at size 3206" "$PARLEY" verify --dir "$T/b"
-expect "peer list on b shows the fork" 0 "FORK at size 3206" "$PARLEY" peer list --dir "$T/b"
+expect "verify on b names the fork" 1 "fork evidence at size 4206" "$PARLEY" verify --dir "$T/b"
+expect "peer list on b shows the fork" 0 "FORK at size 4206" "$PARLEY" peer list --dir "$T/b"
 stop c
 
 finish
