@@ -42,57 +42,89 @@ static int code_of(const char *name)
 	return ERR_IO;
 }
 
-int client_post_batch(struct node *n, const struct store_party *peer,
-		      const char *json, size_t len, char *line, size_t cap,
-		      struct err *e)
+struct client {
+	CURL *curl;
+	struct curl_slist *headers;
+	struct store_party peer;
+	char url[STORE_ENDPOINT_MAX + 32];
+	char cerr[CURL_ERROR_SIZE];
+};
+
+int client_new(struct client **out, struct node *n, const struct store_party *peer,
+	       struct err *e)
 {
-	struct curl_slist *h = NULL;
+	struct client *c;
+
+	*out = NULL;
+	if (!peer->endpoint[0] || !peer->pin[0])
+		return err_set(e, ERR_INVALID, "peer %s has no endpoint or TLS pin", peer->name);
+	if (!(c = calloc(1, sizeof(*c))) || !(c->curl = curl_easy_init())) {
+		free(c);
+		return err_set(e, ERR_NOMEM, "curl: out of memory");
+	}
+	c->peer = *peer;
+	snprintf(c->url, sizeof(c->url), "%s/peer/v1/batch", peer->endpoint);
+	c->headers = curl_slist_append(c->headers, "Content-Type: application/json");
+	c->headers = curl_slist_append(c->headers, "Expect:");
+	curl_easy_setopt(c->curl, CURLOPT_URL, c->url);
+	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
+	curl_easy_setopt(c->curl, CURLOPT_SSLCERT, n->tls_cert);
+	curl_easy_setopt(c->curl, CURLOPT_SSLKEY, n->tls_key);
+	/* No CA: the peer's key is pinned (from its identity line). Without
+	 * these two, curl reads the whole system CA store for every
+	 * connection (half a second here). */
+	curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(c->curl, CURLOPT_CAINFO, NULL);
+	curl_easy_setopt(c->curl, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(c->curl, CURLOPT_PINNEDPUBLICKEY, c->peer.pin);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, (long)CLIENT_CONNECT_TIMEOUT_S);
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, (long)CLIENT_TIMEOUT_S);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->cerr);
+	*out = c;
+	return 0;
+}
+
+void client_free(struct client *c)
+{
+	if (!c)
+		return;
+	curl_easy_cleanup(c->curl);
+	curl_slist_free_all(c->headers);
+	free(c);
+}
+
+int client_post_batch(struct client *c, const char *json, size_t len,
+		      char *line, size_t cap, struct err *e)
+{
 	struct buf b = { 0 };
-	char url[STORE_ENDPOINT_MAX + 32], cerr[CURL_ERROR_SIZE] = "";
 	json_t *o = NULL;
 	json_error_t je;
 	long status = 0;
-	CURL *c;
 	CURLcode cc;
 	int rc;
 
-	if (!peer->endpoint[0] || !peer->pin[0])
-		return err_set(e, ERR_INVALID, "peer %s has no endpoint or TLS pin", peer->name);
-	snprintf(url, sizeof(url), "%s/peer/v1/batch", peer->endpoint);
-	if (!(c = curl_easy_init()))
-		return err_set(e, ERR_NOMEM, "curl: out of memory");
-	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, "Expect:");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(c, CURLOPT_SSLCERT, n->tls_cert);
-	curl_easy_setopt(c, CURLOPT_SSLKEY, n->tls_key);
-	/* No CA: the peer's key is pinned (from its identity line). */
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-	curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, peer->pin);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)CLIENT_CONNECT_TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)CLIENT_TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-	cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	c->cerr[0] = '\0';
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, json);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &b);
+	cc = curl_easy_perform(c->curl);
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (cc != CURLE_OK) {
-		rc = err_set(e, ERR_IO, "%s: %s", peer->endpoint,
+		rc = err_set(e, ERR_IO, "%s: %s", c->peer.endpoint,
 			     b.over ? "answer over the size limit"
-				    : cerr[0] ? cerr : curl_easy_strerror(cc));
+				    : c->cerr[0] ? c->cerr : curl_easy_strerror(cc));
 		goto out;
 	}
 	o = json_loadb(b.p ? b.p : "", b.len, JSON_REJECT_DUPLICATES, &je);
 	if (status == 200) {
 		json_t *r = json_object_get(o, "receipt");
 		if (!json_is_string(r) || json_string_length(r) >= cap) {
-			rc = err_set(e, ERR_INVALID, "%s answered 200 without a receipt", peer->name);
+			rc = err_set(e, ERR_INVALID, "%s answered 200 without a receipt",
+				     c->peer.name);
 			goto out;
 		}
 		memcpy(line, json_string_value(r), json_string_length(r) + 1);
@@ -102,12 +134,10 @@ int client_post_batch(struct node *n, const struct store_party *peer,
 		const char *code = json_string_value(json_object_get(er, "code"));
 		const char *msg = json_string_value(json_object_get(er, "message"));
 		rc = err_set(e, code ? code_of(code) : ERR_IO, "%s refused the batch (HTTP %ld %s): %s",
-			     peer->name, status, code ? code : "?", msg ? msg : "no message");
+			     c->peer.name, status, code ? code : "?", msg ? msg : "no message");
 	}
 out:
 	json_decref(o);
 	free(b.p);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
 	return rc;
 }

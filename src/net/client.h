@@ -10,12 +10,20 @@
 #define CLIENT_TIMEOUT_S 60
 #define CLIENT_RESPONSE_MAX (1u << 20)
 
-/* POSTs a batch (JSON) to peer's /peer/v1/batch and writes the receipt
+/* A connection to one peer, kept open across requests (one TLS handshake
+ * for a whole delivery run). */
+struct client;
+
+/* Returns 0 or ERR_INVALID (no endpoint or pin) / ERR_NOMEM. */
+int client_new(struct client **out, struct node *n, const struct store_party *peer,
+	       struct err *e);
+void client_free(struct client *c);
+
+/* POSTs a batch (JSON) to the peer's /peer/v1/batch and writes the receipt
  * line it returns into line. Returns 0; ERR_IO for a network or TLS
  * failure (no answer); or the peer's refusal mapped to an ERR_* code with
  * its message. */
-int client_post_batch(struct node *n, const struct store_party *peer,
-		      const char *json, size_t len, char *line, size_t cap,
-		      struct err *e);
+int client_post_batch(struct client *c, const char *json, size_t len,
+		      char *line, size_t cap, struct err *e);
 
 #endif

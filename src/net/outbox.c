@@ -55,6 +55,7 @@ int outbox_deliver(struct node *n, const char *peer, uint64_t *sent, struct err 
 {
 	struct store_party p;
 	struct store_log log;
+	struct client *cl = NULL;
 	uint64_t done, t;
 	int rc;
 
@@ -80,8 +81,10 @@ int outbox_deliver(struct node *n, const char *peer, uint64_t *sent, struct err 
 		if ((rc = node_batch_make(n, peer, done, max, &b, e)) < 0)
 			break;
 		rc = wire_batch_encode(&b, &json, &len, e);
+		if (rc == 0 && !cl)
+			rc = client_new(&cl, n, &p, e);
 		if (rc == 0)
-			rc = client_post_batch(n, &p, json, len, line, sizeof(line), e);
+			rc = client_post_batch(cl, json, len, line, sizeof(line), e);
 		if (rc == 0)
 			rc = node_receipt_add(n, peer, b.note, b.note_len, line, &t, e);
 		if (rc == 0)
@@ -91,6 +94,7 @@ int outbox_deliver(struct node *n, const char *peer, uint64_t *sent, struct err 
 		if (rc < 0)
 			break;
 	}
+	client_free(cl);
 	record(n, peer, rc == 0, e);
 	return rc;
 }
