@@ -33,6 +33,9 @@ int cli_error(const char *cmd, const struct err *e, int json);
 /* Prints a usage error and returns CLI_USAGE. */
 int cli_usage(const char *cmd, const char *usage, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Prints o as one compact JSON line on stdout and releases it. */
+struct json_t;
+void cli_print_json(struct json_t *o);
 /* True if argv holds -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);
 

@@ -68,9 +68,7 @@ int cli_init_main(int argc, char **argv)
 	if (json) {
 		json_t *o = json_pack("{s:s,s:s,s:s}", "name", name, "dir", dir,
 				      "identity", vkey);
-		json_dumpf(o, stdout, JSON_COMPACT);
-		putchar('\n');
-		json_decref(o);
+		cli_print_json(o);
 	} else {
 		printf("created party %s in %s\nidentity: %s\n", name, dir, vkey);
 	}
@@ -121,9 +119,7 @@ int cli_identity_main(int argc, char **argv)
 		note_key_encode(&n->key.pub, vk, sizeof(vk), &e);
 		o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "name", n->cfg.name, "identity", vkey,
 			      "verifier_key", vk, "tls_pin", n->tls_pin, "endpoint", n->cfg.endpoint);
-		json_dumpf(o, stdout, JSON_COMPACT);
-		putchar('\n');
-		json_decref(o);
+		cli_print_json(o);
 	} else {
 		printf("%s\n", vkey);
 	}
@@ -267,8 +263,8 @@ static int log_show(const char *dir, const char *origin, uint64_t from, uint64_t
 			       sent, rcvd);
 	}
 	if (arr) {
-		json_dumpf(arr, stdout, JSON_COMPACT);
-		putchar('\n');
+		cli_print_json(arr);
+		arr = NULL;
 	}
 out:
 	json_decref(arr);
@@ -330,8 +326,8 @@ int cli_log_main(int argc, char **argv)
 		pl.arr = json_array();
 	rc = store_log_each(pl.n->store, list_log, &pl, &e);
 	if (rc == 0 && json) {
-		json_dumpf(pl.arr, stdout, JSON_COMPACT);
-		putchar('\n');
+		cli_print_json(pl.arr);
+		pl.arr = NULL;
 	}
 	json_decref(pl.arr);
 	node_close(pl.n);
@@ -398,8 +394,8 @@ int cli_peer_main(int argc, char **argv)
 			       "last receipt", "last error / fork evidence");
 		rc = store_party_each(n->store, list_peer, &pl, &e);
 		if (rc == 0 && json) {
-			json_dumpf(pl.arr, stdout, JSON_COMPACT);
-			putchar('\n');
+			cli_print_json(pl.arr);
+			pl.arr = NULL;
 		}
 		json_decref(pl.arr);
 		node_close(n);

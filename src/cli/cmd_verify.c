@@ -50,9 +50,7 @@ int cli_verify_main(int argc, char **argv)
 		json_t *o = rc == 0 ? json_pack("{s:b}", "ok", 1)
 				    : json_pack("{s:b,s:s,s:s}", "ok", 0, "code",
 						err_name(e.code), "message", e.msg);
-		json_dumpf(o, stdout, JSON_COMPACT);
-		putchar('\n');
-		json_decref(o);
+		cli_print_json(o);
 		return rc == 0 ? CLI_OK : CLI_FAIL;
 	}
 	if (rc < 0) {

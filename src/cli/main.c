@@ -106,6 +106,14 @@ int cli_error(const char *cmd, const struct err *e, int json)
 	return CLI_FAIL;
 }
 
+void cli_print_json(json_t *o)
+{
+	if (o)
+		json_dumpf(o, stdout, JSON_COMPACT);
+	putchar('\n');
+	json_decref(o);
+}
+
 int cli_usage(const char *cmd, const char *use, const char *fmt, ...)
 {
 	va_list ap;
