@@ -174,6 +174,22 @@ expect "an unknown field" 0 "batch: unknown key 'extra'" sh -c "sed 's/^{/{\"ext
 [ "$(digest b)" = "$before" ] && ok "b's logs are unchanged by all of these" \
 	|| bad "b's logs are unchanged by all of these"
 
+# The read routes: a peer reads its own channel's logs, not others'.
+get() { # get CERT-NODE PATH
+	curl -sk --max-time 10 --cert "$T/$1/tls.crt" --key "$T/$1/tls.key" \
+		"https://127.0.0.1:$((base + 1))$2" -w ' HTTP %{http_code}'
+}
+AB="origin=parley/a.example/b.example"
+expect "GET checkpoint" 0 '"size":4201,"checkpoint":"parley/a.example/b.example\n4201\n' get a "/peer/v1/checkpoint?$AB"
+expect "... with b's cosignature" 0 '"cosignatures":["— b.example ' get a "/peer/v1/checkpoint?$AB"
+expect "GET entries" 0 '"entries":["parley/1\nfrom a.example\nto b.example\nindex 7\n' get a "/peer/v1/entries?$AB&start=7&count=2"
+expect "GET an inclusion proof" 0 '"proof":["' get a "/peer/v1/proof/inclusion?$AB&index=7&size=4201"
+expect "GET a consistency proof" 0 '"proof":["' get a "/peer/v1/proof/consistency?$AB&size1=100&size2=4201"
+expect "a proof beyond the log" 0 '"code":"invalid"' get a "/peer/v1/proof/inclusion?$AB&index=7&size=9999"
+expect "a bad number" 0 "parameter 'start' must be a decimal number" get a "/peer/v1/entries?$AB&start=-1&count=2"
+expect "c reads a's log to b" 0 "HTTP 403" get c "/peer/v1/entries?$AB&start=0&count=1"
+expect "an unknown route" 0 '"code":"not_found"' get a "/peer/v2/anything"
+
 # A fork: the copy of a signs another history of the same size. b takes
 # a's batch, then refuses the copy's and keeps its checkpoint as evidence.
 lines 5 other | "$PARLEY" send b.example --type other-history --lines --dir "$T/a2" >/dev/null
