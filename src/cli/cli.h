@@ -24,6 +24,8 @@ int cli_serve_main(int argc, char **argv);
 int cli_send_main(int argc, char **argv);
 int cli_ping_main(int argc, char **argv);
 int cli_outbox_main(int argc, char **argv);
+int cli_channel_main(int argc, char **argv);
+int cli_case_main(int argc, char **argv);
 
 /* The node directory: --dir, else $PARLEY_DIR, else ./parley-node. */
 const char *cli_dir(const char *opt);

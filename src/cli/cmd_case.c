@@ -1,0 +1,420 @@
+/* cmd_case.c — parley channel (charters) and parley case (the request
+ * lifecycle), over the views of node/cases.h. */
+#include "cli/cli.h"
+#include "node/cases.h"
+#include "util/fsio.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+/* 3600 -> "1h", 1209600 -> "14d", -1 -> "(none expected)". */
+static void fmt_duration(int64_t s, char *out, size_t cap)
+{
+	if (s < 0)
+		snprintf(out, cap, "(none expected)");
+	else if (s % 86400 == 0)
+		snprintf(out, cap, "%" PRId64 "d", s / 86400);
+	else if (s % 3600 == 0)
+		snprintf(out, cap, "%" PRId64 "h", s / 3600);
+	else
+		snprintf(out, cap, "%" PRId64 "m", s / 60);
+}
+
+static const char channel_usage[] =
+	"parley channel propose PEER --charter FILE | accept PEER | show PEER  [--dir DIR] [--json]";
+
+int cli_channel_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "charter", required_argument, NULL, 'c' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	const char *dir = NULL, *file = NULL, *sub, *peer;
+	struct node *n = NULL;
+	struct err e = { 0 };
+	char *buf = NULL;
+	size_t len;
+	uint64_t idx = 0;
+	int c, json = 0, rc;
+
+	while ((c = getopt_long(argc, argv, "hc:d:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': file = optarg; break;
+		case 'd': dir = optarg; break;
+		case 'j': json = 1; break;
+		case 'h':
+			printf("usage: %s\n\n"
+			       "A channel's charter names its case types, their fields, TLP marking\n"
+			       "and deadlines (templates in charters/). One side proposes it, the\n"
+			       "other accepts the same bytes; it is in force once both logs hold it,\n"
+			       "and no case can be opened before. An amendment is a new proposal.\n"
+			       "  propose PEER --charter FILE   append the charter to our log for PEER\n"
+			       "  accept PEER                   accept PEER's newest proposal\n"
+			       "  show PEER                     the charter in force and any proposal\n",
+			       channel_usage);
+			return CLI_OK;
+		default:
+			return cli_usage("channel", channel_usage, "bad option");
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage("channel", channel_usage, "expected a subcommand and a PEER");
+	sub = argv[optind];
+	peer = argv[optind + 1];
+	if (strcmp(sub, "propose") && strcmp(sub, "accept") && strcmp(sub, "show"))
+		return cli_usage("channel", channel_usage, "unknown subcommand '%s'", sub);
+	if (strcmp(sub, "propose") == 0 && !file)
+		return cli_usage("channel", channel_usage, "propose needs --charter FILE");
+	if (file && (rc = fsio_read(file, CHARTER_MAX, &buf, &len, &e)) < 0)
+		return cli_error("channel", &e, json);
+	if ((rc = node_open(&n, cli_dir(dir), &e)) < 0)
+		goto out;
+	if (strcmp(sub, "propose") == 0) {
+		if ((rc = channel_propose(n, peer, buf, len, &idx, &e)) == 0)
+			json ? cli_print_json(json_pack("{s:s,s:I}", "proposed", peer, "index", (json_int_t)idx))
+			     : (void)printf("charter proposed to %s as entry %" PRIu64 "; in force once %s accepts it\n",
+					    peer, idx, peer);
+	} else if (strcmp(sub, "accept") == 0) {
+		if ((rc = channel_accept(n, peer, &idx, &e)) == 0)
+			json ? cli_print_json(json_pack("{s:s,s:I}", "accepted", peer, "index", (json_int_t)idx))
+			     : (void)printf("accepted %s's charter as entry %" PRIu64 "\n", peer, idx);
+	} else {
+		struct channel_state st;
+		if ((rc = channel_state(n, peer, &st, &e)) == 0) {
+			if (json) {
+				json_t *types = json_array();
+				for (size_t i = 0; st.charter && i < st.charter->ntypes; i++)
+					json_array_append_new(types, json_string(st.charter->types[i].name));
+				cli_print_json(json_pack("{s:s,s:s?,s:o,s:b,s:b}", "peer", peer, "title",
+							 st.charter ? st.charter->title : NULL, "types", types,
+							 "pending_ours", st.pending_ours,
+							 "pending_theirs", st.pending_theirs));
+			} else {
+				printf("channel with %s: %s\n", peer,
+				       st.charter ? st.charter->title : "no charter in force");
+				for (size_t i = 0; st.charter && i < st.charter->ntypes; i++) {
+					const struct charter_type *t = &st.charter->types[i];
+					char ack[16], ans[24];
+					fmt_duration(t->ack_within, ack, sizeof(ack));
+					fmt_duration(t->answer_within, ans, sizeof(ans));
+					printf("  %-26s acknowledge within %-5s answer within %-17s tlp %s\n",
+					       t->name, ack, ans, t->tlp);
+				}
+				if (st.pending_ours)
+					printf("  our proposal awaits %s's acceptance\n", peer);
+				if (st.pending_theirs)
+					printf("  %s's proposal awaits ours: parley channel accept %s\n", peer, peer);
+			}
+			channel_state_free(&st);
+		}
+	}
+out:
+	free(buf);
+	node_close(n);
+	return rc < 0 ? cli_error("channel", &e, json) : CLI_OK;
+}
+
+static const char case_usage[] =
+	"parley case new PEER --type TYPE --subject TEXT [--field NAME=VALUE ...] [--text TEXT] [--tlp TLP]\n"
+	"       parley case list [--peer PEER] [--state STATE] [--overdue] [--at TIME]\n"
+	"       parley case show ID [--at TIME]\n"
+	"       parley case ack|answer|decline|withdraw|remind|close ID [--text TEXT | --file FILE]\n"
+	"       (all take --dir DIR and --json; ID is REQUESTER/INDEX)";
+
+static void fmt_time(int64_t t, char out[21])
+{
+	struct err e;
+
+	if (!t || envelope_time_format(t, out, &e) < 0)
+		snprintf(out, 21, "-");
+}
+
+static json_t *case_json(const struct case_view *cv, int timeline)
+{
+	char receipt[21], ack[21], ans[21], id[160];
+	json_t *o, *arr;
+
+	fmt_time((int64_t)cv->receipt, receipt);
+	fmt_time(cv->ack_due, ack);
+	fmt_time(cv->answer_due, ans);
+	snprintf(id, sizeof(id), "%s/%" PRIu64, cv->requester, cv->index);
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:b,s:b}",
+		      "id", id, "requester", cv->requester, "responder", cv->responder, "type", cv->type,
+		      "subject", cv->subject, "state", case_state_name(cv->state),
+		      "receipt", cv->receipt ? receipt : NULL, "ack_due", cv->ack_due ? ack : NULL,
+		      "answer_due", cv->answer_due ? ans : NULL,
+		      "overdue_ack", cv->overdue_ack, "overdue_answer", cv->overdue_answer);
+	if (!timeline)
+		return o;
+	arr = json_array();
+	for (size_t i = 0; i < cv->nmsgs; i++) {
+		const struct case_msg *m = &cv->msgs[i];
+		char sent[21], rcpt[21];
+		json_t *body = m->body ? json_loadb(m->body, m->body_len, 0, NULL) : NULL;
+
+		fmt_time(m->sent, sent);
+		fmt_time((int64_t)m->receipt, rcpt);
+		json_array_append_new(arr, json_pack("{s:s,s:I,s:s,s:s,s:s?,s:b,s:o?}", "from", m->from,
+			"index", (json_int_t)m->index, "kind", envelope_kind_name(m->kind),
+			"sent", sent, "receipt", m->receipt ? rcpt : NULL, "counted", m->counted,
+			"body", body));
+	}
+	json_object_set_new(o, "timeline", arr);
+	return o;
+}
+
+static int case_list_cmd(struct node *n, const char *peer, const char *state, int overdue,
+			 int64_t at, int json, struct err *e)
+{
+	struct case_list l;
+	json_t *arr = json ? json_array() : NULL;
+	int rc;
+
+	if ((rc = cases_load(n, peer, at ? at : n->now(), &l, e)) < 0) {
+		json_decref(arr);
+		return rc;
+	}
+	if (!json)
+		printf("%-34s %-24s %-13s %-20s %s\n", "case", "type", "state", "ack due", "subject");
+	for (size_t i = 0; i < l.n; i++) {
+		const struct case_view *cv = &l.v[i];
+		char id[160], due[21];
+
+		if (state && strcmp(state, case_state_name(cv->state)) != 0)
+			continue;
+		if (overdue && !cv->overdue_ack && !cv->overdue_answer)
+			continue;
+		if (json) {
+			json_array_append_new(arr, case_json(cv, 0));
+			continue;
+		}
+		snprintf(id, sizeof(id), "%s/%" PRIu64, cv->requester, cv->index);
+		fmt_time(cv->ack_due, due);
+		printf("%-34s %-24s %-13s %-20s %s%s\n", id, cv->type, case_state_name(cv->state), due,
+		       cv->overdue_ack ? "OVERDUE(ack) " : cv->overdue_answer ? "OVERDUE(answer) " : "",
+		       cv->subject);
+	}
+	if (json)
+		cli_print_json(arr);
+	case_list_free(&l);
+	return 0;
+}
+
+static int case_show_cmd(struct node *n, const char *id, int64_t at, int json, struct err *e)
+{
+	char party[ENVELOPE_NAME_MAX + 1];
+	struct case_list l;
+	uint64_t idx;
+	int rc, found = 0;
+
+	if ((rc = case_id_parse(id, party, &idx, e)) < 0 ||
+	    (rc = cases_load(n, strcmp(party, n->cfg.name) == 0 ? NULL : party,
+			     at ? at : n->now(), &l, e)) < 0)
+		return rc;
+	for (size_t i = 0; i < l.n; i++) {
+		const struct case_view *cv = &l.v[i];
+		if (strcmp(cv->requester, party) != 0 || cv->index != idx)
+			continue;
+		found = 1;
+		if (json) {
+			cli_print_json(case_json(cv, 1));
+			continue;
+		}
+		printf("case %s: %s, %s -> %s\n  subject: %s\n  state: %s%s%s\n", id, cv->type,
+		       cv->requester, cv->responder, cv->subject, case_state_name(cv->state),
+		       cv->overdue_ack ? ", OVERDUE to acknowledge" : "",
+		       cv->overdue_answer ? ", OVERDUE to answer" : "");
+		for (size_t k = 0; k < cv->nmsgs; k++) {
+			const struct case_msg *m = &cv->msgs[k];
+			char sent[21], rcpt[21];
+			fmt_time(m->sent, sent);
+			fmt_time((int64_t)m->receipt, rcpt);
+			printf("  %-9s by %-26s entry %-6" PRIu64 " sent %s  %s%s%s\n",
+			       envelope_kind_name(m->kind), m->from, m->index, sent,
+			       m->receipt ? "receipt " : "sent, no receipt", m->receipt ? rcpt : "",
+			       m->counted ? "" : "  (refused by the lifecycle)");
+		}
+	}
+	case_list_free(&l);
+	if (!found)
+		return err_set(e, ERR_NOTFOUND, "no case %s", id);
+	return 0;
+}
+
+/* --field NAME=VALUE pairs, subject, text and tlp into a request body. */
+static char *request_body(const char *subject, const char *text, const char *tlp,
+			  char **fields, int nfields, struct err *e)
+{
+	json_t *o = json_object(), *f = json_object();
+	char *s;
+
+	json_object_set_new(o, "subject", json_string(subject));
+	if (text)
+		json_object_set_new(o, "text", json_string(text));
+	if (tlp)
+		json_object_set_new(o, "tlp", json_string(tlp));
+	for (int i = 0; i < nfields; i++) {
+		char *eq = strchr(fields[i], '=');
+		if (!eq || eq == fields[i]) {
+			err_set(e, ERR_INVALID, "--field '%s': expected NAME=VALUE", fields[i]);
+			json_decref(f);
+			json_decref(o);
+			return NULL;
+		}
+		*eq = '\0';
+		json_object_set_new(f, fields[i], json_string(eq + 1));
+		*eq = '=';
+	}
+	json_object_set_new(o, "fields", f);
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	if (!s)
+		err_set(e, ERR_INVALID, "the subject, text or a field is not valid UTF-8");
+	return s;
+}
+
+int cli_case_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ "subject", required_argument, NULL, 's' },
+		{ "field", required_argument, NULL, 'F' },
+		{ "text", required_argument, NULL, 'x' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "tlp", required_argument, NULL, 'T' },
+		{ "peer", required_argument, NULL, 'p' },
+		{ "state", required_argument, NULL, 'S' },
+		{ "overdue", no_argument, NULL, 'o' },
+		{ "at", required_argument, NULL, 'a' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	const char *type = NULL, *subject = NULL, *text = NULL, *file = NULL, *tlp = NULL;
+	const char *peer = NULL, *state = NULL, *dir = NULL, *sub;
+	int64_t at = 0;
+	char *fields[CHARTER_MAX_FIELDS], *body = NULL;
+	int nfields = 0, overdue = 0, json = 0, c, rc = 0;
+	struct node *n = NULL;
+	struct err e = { 0 };
+	uint64_t idx;
+	size_t len;
+
+	while ((c = getopt_long(argc, argv, "ht:s:F:x:f:T:p:S:oa:d:", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': type = optarg; break;
+		case 's': subject = optarg; break;
+		case 'F':
+			if (nfields == CHARTER_MAX_FIELDS)
+				return cli_usage("case", case_usage, "at most %d --field", CHARTER_MAX_FIELDS);
+			fields[nfields++] = optarg;
+			break;
+		case 'x': text = optarg; break;
+		case 'f': file = optarg; break;
+		case 'T': tlp = optarg; break;
+		case 'p': peer = optarg; break;
+		case 'S': state = optarg; break;
+		case 'o': overdue = 1; break;
+		case 'a':
+			if (envelope_time_parse(optarg, strlen(optarg), &at) < 0)
+				return cli_usage("case", case_usage, "--at takes YYYY-MM-DDTHH:MM:SSZ");
+			break;
+		case 'd': dir = optarg; break;
+		case 'j': json = 1; break;
+		case 'h':
+			printf("usage: %s\n\n"
+			       "A case is a request and what follows it. new checks the body against\n"
+			       "the channel's charter; every action is refused before anything is\n"
+			       "logged unless the lifecycle allows it now (sent -> receipted ->\n"
+			       "acknowledged -> answered | declined; withdraw by the requester while\n"
+			       "open; close by either after an answer; remind while open). Deadlines\n"
+			       "run from the receipt of the request; overdue is computed when asked,\n"
+			       "or as of --at TIME.\n",
+			       case_usage);
+			return CLI_OK;
+		default:
+			return cli_usage("case", case_usage, "bad option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage("case", case_usage, "missing subcommand");
+	sub = argv[optind];
+	if ((rc = node_open(&n, cli_dir(dir), &e)) < 0)
+		return cli_error("case", &e, json);
+	if (strcmp(sub, "list") == 0) {
+		if (argc - optind != 1) {
+			rc = cli_usage("case", case_usage, "case list takes no argument");
+			goto done;
+		}
+		rc = case_list_cmd(n, peer, state, overdue, at, json, &e);
+	} else if (strcmp(sub, "show") == 0) {
+		if (argc - optind != 2) {
+			rc = cli_usage("case", case_usage, "case show takes one ID");
+			goto done;
+		}
+		rc = case_show_cmd(n, argv[optind + 1], at, json, &e);
+	} else if (strcmp(sub, "new") == 0) {
+		if (argc - optind != 2 || !type || !subject) {
+			rc = cli_usage("case", case_usage, "case new takes PEER, --type and --subject");
+			goto done;
+		}
+		if (!(body = request_body(subject, text, tlp, fields, nfields, &e)))
+			rc = ERR_INVALID;
+		else if ((rc = case_open(n, argv[optind + 1], type, body, strlen(body), &idx, &e)) == 0) {
+			char id[160];
+			snprintf(id, sizeof(id), "%s/%" PRIu64, n->cfg.name, idx);
+			json ? cli_print_json(json_pack("{s:s,s:s}", "id", id, "peer", argv[optind + 1]))
+			     : (void)printf("opened case %s with %s\n", id, argv[optind + 1]);
+		}
+	} else {
+		static const enum envelope_kind kinds[] = { ENVELOPE_ACK, ENVELOPE_ANSWER,
+			ENVELOPE_DECLINE, ENVELOPE_WITHDRAW, ENVELOPE_REMIND, ENVELOPE_CLOSE };
+		int k = -1;
+		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			if (strcmp(sub, envelope_kind_name(kinds[i])) == 0)
+				k = (int)i;
+		if (k < 0 || argc - optind != 2 || (text && file)) {
+			rc = cli_usage("case", case_usage, k < 0 ? "unknown subcommand '%s'"
+						: "an action takes one ID and --text or --file", sub);
+			goto done;
+		}
+		if (file) {
+			char *raw;
+			if ((rc = fsio_read(file, CHARTER_TEXT_MAX, &raw, &len, &e)) == 0) {
+				json_t *o = json_pack("{s:s%}", "text", raw, len);
+				body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+				json_decref(o);
+				free(raw);
+				if (!body)
+					rc = err_set(&e, ERR_INVALID, "%s: not UTF-8 text", file);
+			}
+		} else {
+			json_t *o = text ? json_pack("{s:s}", "text", text) : json_object();
+			body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+			json_decref(o);
+			if (!body)
+				rc = err_set(&e, ERR_INVALID, "--text: not UTF-8 text");
+		}
+		if (rc == 0 && (rc = case_act(n, argv[optind + 1], kinds[k], body, strlen(body),
+					     &idx, &e)) == 0)
+			json ? cli_print_json(json_pack("{s:s,s:s,s:I}", "case", argv[optind + 1],
+							"action", sub, "index", (json_int_t)idx))
+			     : (void)printf("%s on case %s sent as entry %" PRIu64 "\n", sub,
+					    argv[optind + 1], idx);
+	}
+	if (rc < 0)
+		rc = cli_error("case", &e, json);
+done:
+	free(body);
+	node_close(n);
+	return rc < 0 ? CLI_FAIL : rc;
+}

@@ -1,0 +1,497 @@
+/* cases.c — channels (charters in force) and cases, derived from both
+ * logs of a channel. See cases.h. */
+#include "node/cases.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+/* One entry of a channel's logs, parsed. */
+struct item {
+	struct envelope env;
+	int64_t log;
+	uint64_t index;
+	int mine; /* in our log (we sent it) */
+};
+
+struct items {
+	struct item *v;
+	size_t n, cap;
+	int mine;
+	int64_t log;
+	struct err *e;
+};
+
+static int collect(void *ctx, uint64_t index, const char *buf, size_t len,
+		   const uint8_t *leaf)
+{
+	struct items *it = ctx;
+	struct item *x;
+
+	(void)leaf;
+	if (it->n == it->cap) {
+		size_t cap = it->cap ? it->cap * 2 : 64;
+		struct item *nv = realloc(it->v, cap * sizeof(*nv));
+		if (!nv)
+			return err_set(it->e, ERR_NOMEM, "out of memory");
+		it->v = nv;
+		it->cap = cap;
+	}
+	x = &it->v[it->n];
+	if (envelope_parse(&x->env, buf, len, it->e) < 0)
+		return err_wrap(it->e, "entry %" PRIu64, index);
+	x->log = it->log;
+	x->index = index;
+	x->mine = it->mine;
+	it->n++;
+	return 0;
+}
+
+/* Both logs of the channel with peer, ours first. */
+static int load_channel(struct node *n, const char *peer, struct items *it,
+			struct store_log *ours, struct store_log *theirs, struct err *e)
+{
+	struct store_log *logs[2] = { ours, theirs };
+	int rc;
+
+	memset(it, 0, sizeof(*it));
+	it->e = e;
+	for (int k = 0; k < 2; k++) {
+		rc = k == 0 ? store_log_get(n->store, n->cfg.name, peer, 0, logs[k], e)
+			    : store_log_get(n->store, peer, n->cfg.name, 0, logs[k], e);
+		if (rc == ERR_NOTFOUND) {
+			logs[k]->id = 0;
+			logs[k]->size = 0;
+			continue;
+		}
+		if (rc < 0)
+			return rc;
+		it->mine = k == 0;
+		it->log = logs[k]->id;
+		if ((rc = store_scan(n->store, logs[k]->id, collect, it, e)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The newest charter entry of one side whose body the other side holds
+ * too (or, with want_unmatched, does not). NULL if none. */
+static const struct item *newest_charter(const struct items *it, int mine, int want_matched)
+{
+	for (size_t i = it->n; i-- > 0;) {
+		const struct item *x = &it->v[i];
+		int matched = 0;
+
+		if (x->mine != mine || x->env.kind != ENVELOPE_CHARTER)
+			continue;
+		for (size_t j = 0; j < it->n && !matched; j++)
+			matched = it->v[j].mine != mine && it->v[j].env.kind == ENVELOPE_CHARTER &&
+				  memcmp(it->v[j].env.body, x->env.body, 32) == 0;
+		if (matched == want_matched)
+			return x;
+		if (want_matched == 0)
+			return NULL; /* only the newest counts as pending */
+	}
+	return NULL;
+}
+
+void channel_state_free(struct channel_state *st)
+{
+	if (!st)
+		return;
+	charter_free(st->charter);
+	free(st->charter_json);
+	memset(st, 0, sizeof(*st));
+}
+
+static int state_from(struct node *n, const struct items *it, struct channel_state *st,
+		      struct err *e)
+{
+	const struct item *a = newest_charter(it, 1, 1), *b = newest_charter(it, 0, 1);
+	const struct item *act = !a ? b : !b ? a : (a->env.time >= b->env.time ? a : b);
+	const struct item *po = newest_charter(it, 1, 0), *pt = newest_charter(it, 0, 0);
+	size_t len;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	st->pending_ours = po && (!act || po->env.time >= act->env.time);
+	st->pending_theirs = pt && (!act || pt->env.time >= act->env.time);
+	if (!act)
+		return 0;
+	if ((rc = store_body_get(n->store, act->env.body, (void **)&st->charter_json, &len, e)) < 0)
+		return err_wrap(e, "the charter in force");
+	if ((rc = charter_parse(&st->charter, st->charter_json, len, e)) < 0) {
+		channel_state_free(st);
+		return err_wrap(e, "the charter in force");
+	}
+	return 0;
+}
+
+int channel_state(struct node *n, const char *peer, struct channel_state *st,
+		  struct err *e)
+{
+	struct store_log ours, theirs;
+	struct items it;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if ((rc = load_channel(n, peer, &it, &ours, &theirs, e)) == 0)
+		rc = state_from(n, &it, st, e);
+	free(it.v);
+	return rc;
+}
+
+int channel_propose(struct node *n, const char *peer, const char *json, size_t len,
+		    uint64_t *index, struct err *e)
+{
+	struct charter *c = NULL;
+	struct node_msg m = { .kind = ENVELOPE_CHARTER, .type = "charter",
+			      .body = json, .body_len = len };
+	int rc;
+
+	if ((rc = charter_parse(&c, json, len, e)) < 0)
+		return rc;
+	charter_free(c);
+	return node_send(n, peer, &m, 1, index, e);
+}
+
+int channel_accept(struct node *n, const char *peer, uint64_t *index, struct err *e)
+{
+	struct store_log ours, theirs;
+	struct items it;
+	const struct item *p;
+	struct charter *c = NULL;
+	char *body = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = load_channel(n, peer, &it, &ours, &theirs, e)) < 0)
+		goto out;
+	if (!(p = newest_charter(&it, 0, 0))) {
+		rc = err_set(e, ERR_NOTFOUND, "%s has proposed no charter that we have not accepted",
+			     peer);
+		goto out;
+	}
+	if ((rc = store_body_get(n->store, p->env.body, (void **)&body, &len, e)) < 0 ||
+	    (rc = charter_parse(&c, body, len, e)) < 0) {
+		err_wrap(e, "%s's proposal", peer);
+		goto out;
+	}
+	{
+		struct node_msg m = { .kind = ENVELOPE_CHARTER, .type = "charter",
+				      .body = body, .body_len = len };
+		rc = node_send(n, peer, &m, 1, index, e);
+	}
+out:
+	charter_free(c);
+	free(body);
+	free(it.v);
+	return rc;
+}
+
+int case_id_parse(const char *id, char *party, uint64_t *index, struct err *e)
+{
+	const char *slash = strrchr(id, '/');
+	char *end;
+
+	if (!slash || (size_t)(slash - id) > ENVELOPE_NAME_MAX || !slash[1] ||
+	    !envelope_name_valid(id, (size_t)(slash - id)))
+		return err_set(e, ERR_INVALID, "case '%s': expected REQUESTER/INDEX", id);
+	memcpy(party, id, (size_t)(slash - id));
+	party[slash - id] = '\0';
+	*index = strtoull(slash + 1, &end, 10);
+	if (*end || slash[1] == '-' || (slash[1] == '0' && slash[2]))
+		return err_set(e, ERR_INVALID, "case '%s': the index is not a number", id);
+	return 0;
+}
+
+void case_list_free(struct case_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		for (size_t k = 0; k < l->v[i].nmsgs; k++)
+			free(l->v[i].msgs[k].body);
+		free(l->v[i].msgs);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int msg_cmp(const void *a, const void *b)
+{
+	const struct case_msg *x = a, *y = b;
+
+	if (x->sent != y->sent)
+		return x->sent < y->sent ? -1 : 1;
+	if (x->kind == ENVELOPE_REQUEST || y->kind == ENVELOPE_REQUEST)
+		return x->kind == ENVELOPE_REQUEST ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int add_msg(struct node *n, struct case_view *cv, const struct item *x,
+		   const char *peer, struct err *e)
+{
+	struct case_msg *m, *nm = realloc(cv->msgs, (cv->nmsgs + 1) * sizeof(*nm));
+	const char *receiver = x->mine ? peer : n->cfg.name;
+	int rc;
+
+	if (!nm)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	cv->msgs = nm;
+	m = &cv->msgs[cv->nmsgs++];
+	memset(m, 0, sizeof(*m));
+	snprintf(m->from, sizeof(m->from), "%s", x->env.from);
+	m->index = x->index;
+	m->kind = x->env.kind;
+	m->sent = x->env.time;
+	if ((rc = store_receipt_time(n->store, x->log, x->index, receiver, &m->receipt, e)) < 0)
+		return rc;
+	rc = store_body_get(n->store, x->env.body, (void **)&m->body, &m->body_len, e);
+	return rc == ERR_NOTFOUND ? 0 : rc;
+}
+
+/* Replays the lifecycle and computes deadlines. */
+static void settle(struct case_view *cv, const struct charter *c, int64_t now)
+{
+	const struct charter_type *t = c ? charter_type(c, cv->type) : NULL;
+	int s = CASE_NONE;
+
+	qsort(cv->msgs, cv->nmsgs, sizeof(*cv->msgs), msg_cmp);
+	for (size_t i = 0; i < cv->nmsgs; i++) {
+		struct case_msg *m = &cv->msgs[i];
+		enum case_role r = strcmp(m->from, cv->requester) == 0 ? CASE_REQUESTER : CASE_RESPONDER;
+		int next = case_step((enum case_state)s, (enum case_event)case_event_of(m->kind), r, NULL);
+
+		m->counted = next >= 0;
+		if (next >= 0)
+			s = next;
+		if (m->kind == ENVELOPE_REQUEST && m->receipt) {
+			cv->receipt = m->receipt;
+			s = case_step((enum case_state)s, CASE_EV_RECEIPT, r, NULL);
+		}
+	}
+	cv->state = (enum case_state)s;
+	if (t && cv->receipt) {
+		cv->ack_due = (int64_t)cv->receipt + t->ack_within;
+		cv->answer_due = t->answer_within >= 0 ? (int64_t)cv->receipt + t->answer_within : 0;
+	}
+	cv->overdue_ack = cv->ack_due && now > cv->ack_due &&
+			  (cv->state == CASE_SENT || cv->state == CASE_RECEIPTED);
+	cv->overdue_answer = cv->answer_due && now > cv->answer_due && case_is_open(cv->state);
+}
+
+static void subject_of(struct case_view *cv)
+{
+	json_t *o;
+
+	if (!cv->nmsgs || !cv->msgs[0].body)
+		return;
+	o = json_loadb(cv->msgs[0].body, cv->msgs[0].body_len, 0, NULL);
+	if (json_is_string(json_object_get(o, "subject")))
+		snprintf(cv->subject, sizeof(cv->subject), "%s",
+			 json_string_value(json_object_get(o, "subject")));
+	json_decref(o);
+}
+
+static int load_peer(struct node *n, const char *peer, int64_t now, struct case_list *out,
+		     struct err *e)
+{
+	struct store_log ours, theirs;
+	struct channel_state st;
+	struct items it;
+	size_t *by_ours = NULL, *by_theirs = NULL, first = out->n;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	if ((rc = load_channel(n, peer, &it, &ours, &theirs, e)) < 0 ||
+	    (rc = state_from(n, &it, &st, e)) < 0)
+		goto out;
+	/* Cases by the index of their request, in either log. */
+	by_ours = calloc(ours.size + 1, sizeof(*by_ours));
+	by_theirs = calloc(theirs.size + 1, sizeof(*by_theirs));
+	if (!by_ours || !by_theirs) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < it.n; i++) {
+		const struct item *x = &it.v[i];
+		struct case_view *cv, *nv;
+
+		if (x->env.kind != ENVELOPE_REQUEST)
+			continue;
+		if (!(nv = realloc(out->v, (out->n + 1) * sizeof(*nv)))) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		out->v = nv;
+		cv = &out->v[out->n++];
+		memset(cv, 0, sizeof(*cv));
+		snprintf(cv->requester, sizeof(cv->requester), "%s", x->env.from);
+		snprintf(cv->responder, sizeof(cv->responder), "%s", x->env.to);
+		snprintf(cv->type, sizeof(cv->type), "%s", x->env.type);
+		cv->index = x->index;
+		(x->mine ? by_ours : by_theirs)[x->index] = out->n; /* 1-based */
+		if ((rc = add_msg(n, cv, x, peer, e)) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < it.n; i++) {
+		const struct item *x = &it.v[i];
+		int ours_case = strcmp(x->env.case_from, n->cfg.name) == 0;
+		uint64_t lim = ours_case ? ours.size : theirs.size;
+		size_t k;
+
+		if (case_event_of(x->env.kind) < 0 || x->env.kind == ENVELOPE_REQUEST ||
+		    x->env.case_index >= lim)
+			continue;
+		k = (ours_case ? by_ours : by_theirs)[x->env.case_index];
+		if (k && (rc = add_msg(n, &out->v[k - 1], x, peer, e)) < 0)
+			goto out;
+	}
+	for (size_t i = first; i < out->n; i++) {
+		settle(&out->v[i], st.charter, now);
+		subject_of(&out->v[i]);
+	}
+out:
+	free(by_ours);
+	free(by_theirs);
+	free(it.v);
+	channel_state_free(&st);
+	return rc;
+}
+
+struct each_peer {
+	struct node *n;
+	int64_t now;
+	struct case_list *out;
+	struct err *e;
+};
+
+static int load_each(void *ctx, const struct store_party *p)
+{
+	struct each_peer *ep = ctx;
+
+	return load_peer(ep->n, p->name, ep->now, ep->out, ep->e);
+}
+
+int cases_load(struct node *n, const char *peer, int64_t now, struct case_list *out,
+	       struct err *e)
+{
+	struct each_peer ep = { n, now, out, e };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = peer ? load_peer(n, peer, now, out, e)
+		  : store_party_each(n->store, load_each, &ep, e);
+	if (rc < 0)
+		case_list_free(out);
+	return rc;
+}
+
+int case_open(struct node *n, const char *peer, const char *type, const char *body,
+	      size_t len, uint64_t *index, struct err *e)
+{
+	struct channel_state st;
+	const struct charter_type *t;
+	struct node_msg m = { .kind = ENVELOPE_REQUEST, .type = type, .body = body,
+			      .body_len = len };
+	int rc;
+
+	if ((rc = channel_state(n, peer, &st, e)) < 0)
+		return rc;
+	if (!st.charter) {
+		rc = err_set(e, ERR_CONFLICT,
+			     "no charter is in force with %s: one side proposes one (parley channel propose), the other accepts it (parley channel accept)%s",
+			     peer, st.pending_ours ? "; ours awaits their acceptance"
+				   : st.pending_theirs ? "; theirs awaits ours" : "");
+		goto out;
+	}
+	if (!(t = charter_type(st.charter, type))) {
+		rc = err_set(e, ERR_INVALID, "the charter with %s has no case type '%s'", peer, type);
+		goto out;
+	}
+	if ((rc = charter_body_check(t, body, len, e)) < 0)
+		goto out;
+	rc = node_send(n, peer, &m, 1, index, e);
+out:
+	channel_state_free(&st);
+	return rc;
+}
+
+/* A reply's body: {"text": "..."} with nothing else. */
+static int reply_check(const char *body, size_t len, struct err *e)
+{
+	static const char *const keys[] = { "text", NULL };
+	json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL), *t;
+	const char *k;
+	json_t *v;
+	int rc = 0;
+
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return err_set(e, ERR_INVALID, "body: a JSON object {\"text\": ...} is expected");
+	}
+	json_object_foreach(o, k, v) {
+		if (strcmp(k, keys[0]) != 0) {
+			rc = err_set(e, ERR_INVALID, "body: unknown key '%.40s'", k);
+			break;
+		}
+	}
+	t = json_object_get(o, "text");
+	if (rc == 0 && t && (!json_is_string(t) || json_string_length(t) > CHARTER_TEXT_MAX))
+		rc = err_set(e, ERR_INVALID, "body.text: a string of at most %u bytes", CHARTER_TEXT_MAX);
+	json_decref(o);
+	return rc;
+}
+
+int case_act(struct node *n, const char *id, enum envelope_kind kind, const char *body,
+	     size_t len, uint64_t *index, struct err *e)
+{
+	char party[ENVELOPE_NAME_MAX + 1];
+	struct case_list l;
+	struct case_view *cv = NULL;
+	const char *why = NULL, *peer;
+	uint64_t idx;
+	int ev = case_event_of(kind), rc, matches = 0;
+
+	if (ev < 0 || kind == ENVELOPE_REQUEST)
+		return err_set(e, ERR_INVALID, "'%s' is not an action on a case", envelope_kind_name(kind));
+	if ((rc = case_id_parse(id, party, &idx, e)) < 0 ||
+	    (rc = reply_check(body, len, e)) < 0)
+		return rc;
+	if ((rc = cases_load(n, strcmp(party, n->cfg.name) == 0 ? NULL : party, n->now(), &l, e)) < 0)
+		return rc;
+	for (size_t i = 0; i < l.n; i++)
+		if (strcmp(l.v[i].requester, party) == 0 && l.v[i].index == idx) {
+			cv = &l.v[i];
+			matches++;
+		}
+	if (!cv) {
+		rc = err_set(e, ERR_NOTFOUND, "no case %s", id);
+		goto out;
+	}
+	if (matches > 1) {
+		rc = err_set(e, ERR_INVALID, "case %s is ambiguous: we opened one with each of several peers",
+			     id);
+		goto out;
+	}
+	{
+		enum case_role r = strcmp(cv->requester, n->cfg.name) == 0 ? CASE_REQUESTER
+									   : CASE_RESPONDER;
+		struct node_msg m = { .kind = kind, .type = cv->type, .case_from = cv->requester,
+				      .case_index = cv->index, .body = body, .body_len = len };
+
+		if (case_step(cv->state, (enum case_event)ev, r, &why) < 0) {
+			rc = err_set(e, ERR_CONFLICT, "cannot %s case %s (%s): %s",
+				     envelope_kind_name(kind), id, case_state_name(cv->state), why);
+			goto out;
+		}
+		peer = r == CASE_REQUESTER ? cv->responder : cv->requester;
+		rc = node_send(n, peer, &m, 1, index, e);
+	}
+out:
+	case_list_free(&l);
+	return rc;
+}

@@ -1,0 +1,88 @@
+/* cases.h — channels and cases, derived from the two logs of a channel
+ * (nothing here is stored: every view is recomputed from entries and
+ * receipts, so both parties and an auditor get the same answer).
+ *
+ * Design note.
+ * - A charter is proposed by appending it (kind charter, its JSON as the
+ *   body) to the proposer's log, and accepted by appending the same bytes
+ *   to the acceptor's log. The charter in force is the newest one that
+ *   both logs hold; until there is one, no case can be opened.
+ * - A case is named by its request: "REQUESTER/INDEX". Its messages are
+ *   the entries of either log whose case field names it. Its state is the
+ *   lifecycle (core/case.h) replayed over them in sender-time order, the
+ *   request's receipt included; a message the lifecycle refuses (a race
+ *   between the two sides) is shown but does not count.
+ * - Deadlines run from the receipt of the request (the receiver's first
+ *   cosignature covering it), never from the sender's claimed time.
+ *   Overdue is computed at the time asked for. */
+#ifndef PARLEY_CASES_H
+#define PARLEY_CASES_H
+
+#include "core/case.h"
+#include "core/charter.h"
+#include "node/node.h"
+
+/* Appends charter JSON (checked) to our log for peer. */
+int channel_propose(struct node *n, const char *peer, const char *json,
+		    size_t len, uint64_t *index, struct err *e);
+/* Appends the peer's newest charter proposal, byte for byte, to our log. */
+int channel_accept(struct node *n, const char *peer, uint64_t *index,
+		   struct err *e);
+
+struct channel_state {
+	struct charter *charter; /* in force, or NULL; owned (channel_state_free) */
+	char *charter_json;
+	int pending_ours;        /* we proposed a charter the peer has not accepted */
+	int pending_theirs;      /* the peer proposed one we have not accepted */
+};
+int channel_state(struct node *n, const char *peer, struct channel_state *st,
+		  struct err *e);
+void channel_state_free(struct channel_state *st);
+
+struct case_msg {
+	char from[ENVELOPE_NAME_MAX + 1];
+	uint64_t index;         /* in from's log to the other party */
+	enum envelope_kind kind;
+	int64_t sent;           /* sender's claimed time */
+	uint64_t receipt;       /* receipt time, 0: sent, no receipt */
+	int counted;            /* 0: refused by the lifecycle (a race) */
+	char *body;             /* JSON, or NULL if the body is not held */
+	size_t body_len;
+};
+
+struct case_view {
+	char requester[ENVELOPE_NAME_MAX + 1];
+	char responder[ENVELOPE_NAME_MAX + 1];
+	uint64_t index;
+	char type[ENVELOPE_TYPE_MAX + 1];
+	char subject[CHARTER_SUBJECT_MAX + 1];
+	enum case_state state;
+	uint64_t receipt;        /* of the request, 0 if none */
+	int64_t ack_due, answer_due; /* 0: no deadline (no receipt, or none expected) */
+	int overdue_ack, overdue_answer;
+	struct case_msg *msgs;
+	size_t nmsgs;
+};
+
+struct case_list {
+	struct case_view *v;
+	size_t n;
+};
+
+/* Every case between us and peer (or all peers if peer is NULL), as of
+ * time now. Free with case_list_free. */
+int cases_load(struct node *n, const char *peer, int64_t now,
+	       struct case_list *out, struct err *e);
+void case_list_free(struct case_list *l);
+/* "party/index" -> parts. Returns 0 or ERR_INVALID. */
+int case_id_parse(const char *id, char *party, uint64_t *index, struct err *e);
+
+/* Opens a case: body is checked against the charter in force. */
+int case_open(struct node *n, const char *peer, const char *type,
+	      const char *body, size_t len, uint64_t *index, struct err *e);
+/* ack|answer|decline|withdraw|remind|close on case id; refused before
+ * anything is logged if the lifecycle does not allow it now. */
+int case_act(struct node *n, const char *id, enum envelope_kind kind,
+	     const char *body, size_t len, uint64_t *index, struct err *e);
+
+#endif

@@ -1,0 +1,126 @@
+#!/bin/sh
+# case.sh — cases between two real parley serve processes: no case before
+# a charter is in force; a case opened on a reaches b with its fields; b
+# acknowledges and answers; a sees the answer; both timelines agree,
+# receipt times included; every illegal transition and every body that
+# breaks the charter is refused and logs nothing; overdue is computed.
+. "$(dirname "$0")/lib.sh"
+
+base=$((21000 + ($$ * 11) % 30000))
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+"$PARLEY" init --name a.example --dir "$T/a" --listen "127.0.0.1:$base" >/dev/null
+"$PARLEY" init --name b.example --dir "$T/b" --listen "127.0.0.1:$((base + 1))" >/dev/null
+"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/a")" --dir "$T/b" >/dev/null
+"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/b")" --dir "$T/a" >/dev/null
+for n in a b; do
+	"$PARLEY" serve --dir "$T/$n" 2>>"$T/$n.log" &
+	pids="$pids $!"
+done
+sleep 0.3
+A="--dir $T/a"
+B="--dir $T/b"
+size() { # size NODE: entries in NODE's log to its peer
+	"$PARLEY" log --dir "$T/$1" --json | grep -o "\"origin\":\"parley/$1.example/[a-z.]*\",[^}]*\"size\":[0-9]*" \
+		| sed 's/.*"size"://'
+}
+settle() { # waits until neither node has anything unreceipted
+	t=0
+	while [ $t -lt 100 ]; do
+		left=$("$PARLEY" peer list $A --json; "$PARLEY" peer list $B --json)
+		printf '%s' "$left" | grep -q '"backlog":[1-9]' || return 0
+		sleep 0.1
+		t=$((t + 1))
+	done
+	return 1
+}
+FIELDS="--field summary=ssh-brute-force --field source_ip=192.0.2.0/24 --field first_seen=2026-11-20 --field contact=cert@a.example --field severity=high"
+
+expect "no case before a charter" 1 "no charter is in force with b.example" \
+	"$PARLEY" case new b.example --type cyber-incident --subject s $FIELDS $A
+expect "a bad charter is refused" 1 "types.x.ack_within" sh -c "printf '{\"charter\":\"parley-charter/1\",\"title\":\"t\",\"types\":{\"x\":{\"title\":\"x\",\"tlp\":\"green\",\"ack_within\":\"soon\",\"answer_within\":null,\"fields\":[]}}}' > '$T/bad.json'; '$PARLEY' channel propose b.example --charter '$T/bad.json' $A"
+expect "a proposes the standard charter" 0 "in force once b.example accepts it" \
+	"$PARLEY" channel propose b.example --charter "$(dirname "$0")/../../charters/standard.json" $A
+settle
+expect "still no case while only a holds it" 1 "ours awaits their acceptance" \
+	"$PARLEY" case new b.example --type cyber-incident --subject s $FIELDS $A
+expect "b sees the proposal" 0 "a.example's proposal awaits ours" "$PARLEY" channel show a.example $B
+expect "b accepts" 0 "accepted a.example's charter" "$PARLEY" channel accept a.example $B
+settle
+expect "the charter is in force on a" 0 "deconfliction              acknowledge within 1h" "$PARLEY" channel show b.example $A
+
+before=$(size a)
+expect "an unknown type" 1 "the charter with b.example has no case type 'espionage'" \
+	"$PARLEY" case new b.example --type espionage --subject s $A
+expect "a missing required field" 1 "field 'source_ip' is required for cyber-incident" \
+	"$PARLEY" case new b.example --type cyber-incident --subject s --field summary=x $A
+expect "a bad IP" 1 "'192.0.2.300' is not an IP address or prefix" \
+	"$PARLEY" case new b.example --type cyber-incident --subject s $FIELDS --field source_ip=192.0.2.300 $A
+expect "a field not in the charter" 1 "field 'colour' is not in the charter for cyber-incident" \
+	"$PARLEY" case new b.example --type cyber-incident --subject s $FIELDS --field colour=red $A
+expect "a bad enum value" 1 "'apocalyptic' is not one of the charter's values" \
+	"$PARLEY" case new b.example --type cyber-incident --subject s $FIELDS --field severity=apocalyptic $A
+expect "a bad TLP" 1 "body.tlp" "$PARLEY" case new b.example --type cyber-incident --subject s $FIELDS --tlp blue $A
+[ "$(size a)" = "$before" ] && ok "refused bodies log nothing" || bad "refused bodies log nothing"
+
+expect "a opens a case" 0 "opened case a.example/1 with b.example" \
+	"$PARLEY" case new b.example --type cyber-incident --subject "Scanning from AS64500" $FIELDS \
+	--text "Since Monday 06:00 UTC." $A
+expect "a opens a de-confliction notice" 0 "opened case a.example/2" \
+	"$PARLEY" case new b.example --type deconfliction --subject "Exercise" --field summary=red-team \
+	--field targets=198.51.100.0/24 --field start=2026-12-01 --field end=2026-12-02 --field contact=cert@a.example $A
+settle
+expect "the case is on b" 0 "a.example/1                        cyber-incident           receipted" "$PARLEY" case list $B
+expect "... with its fields intact" 0 '"fields":{"contact":"cert@a.example","first_seen":"2026-11-20","severity":"high","source_ip":"192.0.2.0/24","summary":"ssh-brute-force"}' \
+	"$PARLEY" case show a.example/1 $B --json
+
+before=$(size b)
+expect "a cannot answer its own request" 1 "only the responder can answer" "$PARLEY" case answer a.example/1 $A
+expect "b cannot withdraw a's request" 1 "only the requester can withdraw" "$PARLEY" case withdraw a.example/1 $B
+expect "b cannot close before an answer" 1 "the case can be closed only after an answer" "$PARLEY" case close a.example/1 $B
+expect "an unknown case" 1 "no case a.example/99" "$PARLEY" case ack a.example/99 $B
+expect "a bad case id" 1 "expected REQUESTER/INDEX" "$PARLEY" case ack nonsense $B
+[ "$(size b)" = "$before" ] && ok "refused actions log nothing" || bad "refused actions log nothing"
+
+expect "b acknowledges" 0 "ack on case a.example/1 sent" "$PARLEY" case ack a.example/1 --text "Received, investigating." $B
+expect "b cannot acknowledge twice" 1 "the case is already acknowledged" "$PARLEY" case ack a.example/1 $B
+expect "a reminds" 0 "remind on case a.example/1 sent" "$PARLEY" case remind a.example/1 --text "Any news?" $A
+expect "b answers" 0 "answer on case a.example/1 sent" "$PARLEY" case answer a.example/1 --text "Blocked at our edge." $B
+expect "b cannot decline after answering" 1 "the case is already answered; it can only be closed" \
+	"$PARLEY" case decline a.example/1 $B
+settle
+expect "a sees the answer" 0 "state: answered" "$PARLEY" case show a.example/1 $A
+expect "... with its text" 0 '"body":{"text":"Blocked at our edge."}' "$PARLEY" case show a.example/1 $A --json
+"$PARLEY" case show a.example/1 $A --json > "$T/ta.json"
+"$PARLEY" case show a.example/1 $B --json > "$T/tb.json"
+if cmp -s "$T/ta.json" "$T/tb.json" && grep -q '"receipt":"20' "$T/ta.json" && ! grep -q '"receipt":null' "$T/ta.json"; then
+	ok "both timelines agree, every message with a receipt time"
+else
+	bad "both timelines agree, every message with a receipt time" "$(cat "$T/ta.json" "$T/tb.json")"
+fi
+expect "a closes" 0 "close on case a.example/1 sent" "$PARLEY" case close a.example/1 $A
+expect "a withdraws the notice" 0 "withdraw on case a.example/2 sent" "$PARLEY" case withdraw a.example/2 $A
+settle
+expect "closed on b" 0 "closed" "$PARLEY" case list --state closed $B
+
+# Overdue: a third case, not acknowledged; as of two hours after its
+# receipt the one-hour de-confliction deadline has passed.
+"$PARLEY" case new b.example --type deconfliction --subject "Another" --field summary=x \
+	--field targets=198.51.100.7 --field start=2026-12-01 --field end=2026-12-02 --field contact=cert@a.example $A >/dev/null
+settle
+later=$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)
+expect "overdue to acknowledge, two hours later" 0 "OVERDUE(ack) Another" "$PARLEY" case list --overdue --at "$later" $A
+expect "the same on b" 0 "OVERDUE(ack) Another" "$PARLEY" case list --overdue --at "$later" $B
+expect "not overdue now" 0 "" sh -c "! '$PARLEY' case list --overdue $A | grep -q OVERDUE"
+expect "withdrawn and closed cases are never overdue" 0 "" sh -c "! '$PARLEY' case list --overdue --at 2030-01-01T00:00:00Z $A | grep -q 'a.example/[12] '"
+for n in a b; do
+	expect "verify $n" 0 "verify: ok" "$PARLEY" verify --dir "$T/$n"
+done
+
+finish
