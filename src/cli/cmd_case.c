@@ -2,6 +2,7 @@
  * lifecycle), over the views of node/cases.h. */
 #include "cli/cli.h"
 #include "node/cases.h"
+#include "core/templates.h"
 #include "util/fsio.h"
 
 #include <getopt.h>
@@ -26,18 +27,20 @@ static void fmt_duration(int64_t s, char *out, size_t cap)
 }
 
 static const char channel_usage[] =
-	"parley channel propose PEER --charter FILE | accept PEER | show PEER  [--dir DIR] [--json]";
+	"parley channel propose PEER (--charter FILE | --template NAME) | accept PEER | show PEER\n"
+	"       | templates   [--dir DIR] [--json]";
 
 int cli_channel_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "charter", required_argument, NULL, 'c' },
+		{ "template", required_argument, NULL, 'T' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 }
 	};
-	const char *dir = NULL, *file = NULL, *sub, *peer;
+	const char *dir = NULL, *file = NULL, *tmpl = NULL, *sub, *peer;
 	struct node *n = NULL;
 	struct err e = { 0 };
 	char *buf = NULL;
@@ -45,9 +48,10 @@ int cli_channel_main(int argc, char **argv)
 	uint64_t idx = 0;
 	int c, json = 0, rc;
 
-	while ((c = getopt_long(argc, argv, "hc:d:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hc:T:d:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': file = optarg; break;
+		case 'T': tmpl = optarg; break;
 		case 'd': dir = optarg; break;
 		case 'j': json = 1; break;
 		case 'h':
@@ -57,13 +61,34 @@ int cli_channel_main(int argc, char **argv)
 			       "other accepts the same bytes; it is in force once both logs hold it,\n"
 			       "and no case can be opened before. An amendment is a new proposal.\n"
 			       "  propose PEER --charter FILE   append the charter to our log for PEER\n"
+			       "  propose PEER --template NAME  the same with a built-in template\n"
 			       "  accept PEER                   accept PEER's newest proposal\n"
-			       "  show PEER                     the charter in force and any proposal\n",
+			       "  show PEER                     the charter in force and any proposal\n"
+			       "  templates                     list the built-in templates\n",
 			       channel_usage);
 			return CLI_OK;
 		default:
 			return cli_usage("channel", channel_usage, "bad option");
 		}
+	}
+	if (argc - optind == 1 && strcmp(argv[optind], "templates") == 0) {
+		json_t *arr = json ? json_array() : NULL;
+		for (const struct charter_template *t = charter_templates; t->name; t++) {
+			struct charter *ch = NULL;
+			if (charter_parse(&ch, t->json, strlen(t->json), &e) < 0) {
+				json_decref(arr);
+				return cli_error("channel", &e, json);
+			}
+			if (arr)
+				json_array_append_new(arr, json_pack("{s:s,s:s}", "name", t->name,
+								     "title", ch->title));
+			else
+				printf("%-26s %s\n", t->name, ch->title);
+			charter_free(ch);
+		}
+		if (arr)
+			cli_print_json(arr);
+		return CLI_OK;
 	}
 	if (argc - optind != 2)
 		return cli_usage("channel", channel_usage, "expected a subcommand and a PEER");
@@ -71,10 +96,20 @@ int cli_channel_main(int argc, char **argv)
 	peer = argv[optind + 1];
 	if (strcmp(sub, "propose") && strcmp(sub, "accept") && strcmp(sub, "show"))
 		return cli_usage("channel", channel_usage, "unknown subcommand '%s'", sub);
-	if (strcmp(sub, "propose") == 0 && !file)
-		return cli_usage("channel", channel_usage, "propose needs --charter FILE");
+	if (strcmp(sub, "propose") == 0 && !file == !tmpl)
+		return cli_usage("channel", channel_usage, "propose needs --charter FILE or --template NAME");
 	if (file && (rc = fsio_read(file, CHARTER_MAX, &buf, &len, &e)) < 0)
 		return cli_error("channel", &e, json);
+	if (tmpl) {
+		const struct charter_template *t = charter_templates;
+		while (t->name && strcmp(t->name, tmpl) != 0)
+			t++;
+		if (!t->name)
+			return cli_usage("channel", channel_usage,
+					 "no template '%s' (see parley channel templates)", tmpl);
+		buf = strdup(t->json);
+		len = strlen(t->json);
+	}
 	if ((rc = node_open(&n, cli_dir(dir), &e)) < 0)
 		goto out;
 	if (strcmp(sub, "propose") == 0) {

@@ -4,7 +4,9 @@
  * each other, stop cleanly, cross-check every copy of every log byte for
  * byte and verify every store. */
 #include "cli/cli.h"
+#include "core/templates.h"
 #include "net/outbox.h"
+#include "node/cases.h"
 #include "node/node.h"
 
 #include <arpa/inet.h>
@@ -173,51 +175,100 @@ static int backlog_all(struct node **nodes, uint64_t *total, struct err *e)
 	return 0;
 }
 
-static int send_requests(struct node *from, const char *to, int count, const char *type,
-			 struct err *e)
+/* Opens count cases of type from `from` to `to`, with charter-valid bodies. */
+static int open_cases(struct node *from, const char *to, int count, const char *type,
+		      struct err *e)
 {
-	struct node_msg *m = calloc((size_t)count, sizeof(*m));
-	char (*bodies)[160] = calloc((size_t)count, sizeof(*bodies));
-	uint64_t first;
-	int rc;
+	char body[512];
+	uint64_t idx;
+	int rc = 0;
 
-	if (!m || !bodies) {
-		free(m);
-		free(bodies);
-		return err_set(e, ERR_NOMEM, "out of memory");
+	for (int i = 0; i < count && rc == 0; i++) {
+		int n;
+		if (strcmp(type, "deconfliction") == 0)
+			n = snprintf(body, sizeof(body),
+				     "{\"subject\":\"Planned exercise %d\",\"fields\":{\"summary\":\"red-team exercise\","
+				     "\"targets\":\"198.51.100.%d\",\"start\":\"2026-12-01\",\"end\":\"2026-12-02\","
+				     "\"contact\":\"cert@%s\"}}", i, i % 250, from->cfg.name);
+		else
+			n = snprintf(body, sizeof(body),
+				     "{\"subject\":\"Scanning from your networks %d\",\"text\":\"SSH brute force since Monday.\","
+				     "\"fields\":{\"summary\":\"ssh brute force\",\"source_ip\":\"192.0.2.%d\","
+				     "\"first_seen\":\"2026-11-20\",\"contact\":\"cert@%s\",\"severity\":\"%s\"}}",
+				     i, i % 250, from->cfg.name, i % 3 ? "medium" : "high");
+		rc = case_open(from, to, type, body, (size_t)n, &idx, e);
 	}
-	for (int i = 0; i < count; i++) {
-		int n = snprintf(bodies[i], sizeof(bodies[i]),
-				 "{\"subject\":\"%s %d\",\"text\":\"scanning from 192.0.2.%d, please investigate\"}",
-				 type, i, i % 250);
-		m[i] = (struct node_msg){ .kind = ENVELOPE_REQUEST, .type = type,
-					  .body = bodies[i], .body_len = (size_t)n };
-	}
-	rc = node_send(from, to, m, (size_t)count, &first, e);
-	free(m);
-	free(bodies);
 	return rc;
 }
 
-/* Replies from `from` to requests 0, 1, ... of `to`'s log for it. */
-static int send_replies(struct node *from, const char *to, int count, struct err *e)
+/* The responder works through the first `count` of the requester's cases:
+ * acknowledges all, answers every second, declines every fifth. */
+static int reply_cases(struct node *n, const char *requester, int count, int *acted,
+		       struct err *e)
 {
-	struct node_msg *m = calloc((size_t)count, sizeof(*m));
-	uint64_t first;
+	struct case_list l;
+	int rc, done = 0;
+
+	if ((rc = cases_load(n, requester, n->now(), &l, e)) < 0)
+		return rc;
+	for (size_t i = 0; i < l.n && done < count && rc == 0; i++) {
+		char id[160];
+		uint64_t idx;
+		const struct case_view *cv = &l.v[i];
+
+		if (strcmp(cv->requester, requester) != 0 || cv->state != CASE_RECEIPTED)
+			continue;
+		snprintf(id, sizeof(id), "%s/%" PRIu64, cv->requester, cv->index);
+		static const char decline[] = "{\"text\":\"Outside our remit.\"}",
+				  ack[] = "{\"text\":\"Received, investigating.\"}",
+				  answer[] = "{\"text\":\"Blocked at our edge.\"}";
+
+		if (done % 5 == 4)
+			rc = case_act(n, id, ENVELOPE_DECLINE, decline, strlen(decline), &idx, e);
+		else if ((rc = case_act(n, id, ENVELOPE_ACK, ack, strlen(ack), &idx, e)) == 0 &&
+			 done % 2 == 0)
+			rc = case_act(n, id, ENVELOPE_ANSWER, answer, strlen(answer), &idx, e);
+		done++;
+	}
+	case_list_free(&l);
+	*acted = done;
+	return rc;
+}
+
+static int wait_receipts(struct node **nodes, const char *dir, struct err *e)
+{
+	uint64_t total = 0;
 	int rc;
 
-	if (!m)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	for (int i = 0; i < count; i++)
-		m[i] = (struct node_msg){ .kind = i % 2 ? ENVELOPE_ANSWER : ENVELOPE_ACK,
-					  .type = "cyber-incident", .case_from = to,
-					  .case_index = (uint64_t)(i / 2),
-					  .body = i % 2 ? "{\"text\":\"blocked at our edge\"}"
-							: "{\"text\":\"received, investigating\"}",
-					  .body_len = i % 2 ? 30 : 33 };
-	rc = node_send(from, to, m, (size_t)count, &first, e);
-	free(m);
-	return rc;
+	for (int t = 0; t < 600; t++) { /* at most 60 s */
+		if ((rc = backlog_all(nodes, &total, e)) < 0)
+			return rc;
+		if (total == 0)
+			return 0;
+		sleep_ms(100);
+	}
+	return err_set(e, ERR_IO, "%" PRIu64 " entries still without receipt after 60 s "
+		       "(see %s/*/serve.log)", total, dir);
+}
+
+static void print_case_summary(struct node *n, const char *peer)
+{
+	struct case_list l;
+	struct err e;
+	int count[CASE_STATE_COUNT] = { 0 }, overdue = 0;
+
+	if (cases_load(n, peer, n->now() + 3 * 86400, &l, &e) < 0)
+		return;
+	for (size_t i = 0; i < l.n; i++) {
+		count[l.v[i].state]++;
+		overdue += l.v[i].overdue_ack || l.v[i].overdue_answer;
+	}
+	printf("  %s sees %zu cases with %s:", n->cfg.name, l.n, peer);
+	for (int s = CASE_SENT; s < CASE_STATE_COUNT; s++)
+		if (count[s])
+			printf(" %d %s", count[s], case_state_name((enum case_state)s));
+	printf("; %d overdue three days from now\n", overdue);
+	case_list_free(&l);
 }
 
 static int run(const char *dir, int messages, struct err *e)
@@ -225,7 +276,7 @@ static int run(const char *dir, int messages, struct err *e)
 	char paths[NPARTY][1100], line[1024], listen[64];
 	struct node *nodes[NPARTY] = { NULL };
 	pid_t pids[NPARTY] = { 0 };
-	uint64_t total = 0, sent;
+	uint64_t sent;
 	int rc = 0;
 
 	printf("== three parties in %s, each running parley serve on loopback\n", dir);
@@ -252,32 +303,49 @@ static int run(const char *dir, int messages, struct err *e)
 	if (rc < 0)
 		goto out;
 
-	printf("\n== %s sends %d requests to %s and %d to %s\n", A_NAME, messages, B_NAME,
-	       messages / 3, C_NAME);
-	if ((rc = send_requests(nodes[0], B_NAME, messages, "cyber-incident", e)) < 0 ||
-	    (rc = send_requests(nodes[0], C_NAME, messages / 3, "request-for-assistance", e)) < 0)
+	printf("\n== charters: each pair agrees the standard template\n");
+	for (int i = 0; i < NPARTY && rc == 0; i++)
+		for (int j = i + 1; j < NPARTY && rc == 0; j++) {
+			const struct charter_template *t = charter_templates;
+			uint64_t idx;
+			while (strcmp(t->name, "standard") != 0)
+				t++;
+			rc = channel_propose(nodes[i], names[j], t->json, strlen(t->json), &idx, e);
+		}
+	if (rc < 0 || (rc = wait_receipts(nodes, dir, e)) < 0)
 		goto out;
-	printf("== %s acknowledges and answers %d of them; %s sends %d requests to %s\n",
-	       B_NAME, messages * 2 / 5, C_NAME, messages / 4, B_NAME);
-	if ((rc = send_replies(nodes[1], A_NAME, messages * 2 / 5, e)) < 0 ||
-	    (rc = send_requests(nodes[2], B_NAME, messages / 4, "deconfliction", e)) < 0)
+	for (int i = 0; i < NPARTY && rc == 0; i++)
+		for (int j = i + 1; j < NPARTY && rc == 0; j++) {
+			uint64_t idx;
+			rc = channel_accept(nodes[j], names[i], &idx, e);
+			if (rc == 0)
+				printf("  %s proposed, %s accepted\n", names[i], names[j]);
+		}
+	if (rc < 0 || (rc = wait_receipts(nodes, dir, e)) < 0)
 		goto out;
 
-	printf("\n== the servers deliver and return receipts\n");
-	for (int t = 0; t < 600; t++) { /* at most 60 s */
-		if ((rc = backlog_all(nodes, &total, e)) < 0)
-			goto out;
-		if (t % 10 == 0 || total == 0)
-			printf("  not yet receipted: %" PRIu64 "\n", total);
-		if (total == 0)
-			break;
-		sleep_ms(100);
-	}
-	if (total) {
-		rc = err_set(e, ERR_IO, "%" PRIu64 " entries still without receipt after 60 s "
-			     "(see %s/*/serve.log)", total, dir);
+	printf("\n== %s opens %d cyber-incident cases with %s and %d de-confliction notices\n"
+	       "   with %s; %s opens %d with %s\n", A_NAME, messages, B_NAME, messages / 3,
+	       C_NAME, C_NAME, messages / 4, B_NAME);
+	if ((rc = open_cases(nodes[0], B_NAME, messages, "cyber-incident", e)) < 0 ||
+	    (rc = open_cases(nodes[0], C_NAME, messages / 3, "deconfliction", e)) < 0 ||
+	    (rc = open_cases(nodes[2], B_NAME, messages / 4, "cyber-incident", e)) < 0)
 		goto out;
+	printf("\n== the servers deliver them and return receipts\n");
+	if ((rc = wait_receipts(nodes, dir, e)) < 0)
+		goto out;
+	{
+		int acted;
+		if ((rc = reply_cases(nodes[1], A_NAME, messages * 2 / 5, &acted, e)) < 0)
+			goto out;
+		printf("== %s works through %d of %s's cases (acknowledges, answers or declines);\n"
+		       "   the rest are left unanswered\n", B_NAME, acted, A_NAME);
 	}
+	if ((rc = wait_receipts(nodes, dir, e)) < 0)
+		goto out;
+	print_case_summary(nodes[0], B_NAME);
+	print_case_summary(nodes[1], A_NAME);
+	print_case_summary(nodes[2], A_NAME);
 	for (int i = 0; i < NPARTY; i++) {
 		double t0, t1;
 		struct timespec ts;

@@ -16,8 +16,7 @@
 #include "util/fsio.h"
 
 static const char send_usage[] =
-	"parley send PEER --type TYPE [--kind KIND] [--case PARTY/INDEX]\n"
-	"                 [--text TEXT | --file FILE | --lines] [--dir DIR] [--json]";
+	"parley send PEER [--type TYPE] [--text TEXT | --file FILE | --lines] [--dir DIR] [--json]";
 
 /* --lines: each line of standard input is the body of one message; all
  * are appended in transactions of up to NODE_BATCH_MAX. */
@@ -94,7 +93,6 @@ int cli_send_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "type", required_argument, NULL, 't' },
 		{ "kind", required_argument, NULL, 'k' },
-		{ "case", required_argument, NULL, 'c' },
 		{ "text", required_argument, NULL, 'x' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "lines", no_argument, NULL, 'L' },
@@ -103,11 +101,10 @@ int cli_send_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 }
 	};
-	const char *dir = NULL, *text = NULL, *file = NULL, *kase = NULL;
+	const char *dir = NULL, *text = NULL, *file = NULL;
 	int lines = 0;
 	uint64_t count = 1;
-	struct node_msg m = { .kind = ENVELOPE_REQUEST };
-	char case_from[ENVELOPE_NAME_MAX + 1];
+	struct node_msg m = { .kind = ENVELOPE_PING, .type = "ping" };
 	struct node *n = NULL;
 	struct err e = { 0 };
 	char *body = NULL;
@@ -115,14 +112,17 @@ int cli_send_main(int argc, char **argv)
 	uint64_t first;
 	int c, json = 0, rc;
 
-	while ((c = getopt_long(argc, argv, "ht:k:c:x:f:d:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ht:k:x:f:d:", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': m.type = optarg; break;
 		case 'k':
 			if (parse_kind(optarg, &m.kind) < 0)
 				return cli_usage("send", send_usage, "unknown kind '%s'", optarg);
+			if (m.kind != ENVELOPE_PING)
+				return cli_usage("send", send_usage,
+						 "requests and replies go through 'parley case', which checks "
+						 "them against the charter and the lifecycle");
 			break;
-		case 'c': kase = optarg; break;
 		case 'x': text = optarg; break;
 		case 'f': file = optarg; break;
 		case 'L': lines = 1; break;
@@ -130,12 +130,11 @@ int cli_send_main(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'h':
 			printf("usage: %s\n\n"
-			       "Appends one message to this party's log for PEER (the outbox); a\n"
-			       "running 'parley serve' delivers it and stores the peer's receipt.\n"
-			       "KIND is one of charter request ack answer decline withdraw remind\n"
-			       "close ping (default request). Replies name their case PARTY/INDEX.\n"
-			       "The body is TEXT or the contents of FILE (at most 1 MiB). With --lines,\n"
-			       "each line of standard input is the body of one message (bulk import).\n",
+			       "Appends a message outside any case (a ping) to this party's log for\n"
+			       "PEER; a running 'parley serve' delivers it and stores the receipt.\n"
+			       "Cases are opened and answered with 'parley case'. The body is TEXT\n"
+			       "or the contents of FILE (at most 1 MiB); with --lines, each line of\n"
+			       "standard input is the body of one message (bulk traffic).\n",
 			       send_usage);
 			return CLI_OK;
 		default:
@@ -144,22 +143,8 @@ int cli_send_main(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage("send", send_usage, "name one PEER");
-	if (!m.type)
-		return cli_usage("send", send_usage, "--type is required");
 	if (!!text + !!file + lines > 1)
 		return cli_usage("send", send_usage, "give one of --text, --file, --lines");
-	if (kase) {
-		const char *slash = strrchr(kase, '/');
-		char *end;
-		if (!slash || (size_t)(slash - kase) > ENVELOPE_NAME_MAX)
-			return cli_usage("send", send_usage, "--case is PARTY/INDEX");
-		memcpy(case_from, kase, (size_t)(slash - kase));
-		case_from[slash - kase] = '\0';
-		m.case_from = case_from;
-		m.case_index = strtoull(slash + 1, &end, 10);
-		if (*end || !slash[1])
-			return cli_usage("send", send_usage, "--case is PARTY/INDEX");
-	}
 	if (file && fsio_read(file, STORE_BODY_MAX, &body, &blen, &e) < 0)
 		return cli_error("send", &e, json);
 	m.body = file ? body : text ? text : "";

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v sqlite3 >/dev/null || { echo "sqlite3 CLI missing"; exit 1; }
 
-# The demo's first log: 200 requests and one ping, 201 entries.
+# The demo's first log: a charter, 200 requests and a ping: 202 entries.
 "$PARLEY" demo --dir "$T/demo" --messages 200 > "$T/demo.out" 2>&1 \
 	|| { cat "$T/demo.out"; exit 1; }
 AB="parley/ministry-a.example/ministry-b.example"
@@ -78,7 +78,7 @@ tamper "a body altered" \
 	"UPDATE body SET data = CAST('{}' AS BLOB) WHERE hex(hash) = (SELECT upper(substr(CAST(envelope AS TEXT),
 	   instr(CAST(envelope AS TEXT), 'body sha256:') + 12, 64)) FROM entry WHERE log = $LOG AND idx = 9);"
 tamper "the log size raised" \
-	"$AB: entry 201 is missing (the log's size is 202)" \
+	"$AB: entry 202 is missing (the log's size is 203)" \
 	"UPDATE log SET size = size + 1 WHERE id = $LOG;"
 tamper "a checkpoint beyond the entries" \
 	"is beyond the entries held" \
