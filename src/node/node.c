@@ -101,6 +101,17 @@ int node_init(const char *dir, const char *name, const char *listen,
 	if (rc < 0)
 		goto out;
 	made_key = 1;
+	{
+		uint8_t dk[32];
+		char dpath[1100];
+		randombytes_buf(dk, sizeof(dk));
+		rc = fsio_join(dpath, sizeof(dpath), dir, NODE_DATA_KEY, e);
+		if (rc == 0)
+			rc = fsio_create(dpath, 0600, dk, sizeof(dk), e);
+		sodium_memzero(dk, sizeof(dk));
+		if (rc < 0)
+			goto out;
+	}
 	if ((rc = tls_identity_create(dir, name, e)) < 0)
 		goto out;
 
@@ -124,6 +135,8 @@ out:
 			char p[2300];
 			unlink(key_path);
 			snprintf(p, sizeof(p), "%s/%s", dir, TLS_KEY_FILE);
+			unlink(p);
+			snprintf(p, sizeof(p), "%s/%s", dir, NODE_DATA_KEY);
 			unlink(p);
 			snprintf(p, sizeof(p), "%s/%s", dir, TLS_CERT_FILE);
 			unlink(p);
@@ -162,6 +175,31 @@ static int load_key(struct node *n, struct err *e)
 	if (rc < 0)
 		return err_wrap(e, "%s", path);
 	return 0;
+}
+
+/* Reads the 32-byte data key and gives it to the store. */
+static int load_data_key(struct node *n, struct err *e)
+{
+	char path[1100], *buf = NULL;
+	size_t len;
+	struct stat st;
+	int rc;
+
+	if ((rc = fsio_join(path, sizeof(path), n->dir, NODE_DATA_KEY, e)) < 0)
+		return rc;
+	if (lstat(path, &st) == 0 && (st.st_mode & 077))
+		return err_set(e, ERR_IO,
+			       "%s is readable or writable by others (mode %03o): run chmod 600 %s",
+			       path, (unsigned)(st.st_mode & 0777), path);
+	if ((rc = fsio_read(path, 64, &buf, &len, e)) < 0)
+		return rc;
+	if (len != 32)
+		rc = err_set(e, ERR_INVALID, "%s: a data key is 32 bytes, this file has %zu", path, len);
+	else
+		store_set_key(n->store, (const uint8_t *)buf);
+	sodium_memzero(buf, len);
+	free(buf);
+	return rc;
 }
 
 /* Finds the TLS certificate and key and computes our pin. */
@@ -224,6 +262,7 @@ int node_open(struct node **out, const char *dir, struct err *e)
 	}
 	if ((rc = store_url(url, sizeof(url), dir, n->cfg.store, e)) < 0 ||
 	    (rc = store_open(&n->store, url, e)) < 0 ||
+	    (rc = load_data_key(n, e)) < 0 ||
 	    (rc = store_party_self(n->store, &self, e)) < 0 ||
 	    (rc = note_key_encode(&n->key.pub, vkey, sizeof(vkey), e)) < 0)
 		goto out;

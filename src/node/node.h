@@ -26,6 +26,7 @@
 
 #define NODE_CONF "parley.conf"
 #define NODE_KEY "identity.key"
+#define NODE_DATA_KEY "data.key" /* 32 bytes: seals bodies at rest */
 #define NODE_BATCH_MAX 1000 /* entries in one batch */
 
 struct node {
@@ -40,7 +41,8 @@ struct node {
 };
 
 /* Creates a new node in dir (created 0700 if missing): identity key
- * (0600, O_EXCL|O_NOFOLLOW), TLS key (0600) and self-signed certificate,
+ * (0600, O_EXCL|O_NOFOLLOW), data key (0600), TLS key (0600) and a
+ * self-signed certificate,
  * store, parley.conf. listen and endpoint may be NULL (defaults: loopback
  * port 7443, and https://LISTEN). Refuses a dir that already holds a node.
  * On failure nothing it created is left behind.

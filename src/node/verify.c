@@ -119,6 +119,11 @@ static int check_entry(void *ctx, uint64_t index, const char *buf, size_t len,
 			return err_set(v->e, ERR_VERIFY,
 				       "%s: entry %" PRIu64 ": stored body does not match its hash",
 				       v->log->origin, index);
+	} else if (rc == ERR_VERIFY) {
+		char why[sizeof(v->e->msg)];
+		memcpy(why, v->e->msg, sizeof(why));
+		return err_set(v->e, ERR_VERIFY, "%s: entry %" PRIu64 ": stored body is altered: %s",
+			       v->log->origin, index, why);
 	} else if (rc != ERR_NOTFOUND) {
 		return rc;
 	}

@@ -5,6 +5,8 @@
 
 #include "core/envelope.h"
 
+#include <sodium.h>
+
 #include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -35,8 +37,42 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	sodium_memzero(s->key, sizeof(s->key));
 	free(s->cache);
 	s->ops->close(s);
+}
+
+void store_set_key(struct store *s, const uint8_t key[static 32])
+{
+	memcpy(s->key, key, 32);
+	s->has_key = 1;
+}
+
+/* Sealed body: version 1, 24-byte nonce, ciphertext with its 16-byte tag. */
+#define SEAL_VERSION 1
+#define SEAL_OVERHEAD (1 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + \
+		       crypto_aead_xchacha20poly1305_ietf_ABYTES)
+
+static int body_put(struct store *s, const uint8_t hash[static 32], const void *data,
+		    size_t len, struct err *e)
+{
+	unsigned char *sealed;
+	unsigned long long clen;
+	int rc;
+
+	if (!s->has_key)
+		return s->ops->body_put(s, hash, data, len, e);
+	if (!(sealed = malloc(len + SEAL_OVERHEAD)))
+		return err_set(e, ERR_NOMEM, "out of memory sealing a body");
+	sealed[0] = SEAL_VERSION;
+	randombytes_buf(sealed + 1, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(
+		sealed + 1 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &clen, data, len,
+		hash, 32, NULL, sealed + 1, s->key);
+	rc = s->ops->body_put(s, hash, sealed, 1 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
+			      (size_t)clen, e);
+	free(sealed);
+	return rc;
 }
 
 uint64_t store_node_reads(const struct store *s)
@@ -264,7 +300,7 @@ static int append_one(struct store *s, const struct store_log *log,
 			return err_set(e, ERR_INVALID,
 				       "%s entry %" PRIu64 ": body does not match the envelope's body hash",
 				       log->origin, index);
-		if ((rc = s->ops->body_put(s, bh, en->body, en->body_len, e)) < 0)
+		if ((rc = body_put(s, bh, en->body, en->body_len, e)) < 0)
 			return rc;
 	}
 	merkle_leaf_hash(leaf, en->envelope, en->len);
@@ -423,7 +459,41 @@ int store_node_get(struct store *s, int64_t log, struct merkle_id id,
 int store_body_get(struct store *s, const uint8_t hash[static 32], void **buf,
 		   size_t *len, struct err *e)
 {
-	return s->ops->body_get(s, hash, buf, len, e);
+	unsigned char *sealed, *plain;
+	unsigned long long plen;
+	size_t slen;
+	char hex[65];
+	int rc;
+
+	if ((rc = s->ops->body_get(s, hash, (void **)&sealed, &slen, e)) < 0)
+		return rc;
+	if (!s->has_key) {
+		*buf = sealed;
+		*len = slen;
+		return 0;
+	}
+	merkle_hex(hex, hash);
+	if (slen < SEAL_OVERHEAD || sealed[0] != SEAL_VERSION) {
+		free(sealed);
+		return err_set(e, ERR_VERIFY, "body sha256:%s is not sealed (altered?)", hex);
+	}
+	if (!(plain = malloc(slen - SEAL_OVERHEAD + 1))) {
+		free(sealed);
+		return err_set(e, ERR_NOMEM, "out of memory opening a body");
+	}
+	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+		plain, &plen, NULL, sealed + 1 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+		slen - 1 - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, hash, 32, sealed + 1, s->key);
+	free(sealed);
+	if (rc != 0) {
+		free(plain);
+		return err_set(e, ERR_VERIFY,
+			       "body sha256:%s does not open (altered, or sealed under another key)", hex);
+	}
+	plain[plen] = '\0';
+	*buf = plain;
+	*len = (size_t)plen;
+	return 0;
 }
 
 int store_checkpoint_each(struct store *s, int64_t log, store_checkpoint_fn fn,

@@ -105,6 +105,13 @@ struct store_cosig {
 int store_open(struct store **out, const char *url, struct err *e);
 void store_close(struct store *s);
 
+/* Sets the key bodies are sealed with at rest (XChaCha20-Poly1305, the
+ * body's SHA-256 as associated data); the store keeps a copy and wipes it
+ * at close. Without a key bodies are stored as they are (tests, tools).
+ * With one, store_body_get returns ERR_VERIFY for a body that does not
+ * open (altered, or sealed under another key). */
+void store_set_key(struct store *s, const uint8_t key[static 32]);
+
 /* Since open: nodes read from the backend (cache misses), and the
  * database rows read to serve them (for benchmarks and tests). */
 uint64_t store_node_reads(const struct store *s);

@@ -105,6 +105,8 @@ struct store {
 	uint64_t node_hits;   /* nodes served by the cache */
 	uint64_t row_reads;   /* database rows the backend read for nodes */
 	struct node_cache_slot *cache;
+	uint8_t key[32];      /* body sealing key, if has_key */
+	int has_key;
 };
 
 int store_sqlite_open(struct store **out, const char *path, struct err *e);

@@ -73,9 +73,15 @@ tamper "a tree node removed" \
 	"$AB: tree node (level 2, index 0) is missing" \
 	"UPDATE tile SET hashes = substr(hashes, 1, 16) || X'00' || substr(hashes, 18)
 	 WHERE id = $LOG << 44;"
-tamper "a body altered" \
-	"$AB: entry 9: stored body does not match its hash" \
+tamper "a body replaced" \
+	"$AB: entry 9: stored body is altered: body sha256:" \
 	"UPDATE body SET data = CAST('{}' AS BLOB) WHERE hex(hash) = (SELECT upper(substr(CAST(envelope AS TEXT),
+	   instr(CAST(envelope AS TEXT), 'body sha256:') + 12, 64)) FROM entry WHERE log = $LOG AND idx = 9);"
+tamper "one byte of a sealed body flipped" \
+	"does not open (altered, or sealed under another key)" \
+	"UPDATE body SET data = substr(data, 1, 30) ||
+	   (CASE WHEN substr(data, 31, 1) = X'00' THEN X'01' ELSE X'00' END) || substr(data, 32)
+	 WHERE hex(hash) = (SELECT upper(substr(CAST(envelope AS TEXT),
 	   instr(CAST(envelope AS TEXT), 'body sha256:') + 12, 64)) FROM entry WHERE log = $LOG AND idx = 9);"
 tamper "the log size raised" \
 	"$AB: entry 202 is missing (the log's size is 203)" \

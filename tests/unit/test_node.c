@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "node/node.h"
+#include "util/fsio.h"
 
 #define A "a.example"
 #define B "b.example"
@@ -136,6 +137,48 @@ static void test_init_files_and_modes(void **state)
 	snprintf(p, sizeof(p), "%s", f->pa);
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
+}
+
+/* Bodies are sealed at rest: the text appears nowhere in the database
+ * files, yet a batch carries it in clear to the peer, who seals it again. */
+static void test_bodies_sealed_at_rest(void **state)
+{
+	struct fixture *f = *state;
+	static const char secret[] = "{\"subject\":\"the informant is in room 4\"}";
+	struct node_msg m = { .kind = ENVELOPE_PING, .type = "ping", .body = secret,
+			      .body_len = sizeof(secret) - 1 };
+	static const char *const files[] = { "parley.db", "parley.db-wal" };
+	struct node_batch b;
+	struct err e = { 0 };
+	struct stat st;
+	char line[512], p[800];
+	uint64_t first, t;
+
+	snprintf(p, sizeof(p), "%s/data.key", f->pa);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(st.st_size, 32);
+	tu_ok(node_send(f->a, B, &m, 1, &first, &e), &e);
+	tu_ok(node_batch_make(f->a, B, 0, 10, &b, &e), &e);
+	assert_int_equal(b.entries[0].body_len, sizeof(secret) - 1);
+	assert_memory_equal(b.entries[0].body, secret, sizeof(secret) - 1);
+	tu_ok(node_receive(f->b, &b, line, sizeof(line), &e), &e);
+	tu_ok(node_receipt_add(f->a, B, b.note, b.note_len, line, &t, &e), &e);
+	node_batch_free(&b);
+	for (int side = 0; side < 2; side++)
+		for (size_t i = 0; i < 2; i++) {
+			char *buf;
+			size_t len;
+			snprintf(p, sizeof(p), "%s/%s", side ? f->pb : f->pa, files[i]);
+			if (fsio_read(p, 1u << 28, &buf, &len, &e) < 0)
+				continue;
+			for (size_t k = 0; k + 6 <= len; k++)
+				if (memcmp(buf + k, "room 4", 6) == 0)
+					fail_msg("%s holds the body in clear at byte %zu", p, k);
+			free(buf);
+		}
+	tu_ok(node_verify(f->a, NULL, &e), &e);
+	tu_ok(node_verify(f->b, NULL, &e), &e);
 }
 
 static void test_init_refuses_and_leaves_nothing(void **state)
@@ -444,6 +487,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_init_files_and_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bodies_sealed_at_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_refuses_and_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_loose_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exchange_and_verify, setup, teardown),
