@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 /* 3600 -> "1h", 1209600 -> "14d", -1 -> "(none expected)". */
 static void fmt_duration(int64_t s, char *out, size_t cap)
@@ -159,6 +160,8 @@ out:
 
 static const char case_usage[] =
 	"parley case new PEER --type TYPE --subject TEXT [--field NAME=VALUE ...] [--text TEXT] [--tlp TLP]\n"
+	"                     [--attach FILE ...]\n"
+	"       parley case attachment SHA256 [--out FILE]\n"
 	"       parley case list [--peer PEER] [--state STATE] [--overdue] [--at TIME]\n"
 	"       parley case show ID [--at TIME]\n"
 	"       parley case ack|answer|decline|withdraw|remind|close ID [--text TEXT | --file FILE]\n"
@@ -284,12 +287,29 @@ static int case_show_cmd(struct node *n, const char *id, int64_t at, int json, s
 	return 0;
 }
 
-/* --field NAME=VALUE pairs, subject, text and tlp into a request body. */
+/* --field NAME=VALUE pairs, subject, text, tlp and attachments into a
+ * request body. */
 static char *request_body(const char *subject, const char *text, const char *tlp,
-			  char **fields, int nfields, struct err *e)
+			  char **fields, int nfields, char **attach, const struct store_blob *blobs,
+			  int nattach, struct err *e)
 {
 	json_t *o = json_object(), *f = json_object();
 	char *s;
+
+	if (nattach) {
+		json_t *arr = json_array();
+		for (int i = 0; i < nattach; i++) {
+			uint8_t h[32];
+			char hex[65];
+			const char *base = strrchr(attach[i], '/');
+			merkle_sha256(h, blobs[i].data, blobs[i].len);
+			merkle_hex(hex, h);
+			json_array_append_new(arr, json_pack("{s:s,s:s,s:I}", "name",
+							     base ? base + 1 : attach[i], "sha256", hex,
+							     "size", (json_int_t)blobs[i].len));
+		}
+		json_object_set_new(o, "attachments", arr);
+	}
 
 	json_object_set_new(o, "subject", json_string(subject));
 	if (text)
@@ -322,6 +342,8 @@ int cli_case_main(int argc, char **argv)
 		{ "type", required_argument, NULL, 't' },
 		{ "subject", required_argument, NULL, 's' },
 		{ "field", required_argument, NULL, 'F' },
+		{ "attach", required_argument, NULL, 'A' },
+		{ "out", required_argument, NULL, 'O' },
 		{ "text", required_argument, NULL, 'x' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "tlp", required_argument, NULL, 'T' },
@@ -337,14 +359,16 @@ int cli_case_main(int argc, char **argv)
 	const char *type = NULL, *subject = NULL, *text = NULL, *file = NULL, *tlp = NULL;
 	const char *peer = NULL, *state = NULL, *dir = NULL, *sub;
 	int64_t at = 0;
-	char *fields[CHARTER_MAX_FIELDS], *body = NULL;
-	int nfields = 0, overdue = 0, json = 0, c, rc = 0;
+	char *fields[CHARTER_MAX_FIELDS], *body = NULL, *attach[CHARTER_MAX_ATTACHMENTS];
+	struct store_blob blobs[CHARTER_MAX_ATTACHMENTS];
+	const char *outfile = NULL;
+	int nfields = 0, nattach = 0, overdue = 0, json = 0, c, rc = 0;
 	struct node *n = NULL;
 	struct err e = { 0 };
 	uint64_t idx;
 	size_t len;
 
-	while ((c = getopt_long(argc, argv, "ht:s:F:x:f:T:p:S:oa:d:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ht:s:F:A:O:x:f:T:p:S:oa:d:", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': type = optarg; break;
 		case 's': subject = optarg; break;
@@ -353,6 +377,13 @@ int cli_case_main(int argc, char **argv)
 				return cli_usage("case", case_usage, "at most %d --field", CHARTER_MAX_FIELDS);
 			fields[nfields++] = optarg;
 			break;
+		case 'A':
+			if (nattach == CHARTER_MAX_ATTACHMENTS)
+				return cli_usage("case", case_usage, "at most %d --attach",
+						 CHARTER_MAX_ATTACHMENTS);
+			attach[nattach++] = optarg;
+			break;
+		case 'O': outfile = optarg; break;
 		case 'x': text = optarg; break;
 		case 'f': file = optarg; break;
 		case 'T': tlp = optarg; break;
@@ -397,14 +428,45 @@ int cli_case_main(int argc, char **argv)
 			goto done;
 		}
 		rc = case_show_cmd(n, argv[optind + 1], at, json, &e);
+	} else if (strcmp(sub, "attachment") == 0) {
+		uint8_t h[32];
+		void *data;
+		FILE *out;
+		if (argc - optind != 2 || strlen(argv[optind + 1]) != 64 ||
+		    sodium_hex2bin(h, 32, argv[optind + 1], 64, NULL, NULL, NULL) != 0) {
+			rc = cli_usage("case", case_usage, "case attachment takes a SHA256 (64 hex digits)");
+			goto done;
+		}
+		if ((rc = store_body_get(n->store, h, &data, &len, &e)) == 0) {
+			if (!(out = outfile ? fopen(outfile, "wbx") : stdout)) {
+				rc = err_set(&e, ERR_IO, "%s: cannot create (it may exist already)", outfile);
+			} else {
+				if (fwrite(data, 1, len, out) != len || (outfile && fclose(out) != 0))
+					rc = err_set(&e, ERR_IO, "%s: write failed", outfile ? outfile : "stdout");
+				else if (outfile && !json)
+					printf("wrote %zu bytes to %s\n", len, outfile);
+			}
+			free(data);
+		}
 	} else if (strcmp(sub, "new") == 0) {
 		if (argc - optind != 2 || !type || !subject) {
 			rc = cli_usage("case", case_usage, "case new takes PEER, --type and --subject");
 			goto done;
 		}
-		if (!(body = request_body(subject, text, tlp, fields, nfields, &e)))
+		for (int i = 0; i < nattach && rc == 0; i++) {
+			char *data;
+			if ((rc = fsio_read(attach[i], STORE_BLOB_MAX, &data, &len, &e)) == 0)
+				blobs[i] = (struct store_blob){ data, len };
+			else
+				nattach = i; /* free what was read */
+		}
+		if (rc < 0)
+			;
+		else if (!(body = request_body(subject, text, tlp, fields, nfields, attach, blobs,
+						nattach, &e)))
 			rc = ERR_INVALID;
-		else if ((rc = case_open(n, argv[optind + 1], type, body, strlen(body), &idx, &e)) == 0) {
+		else if ((rc = case_open(n, argv[optind + 1], type, body, strlen(body), blobs,
+					 (size_t)nattach, &idx, &e)) == 0) {
 			char id[160];
 			snprintf(id, sizeof(id), "%s/%" PRIu64, n->cfg.name, idx);
 			json ? cli_print_json(json_pack("{s:s,s:s}", "id", id, "peer", argv[optind + 1]))
@@ -449,6 +511,8 @@ int cli_case_main(int argc, char **argv)
 	if (rc < 0)
 		rc = cli_error("case", &e, json);
 done:
+	for (int i = 0; i < nattach; i++)
+		free((void *)(uintptr_t)blobs[i].data);
 	free(body);
 	node_close(n);
 	return rc < 0 ? CLI_FAIL : rc;

@@ -196,7 +196,7 @@ static int open_cases(struct node *from, const char *to, int count, const char *
 				     "\"fields\":{\"summary\":\"ssh brute force\",\"source_ip\":\"192.0.2.%d\","
 				     "\"first_seen\":\"2026-11-20\",\"contact\":\"cert@%s\",\"severity\":\"%s\"}}",
 				     i, i % 250, from->cfg.name, i % 3 ? "medium" : "high");
-		rc = case_open(from, to, type, body, (size_t)n, &idx, e);
+		rc = case_open(from, to, type, body, (size_t)n, NULL, 0, &idx, e);
 	}
 	return rc;
 }

@@ -413,10 +413,82 @@ int charter_value_check(const struct charter_field *f, const char *v, struct err
 	return err_set(e, ERR_INVALID, "field '%s': unknown kind", f->name);
 }
 
+static int hex32(const char *s, uint8_t out[32])
+{
+	if (strlen(s) != 64)
+		return -1;
+	for (int i = 0; i < 64; i++) {
+		int c = s[i], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			return -1;
+		if (out)
+			out[i / 2] = (uint8_t)(i % 2 ? (out[i / 2] | d) : d << 4);
+	}
+	return 0;
+}
+
+/* "attachments": [{"name", "sha256", "size"}, ...], at most 16. */
+static int check_attachments(json_t *a, struct err *e)
+{
+	static const char *const keys[] = { "name", "sha256", "size", NULL };
+	char name[256], hex[65];
+
+	if (!a)
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) > CHARTER_MAX_ATTACHMENTS)
+		return err_set(e, ERR_INVALID, "body.attachments: an array of at most %d",
+			       CHARTER_MAX_ATTACHMENTS);
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *x = json_array_get(a, i), *size;
+		char where[40];
+		int rc;
+
+		snprintf(where, sizeof(where), "body.attachments[%zu]", i);
+		if (!json_is_object(x))
+			return err_set(e, ERR_INVALID, "%s: not an object", where);
+		if ((rc = only_keys(x, keys, where, e)) < 0 ||
+		    (rc = get_str(x, "name", name, sizeof(name), 1, where, e)) < 0 ||
+		    (rc = get_str(x, "sha256", hex, sizeof(hex), 1, where, e)) < 0)
+			return rc;
+		if (strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			return err_set(e, ERR_INVALID, "%s.name: a file name without '/'", where);
+		if (hex32(hex, NULL) < 0)
+			return err_set(e, ERR_INVALID, "%s.sha256: 64 lower-case hex digits", where);
+		size = json_object_get(x, "size");
+		if (!json_is_integer(size) || json_integer_value(size) < 0)
+			return err_set(e, ERR_INVALID, "%s.size: a number of bytes", where);
+	}
+	return 0;
+}
+
+int charter_body_attachments(const char *body, size_t len, uint8_t (*out)[32],
+			     size_t max, size_t *n, struct err *e)
+{
+	json_t *o = json_loadb(body, len, 0, NULL), *a;
+	int rc = 0;
+
+	*n = 0;
+	a = json_object_get(o, "attachments");
+	for (size_t i = 0; json_is_array(a) && i < json_array_size(a); i++) {
+		const char *h = json_string_value(json_object_get(json_array_get(a, i), "sha256"));
+		if (*n == max) {
+			rc = err_set(e, ERR_INVALID, "more than %zu attachments", max);
+			break;
+		}
+		if (!h || hex32(h, out[*n]) < 0) {
+			rc = err_set(e, ERR_INVALID, "attachments[%zu]: sha256 is not 64 hex digits", i);
+			break;
+		}
+		(*n)++;
+	}
+	json_decref(o);
+	return rc;
+}
+
 int charter_body_check(const struct charter_type *t, const char *body, size_t len,
 		       struct err *e)
 {
-	static const char *const keys[] = { "subject", "text", "tlp", "fields", NULL };
+	static const char *const keys[] = { "subject", "text", "tlp", "fields", "attachments", NULL };
 	json_error_t je;
 	json_t *o, *fields, *v;
 	const char *k;
@@ -444,6 +516,8 @@ int charter_body_check(const struct charter_type *t, const char *body, size_t le
 		rc = err_set(e, ERR_INVALID, "body.text: a string of at most %u bytes", CHARTER_TEXT_MAX);
 		goto out;
 	}
+	if ((rc = check_attachments(json_object_get(o, "attachments"), e)) < 0)
+		goto out;
 	fields = json_object_get(o, "fields");
 	if (fields && !json_is_object(fields)) {
 		rc = err_set(e, ERR_INVALID, "body.fields: not an object");

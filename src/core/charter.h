@@ -17,7 +17,10 @@
  *
  * Body JSON:
  *   {"subject": "...", "text": "...", "tlp": "green",
- *    "fields": {"source_ip": "192.0.2.7", ...}} */
+ *    "fields": {"source_ip": "192.0.2.7", ...},
+ *    "attachments": [{"name": "pcap.gz", "sha256": HEX, "size": N}, ...]}
+ * Attachments are content-addressed: the body names them by SHA-256, and
+ * they travel and are stored beside it. */
 #ifndef PARLEY_CHARTER_H
 #define PARLEY_CHARTER_H
 
@@ -78,6 +81,15 @@ const struct charter_type *charter_type(const struct charter *c, const char *nam
  * Returns 0 or ERR_INVALID naming the field and the fault. */
 int charter_body_check(const struct charter_type *t, const char *body,
 		       size_t len, struct err *e);
+#define CHARTER_MAX_ATTACHMENTS 16
+
+/* The SHA-256 of each attachment a body names (no check beyond the form of
+ * the hashes: charter_body_check does the rest). Bodies that are not JSON
+ * objects name none. Returns 0 or ERR_INVALID. */
+int charter_body_attachments(const char *body, size_t len,
+			     uint8_t (*out)[32], size_t max, size_t *n,
+			     struct err *e);
+
 /* Checks one value against a field's kind (for forms and CLI flags). */
 int charter_value_check(const struct charter_field *f, const char *v, struct err *e);
 

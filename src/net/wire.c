@@ -47,6 +47,25 @@ int wire_batch_encode(const struct node_batch *b, char **out, size_t *len,
 	json_object_set_new(o, "first", json_integer((json_int_t)b->first));
 	json_object_set(o, "entries", arr);
 	json_object_set_new(o, "checkpoint", json_stringn(b->note, b->note_len));
+	if (b->nblobs) {
+		json_t *blobs = json_array();
+		for (size_t i = 0; i < b->nblobs && rc == 0; i++) {
+			size_t cap = sodium_base64_ENCODED_LEN(b->blobs[i].len,
+							       sodium_base64_VARIANT_ORIGINAL);
+			char *b64 = malloc(cap);
+			if (!b64) {
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+				break;
+			}
+			sodium_bin2base64(b64, cap, b->blobs[i].data, b->blobs[i].len,
+					  sodium_base64_VARIANT_ORIGINAL);
+			json_array_append_new(blobs, json_pack("{s:s}", "data", b64));
+			free(b64);
+		}
+		json_object_set_new(o, "attachments", blobs);
+		if (rc < 0)
+			goto out;
+	}
 	if (!(*out = json_dumps(o, JSON_COMPACT)))
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	else
@@ -83,6 +102,61 @@ static char *dup_n(const char *s, size_t n)
 		p[n] = '\0';
 	}
 	return p;
+}
+
+/* Strict standard base64 of at most max bytes into a malloc'd *out. */
+static int b64_dup(const char *b64, size_t n, size_t max, void **out, size_t *len,
+		   const char *where, size_t i, struct err *e)
+{
+	const char *end;
+	size_t cap;
+
+	if (n / 4 * 3 > max + 3)
+		return err_set(e, ERR_TOOBIG, "%s[%zu]: over the %zu-byte limit", where, i, max);
+	for (size_t k = 0; k < n; k++) {
+		char c = b64[k];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
+			return err_set(e, ERR_INVALID, "%s[%zu]: not base64", where, i);
+	}
+	cap = n / 4 * 3 + 3;
+	if (!(*out = malloc(cap ? cap : 1)))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	*len = 0;
+	if (n && (sodium_base642bin(*out, cap, b64, n, NULL, len, &end,
+				    sodium_base64_VARIANT_ORIGINAL) != 0 || end != b64 + n))
+		return err_set(e, ERR_INVALID, "%s[%zu]: not base64", where, i);
+	return 0;
+}
+
+static int decode_blobs(json_t *arr, struct node_batch *b, struct err *e)
+{
+	static const char *const keys[] = { "data", NULL };
+
+	if (!json_is_array(arr) || json_array_size(arr) > WIRE_BLOBS_MAX)
+		return err_set(e, ERR_INVALID, "batch: 'attachments' must be an array of at most %d",
+			       WIRE_BLOBS_MAX);
+	if (json_array_size(arr) && !(b->blobs = calloc(json_array_size(arr), sizeof(*b->blobs))))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		json_t *x = json_array_get(arr, i), *d = json_object_get(x, "data");
+		void *data = NULL;
+		int rc;
+
+		if (!json_is_object(x))
+			return err_set(e, ERR_INVALID, "attachments[%zu]: not an object", i);
+		if ((rc = only_keys(x, keys, "attachment", e)) < 0)
+			return rc;
+		if (!json_is_string(d))
+			return err_set(e, ERR_INVALID, "attachments[%zu].data: a base64 string is required", i);
+		b->nblobs = i + 1;
+		rc = b64_dup(json_string_value(d), json_string_length(d), STORE_BLOB_MAX, &data,
+			     &b->blobs[i].len, "attachments", i, e);
+		b->blobs[i].data = data;
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 static int decode_entry(json_t *x, size_t i, struct store_entry *en,
@@ -133,7 +207,8 @@ static int decode_entry(json_t *x, size_t i, struct store_entry *en,
 int wire_batch_decode(struct node_batch *b, const char *json, size_t len,
 		      struct err *e)
 {
-	static const char *const keys[] = { "origin", "first", "entries", "checkpoint", NULL };
+	static const char *const keys[] = { "origin", "first", "entries", "checkpoint",
+					    "attachments", NULL };
 	json_error_t je;
 	json_t *o, *origin, *first, *entries, *cp;
 	int rc = 0;
@@ -184,8 +259,12 @@ int wire_batch_decode(struct node_batch *b, const char *json, size_t len,
 			goto out;
 	}
 	b->note_len = json_string_length(cp);
-	if (!(b->note = dup_n(json_string_value(cp), b->note_len)))
+	if (!(b->note = dup_n(json_string_value(cp), b->note_len))) {
 		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (json_object_get(o, "attachments"))
+		rc = decode_blobs(json_object_get(o, "attachments"), b, e);
 out:
 	json_decref(o);
 	if (rc < 0)

@@ -1,7 +1,8 @@
 /* wire.h — the peer API's JSON for a batch:
  *   {"origin": "parley/FROM/TO", "first": N,
  *    "entries": [{"envelope": TEXT, "body": BASE64}, ...],
- *    "checkpoint": SIGNED-NOTE}
+ *    "checkpoint": SIGNED-NOTE,
+ *    "attachments": [{"data": BASE64}, ...]}      (optional)
  * Decoding is strict: unknown or duplicate keys, wrong types and sizes over
  * the limits are refused with the field named. */
 #ifndef PARLEY_WIRE_H
@@ -10,6 +11,7 @@
 #include "node/node.h"
 
 #define WIRE_REQUEST_MAX (32u << 20) /* bytes in one request body */
+#define WIRE_BLOBS_MAX 256
 
 /* *out is malloc'd JSON. Returns 0 or ERR_NOMEM. */
 int wire_batch_encode(const struct node_batch *b, char **out, size_t *len,

@@ -391,12 +391,15 @@ int cases_load(struct node *n, const char *peer, int64_t now, struct case_list *
 }
 
 int case_open(struct node *n, const char *peer, const char *type, const char *body,
-	      size_t len, uint64_t *index, struct err *e)
+	      size_t len, const struct store_blob *blobs, size_t nblobs, uint64_t *index,
+	      struct err *e)
 {
 	struct channel_state st;
 	const struct charter_type *t;
 	struct node_msg m = { .kind = ENVELOPE_REQUEST, .type = type, .body = body,
-			      .body_len = len };
+			      .body_len = len, .attachments = blobs, .nattachments = nblobs };
+	uint8_t refs[CHARTER_MAX_ATTACHMENTS][32];
+	size_t nrefs;
 	int rc;
 
 	if ((rc = channel_state(n, peer, &st, e)) < 0)
@@ -412,8 +415,21 @@ int case_open(struct node *n, const char *peer, const char *type, const char *bo
 		rc = err_set(e, ERR_INVALID, "the charter with %s has no case type '%s'", peer, type);
 		goto out;
 	}
-	if ((rc = charter_body_check(t, body, len, e)) < 0)
+	if ((rc = charter_body_check(t, body, len, e)) < 0 ||
+	    (rc = charter_body_attachments(body, len, refs, CHARTER_MAX_ATTACHMENTS, &nrefs, e)) < 0)
 		goto out;
+	if (nrefs != nblobs) {
+		rc = err_set(e, ERR_INVALID, "the body names %zu attachments, %zu were given", nrefs, nblobs);
+		goto out;
+	}
+	for (size_t i = 0; i < nblobs; i++) {
+		uint8_t h[32];
+		merkle_sha256(h, blobs[i].data, blobs[i].len);
+		if (memcmp(h, refs[i], 32) != 0) {
+			rc = err_set(e, ERR_INVALID, "attachment %zu does not match the hash its body names", i);
+			goto out;
+		}
+	}
 	rc = node_send(n, peer, &m, 1, index, e);
 out:
 	channel_state_free(&st);

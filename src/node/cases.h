@@ -77,9 +77,11 @@ void case_list_free(struct case_list *l);
 /* "party/index" -> parts. Returns 0 or ERR_INVALID. */
 int case_id_parse(const char *id, char *party, uint64_t *index, struct err *e);
 
-/* Opens a case: body is checked against the charter in force. */
+/* Opens a case: body is checked against the charter in force, and every
+ * attachment it names must be among blobs (stored with the request). */
 int case_open(struct node *n, const char *peer, const char *type,
-	      const char *body, size_t len, uint64_t *index, struct err *e);
+	      const char *body, size_t len, const struct store_blob *blobs,
+	      size_t nblobs, uint64_t *index, struct err *e);
 /* ack|answer|decline|withdraw|remind|close on case id; refused before
  * anything is logged if the lifecycle does not allow it now. */
 int case_act(struct node *n, const char *id, enum envelope_kind kind,

@@ -2,6 +2,7 @@
  * cosignature, receipts, and whole-store verification. See node.h. */
 #include "node/node.h"
 
+#include "core/charter.h"
 #include "net/tls.h"
 #include "util/fsio.h"
 
@@ -340,6 +341,22 @@ int node_peer_add(struct node *n, const char *line, struct err *e)
 	return store_party_put(n->store, &p, e);
 }
 
+/* The log from->to; one that does not exist yet comes back empty (id 0)
+ * and is created by the first append that stores something. */
+static int log_for(struct node *n, const char *from, const char *to, struct store_log *log,
+		   struct err *e)
+{
+	int rc = store_log_get(n->store, from, to, 0, log, e);
+
+	if (rc != ERR_NOTFOUND)
+		return rc;
+	snprintf(log->sender, sizeof(log->sender), "%s", from);
+	snprintf(log->receiver, sizeof(log->receiver), "%s", to);
+	log->id = 0;
+	log->size = 0;
+	return 0;
+}
+
 /* The verifier key of a known party. */
 static int party_key(struct node *n, const char *name, struct note_key *k,
 		     struct err *e)
@@ -355,6 +372,7 @@ static int party_key(struct node *n, const char *name, struct note_key *k,
 int node_send(struct node *n, const char *peer, const struct node_msg *msgs,
 	      size_t count, uint64_t *first, struct err *e)
 {
+	struct store_party p;
 	struct store_entry *entries = NULL;
 	char (*bufs)[ENVELOPE_MAX] = NULL;
 	struct store_log log;
@@ -364,7 +382,8 @@ int node_send(struct node *n, const char *peer, const struct node_msg *msgs,
 	if (count == 0 || count > NODE_BATCH_MAX)
 		return err_set(e, ERR_INVALID, "send 1 to %d messages at a time",
 			       NODE_BATCH_MAX);
-	if ((rc = store_log_get(n->store, n->cfg.name, peer, 1, &log, e)) < 0)
+	if ((rc = store_party_get(n->store, peer, &p, e)) < 0 ||
+	    (rc = log_for(n, n->cfg.name, peer, &log, e)) < 0)
 		return rc;
 	entries = calloc(count, sizeof(*entries));
 	bufs = malloc(count * sizeof(*bufs));
@@ -403,7 +422,23 @@ int node_send(struct node *n, const char *peer, const struct node_msg *msgs,
 	memset(&b, 0, sizeof(b));
 	b.entries = entries;
 	b.n = count;
-	if ((rc = store_append(n->store, &log, &b, NULL, e)) < 0)
+	for (size_t i = 0; i < count; i++)
+		b.nblobs += msgs[i].nattachments;
+	if (b.nblobs) {
+		struct store_blob *all = calloc(b.nblobs, sizeof(*all));
+		size_t k = 0;
+		if (!all) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < count; i++)
+			for (size_t j = 0; j < msgs[i].nattachments; j++)
+				all[k++] = msgs[i].attachments[j];
+		b.blobs = all;
+	}
+	rc = store_append(n->store, &log, &b, NULL, e);
+	free((void *)(uintptr_t)b.blobs);
+	if (rc < 0)
 		goto out;
 	if (first)
 		*first = log.size;
@@ -461,7 +496,47 @@ void node_batch_free(struct node_batch *b)
 	}
 	free(b->entries);
 	free(b->note);
+	for (size_t i = 0; b->blobs && i < b->nblobs; i++)
+		free((void *)(uintptr_t)b->blobs[i].data);
+	free(b->blobs);
 	memset(b, 0, sizeof(*b));
+}
+
+/* Adds the attachments entry en's body names to the batch (once each). */
+static int add_attachments(struct node *n, struct node_batch *b, const struct store_entry *en,
+			   size_t *bytes, struct err *e)
+{
+	uint8_t refs[CHARTER_MAX_ATTACHMENTS][32];
+	size_t nrefs;
+	int rc;
+
+	if (charter_body_attachments(en->body, en->body_len, refs, CHARTER_MAX_ATTACHMENTS,
+				     &nrefs, e) < 0)
+		return 0; /* not a case body with attachments */
+	for (size_t r = 0; r < nrefs; r++) {
+		struct store_blob *nb;
+		void *data;
+		size_t len;
+		int dup = 0;
+
+		for (size_t k = 0; k < b->nblobs && !dup; k++) {
+			uint8_t h[32];
+			merkle_sha256(h, b->blobs[k].data, b->blobs[k].len);
+			dup = memcmp(h, refs[r], 32) == 0;
+		}
+		if (dup)
+			continue;
+		if ((rc = store_body_get(n->store, refs[r], &data, &len, e)) < 0)
+			return err_wrap(e, "an attachment of entry");
+		if (!(nb = realloc(b->blobs, (b->nblobs + 1) * sizeof(*nb)))) {
+			free(data);
+			return err_set(e, ERR_NOMEM, "out of memory");
+		}
+		b->blobs = nb;
+		b->blobs[b->nblobs++] = (struct store_blob){ data, len };
+		*bytes += len;
+	}
+	return 0;
 }
 
 int node_batch_make(struct node *n, const char *peer, uint64_t first,
@@ -487,22 +562,32 @@ int node_batch_make(struct node *n, const char *peer, uint64_t first,
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	for (uint64_t i = first; i < end; i++, b->n++) {
-		struct store_entry *en = &b->entries[b->n];
-		struct envelope env;
-		char *buf;
-		void *body;
+	{
+		size_t bytes = 0;
+		for (uint64_t i = first; i < end; i++, b->n++) {
+			struct store_entry *en = &b->entries[b->n];
+			struct envelope env;
+			char *buf;
+			void *body;
 
-		if ((rc = store_entry_get(n->store, log.id, i, &buf, &en->len, e)) < 0)
-			goto out;
-		en->envelope = buf;
-		if ((rc = envelope_parse(&env, buf, en->len, e)) < 0)
-			goto out;
-		rc = store_body_get(n->store, env.body, &body, &en->body_len, e);
-		if (rc == 0)
-			en->body = body;
-		else if (rc != ERR_NOTFOUND)
-			goto out;
+			if (b->n > 0 && bytes > NODE_BATCH_BYTES) {
+				end = i; /* the rest goes in the next batch */
+				break;
+			}
+			if ((rc = store_entry_get(n->store, log.id, i, &buf, &en->len, e)) < 0)
+				goto out;
+			en->envelope = buf;
+			if ((rc = envelope_parse(&env, buf, en->len, e)) < 0)
+				goto out;
+			rc = store_body_get(n->store, env.body, &body, &en->body_len, e);
+			if (rc == 0)
+				en->body = body;
+			else if (rc != ERR_NOTFOUND)
+				goto out;
+			bytes += en->len + en->body_len;
+			if (en->body && (rc = add_attachments(n, b, en, &bytes, e)) < 0)
+				goto out;
+		}
 	}
 	rc = checkpoint_at(n, &log, end, &b->note, &b->note_len, e);
 out:
@@ -573,6 +658,61 @@ static void keep_evidence(struct node *n, const struct node_batch *b,
 	free(note);
 }
 
+/* Every attachment in the batch is named by a body in it, and every
+ * attachment a new entry's body names is in the batch or already held. */
+static int check_attachments(struct node *n, const struct node_batch *b, size_t skip,
+			     struct err *e)
+{
+	uint8_t refs[CHARTER_MAX_ATTACHMENTS][32], h[32];
+	size_t nrefs;
+	char hex[65];
+
+	for (size_t k = 0; k < b->nblobs; k++) {
+		int named = 0;
+		merkle_sha256(h, b->blobs[k].data, b->blobs[k].len);
+		for (size_t i = 0; i < b->n && !named; i++) {
+			if (!b->entries[i].body ||
+			    charter_body_attachments(b->entries[i].body, b->entries[i].body_len, refs,
+						     CHARTER_MAX_ATTACHMENTS, &nrefs, e) < 0)
+				continue;
+			for (size_t r = 0; r < nrefs && !named; r++)
+				named = memcmp(refs[r], h, 32) == 0;
+		}
+		if (!named) {
+			merkle_hex(hex, h);
+			return err_set(e, ERR_INVALID,
+				       "%s: attachment sha256:%s is named by no body in the batch",
+				       b->origin, hex);
+		}
+	}
+	for (size_t i = skip; i < b->n; i++) {
+		if (!b->entries[i].body ||
+		    charter_body_attachments(b->entries[i].body, b->entries[i].body_len, refs,
+					     CHARTER_MAX_ATTACHMENTS, &nrefs, e) < 0)
+			continue;
+		for (size_t r = 0; r < nrefs; r++) {
+			int have = 0;
+			void *data;
+			size_t len;
+			for (size_t k = 0; k < b->nblobs && !have; k++) {
+				merkle_sha256(h, b->blobs[k].data, b->blobs[k].len);
+				have = memcmp(refs[r], h, 32) == 0;
+			}
+			if (!have && store_body_get(n->store, refs[r], &data, &len, e) == 0) {
+				free(data);
+				have = 1;
+			}
+			if (!have) {
+				merkle_hex(hex, refs[r]);
+				return err_set(e, ERR_INVALID,
+					       "%s entry %" PRIu64 ": attachment sha256:%s is missing",
+					       b->origin, b->first + i, hex);
+			}
+		}
+	}
+	return 0;
+}
+
 int node_receive(struct node *n, const struct node_batch *b, char *line,
 		 size_t cap, struct err *e)
 {
@@ -621,7 +761,7 @@ int node_receive(struct node *n, const struct node_batch *b, char *line,
 			     b->origin, cp.size, b->first + (uint64_t)b->n);
 		goto out;
 	}
-	if ((rc = store_log_get(n->store, from, to, 1, &log, e)) < 0)
+	if ((rc = log_for(n, from, to, &log, e)) < 0)
 		goto out;
 	if (b->first > log.size) {
 		rc = err_set(e, ERR_CONFLICT,
@@ -648,6 +788,8 @@ int node_receive(struct node *n, const struct node_batch *b, char *line,
 			goto out;
 		}
 	}
+	if ((rc = check_attachments(n, b, skip, e)) < 0)
+		goto out;
 	/* Never cosign an older view than one already cosigned. */
 	rc = store_checkpoint_latest(n->store, log.id, &latest, e);
 	if (rc == 0) {
@@ -669,6 +811,8 @@ int node_receive(struct node *n, const struct node_batch *b, char *line,
 	memset(&sb, 0, sizeof(sb));
 	sb.entries = b->entries + skip;
 	sb.n = b->n - skip;
+	sb.blobs = b->blobs;
+	sb.nblobs = b->nblobs;
 	sb.cp_size = cp.size;
 	sb.cp_root = cp.root;
 	sb.cp_note = b->note;

@@ -69,6 +69,8 @@ struct node_msg {
 	uint64_t case_index;
 	const void *body;
 	size_t body_len;
+	const struct store_blob *attachments; /* named by the body, stored with it */
+	size_t nattachments;
 };
 
 /* Appends msgs to the log self->peer in one transaction; *first gets the
@@ -84,11 +86,15 @@ struct node_batch {
 	struct store_entry *entries; /* envelopes and bodies, malloc'd */
 	char *note;                  /* signed checkpoint at first + n */
 	size_t note_len;
+	struct store_blob *blobs;    /* attachments the entries' bodies name */
+	size_t nblobs;
 };
 
 /* Makes the batch of the log self->peer from index first, at most max
- * entries, with a signed checkpoint at its end (signed and stored now if
- * new). Free with node_batch_free. */
+ * entries (fewer if their bodies and attachments pass NODE_BATCH_BYTES),
+ * with the attachments their bodies name and a signed checkpoint at its
+ * end (signed and stored now if new). Free with node_batch_free. */
+#define NODE_BATCH_BYTES (12u << 20)
 int node_batch_make(struct node *n, const char *peer, uint64_t first,
 		    size_t max, struct node_batch *b, struct err *e);
 void node_batch_free(struct node_batch *b);

@@ -365,10 +365,28 @@ int store_append(struct store *s, const struct store_log *log,
 
 	if ((rc = s->ops->begin(s, e)) < 0)
 		return rc;
-	/* Re-read the size inside the transaction: it is the truth. */
-	if ((rc = s->ops->log_get(s, log->origin, &cur, e)) < 0 ||
-	    (rc = frontier_load(s, cur.id, cur.size, &f, e)) < 0)
+	/* Re-read the size inside the transaction: it is the truth. A log
+	 * that does not exist yet is created here, so a refused first batch
+	 * leaves no trace. */
+	rc = s->ops->log_get(s, log->origin, &cur, e);
+	if (rc == ERR_NOTFOUND && log->sender[0] && log->receiver[0]) {
+		cur = *log;
+		cur.size = 0;
+		rc = s->ops->log_create(s, &cur, e);
+	}
+	if (rc < 0 || (rc = frontier_load(s, cur.id, cur.size, &f, e)) < 0)
 		goto out;
+	for (size_t i = 0; i < b->nblobs; i++) {
+		uint8_t h[32];
+		if (b->blobs[i].len > STORE_BLOB_MAX) {
+			rc = err_set(e, ERR_TOOBIG, "an attachment of %zu bytes is over the %u-byte limit",
+				     b->blobs[i].len, STORE_BLOB_MAX);
+			goto out;
+		}
+		merkle_sha256(h, b->blobs[i].data, b->blobs[i].len);
+		if ((rc = body_put(s, h, b->blobs[i].data, b->blobs[i].len, e)) < 0)
+			goto out;
+	}
 	for (size_t i = 0; i < b->n; i++)
 		if ((rc = append_one(s, &cur, &f, &b->entries[i], e)) < 0)
 			goto out;

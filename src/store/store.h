@@ -159,11 +159,21 @@ int store_log_get(struct store *s, const char *sender, const char *receiver,
 typedef int (*store_log_fn)(void *ctx, const struct store_log *log);
 int store_log_each(struct store *s, store_log_fn fn, void *ctx, struct err *e);
 
+/* A content-addressed blob (an attachment): stored once, by its SHA-256. */
+struct store_blob {
+	const void *data;
+	size_t len;
+};
+
+#define STORE_BLOB_MAX (4u << 20) /* bytes in one attachment */
+
 /* A batch: entries to append and, optionally, a signed checkpoint to store
  * with them and a cosignature on that checkpoint, all in one transaction. */
 struct store_batch {
 	const struct store_entry *entries;
 	size_t n;
+	const struct store_blob *blobs; /* attachments, stored with the entries */
+	size_t nblobs;
 	/* Optional (cp_note != NULL). cp_size must be within the log after
 	 * the append and cp_root the log's root at that size. */
 	uint64_t cp_size;
@@ -182,7 +192,8 @@ struct store_appended {
 	int64_t checkpoint; /* row id of the stored checkpoint, or 0 */
 };
 
-/* Appends a batch to a log in one transaction. Each envelope must parse,
+/* Appends a batch to a log in one transaction, creating the log if it does
+ * not exist yet (log->sender and ->receiver set). Each envelope must parse,
  * name the log's sender and receiver, and carry the next index. A
  * checkpoint whose size is already stored must have the same root (the
  * stored one is reused). On failure nothing is stored. Returns 0,

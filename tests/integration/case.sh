@@ -72,11 +72,30 @@ expect "a bad TLP" 1 "body.tlp" "$PARLEY" case new b.example --type cyber-incide
 expect "a opens a case" 0 "opened case a.example/1 with b.example" \
 	"$PARLEY" case new b.example --type cyber-incident --subject "Scanning from AS64500" $FIELDS \
 	--text "Since Monday 06:00 UTC." $A
-expect "a opens a de-confliction notice" 0 "opened case a.example/2" \
+head -c 300000 /dev/urandom > "$T/capture.pcap"
+printf 'timeline of the incident\n' > "$T/notes.txt"
+head -c 4200000 /dev/zero > "$T/huge.bin"
+expect "an attachment over 4 MiB" 1 "is over the 4194304-byte limit" \
+	"$PARLEY" case new b.example --type cyber-incident --subject s $FIELDS --attach "$T/huge.bin" $A
+expect "a missing attachment file" 1 "nosuch.bin" \
+	"$PARLEY" case new b.example --type cyber-incident --subject s $FIELDS --attach "$T/nosuch.bin" $A
+expect "a opens a case with two attachments" 0 "opened case a.example/2" \
+	"$PARLEY" case new b.example --type cyber-incident --subject "With evidence" $FIELDS \
+	--attach "$T/capture.pcap" --attach "$T/notes.txt" $A
+expect "a opens a de-confliction notice" 0 "opened case a.example/3" \
 	"$PARLEY" case new b.example --type deconfliction --subject "Exercise" --field summary=red-team \
 	--field targets=198.51.100.0/24 --field start=2026-12-01 --field end=2026-12-02 --field contact=cert@a.example $A
 settle
 expect "the case is on b" 0 "a.example/1                        cyber-incident           receipted" "$PARLEY" case list $B
+sha=$(sha256sum "$T/capture.pcap" | cut -d' ' -f1)
+expect "b sees the attachments named" 0 "\"name\":\"capture.pcap\",\"sha256\":\"$sha\",\"size\":300000" \
+	"$PARLEY" case show a.example/2 $B --json
+expect "b extracts an attachment" 0 "wrote 300000 bytes" "$PARLEY" case attachment "$sha" --out "$T/got.pcap" $B
+cmp -s "$T/capture.pcap" "$T/got.pcap" && ok "... byte for byte the file a attached" \
+	|| bad "... byte for byte the file a attached"
+expect "... and will not overwrite a file" 1 "cannot create" "$PARLEY" case attachment "$sha" --out "$T/got.pcap" $B
+grep -c "timeline of the incident" "$T/b/parley.db" "$T/b/parley.db-wal" 2>/dev/null | grep -q ':[1-9]' \
+	&& bad "attachments are sealed at rest on b" || ok "attachments are sealed at rest on b"
 expect "... with its fields intact" 0 '"fields":{"contact":"cert@a.example","first_seen":"2026-11-20","severity":"high","source_ip":"192.0.2.0/24","summary":"ssh-brute-force"}' \
 	"$PARLEY" case show a.example/1 $B --json
 
@@ -105,7 +124,7 @@ else
 	bad "both timelines agree, every message with a receipt time" "$(cat "$T/ta.json" "$T/tb.json")"
 fi
 expect "a closes" 0 "close on case a.example/1 sent" "$PARLEY" case close a.example/1 $A
-expect "a withdraws the notice" 0 "withdraw on case a.example/2 sent" "$PARLEY" case withdraw a.example/2 $A
+expect "a withdraws the notice" 0 "withdraw on case a.example/3 sent" "$PARLEY" case withdraw a.example/3 $A
 settle
 expect "closed on b" 0 "closed" "$PARLEY" case list --state closed $B
 
@@ -118,7 +137,7 @@ later=$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)
 expect "overdue to acknowledge, two hours later" 0 "OVERDUE(ack) Another" "$PARLEY" case list --overdue --at "$later" $A
 expect "the same on b" 0 "OVERDUE(ack) Another" "$PARLEY" case list --overdue --at "$later" $B
 expect "not overdue now" 0 "" sh -c "! '$PARLEY' case list --overdue $A | grep -q OVERDUE"
-expect "withdrawn and closed cases are never overdue" 0 "" sh -c "! '$PARLEY' case list --overdue --at 2030-01-01T00:00:00Z $A | grep -q 'a.example/[12] '"
+expect "withdrawn and closed cases are never overdue" 0 "" sh -c "! '$PARLEY' case list --overdue --at 2030-01-01T00:00:00Z $A | grep -q 'a.example/[13] '"
 for n in a b; do
 	expect "verify $n" 0 "verify: ok" "$PARLEY" verify --dir "$T/$n"
 done

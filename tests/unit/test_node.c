@@ -428,6 +428,59 @@ static void test_equivocation_kept_as_evidence(void **state)
 	node_close(a2);
 }
 
+/* A batch's attachments: each named by a body in it; each a new body
+ * names must come with it or be held already. */
+static void test_attachment_refusals(void **state)
+{
+	struct fixture *f = *state;
+	static const char blob[] = "evidence bytes";
+	char body[256], hex[65], line[512];
+	uint8_t h[32];
+	struct store_blob att = { blob, sizeof(blob) - 1 }, *saved;
+	struct node_msg m = { .kind = ENVELOPE_PING, .type = "ping" };
+	struct node_batch b;
+	struct err e = { 0 };
+	uint64_t first;
+
+	merkle_sha256(h, blob, sizeof(blob) - 1);
+	merkle_hex(hex, h);
+	snprintf(body, sizeof(body),
+		 "{\"subject\":\"s\",\"attachments\":[{\"name\":\"e.bin\",\"sha256\":\"%s\",\"size\":14}]}", hex);
+	m.body = body;
+	m.body_len = strlen(body);
+	m.attachments = &att;
+	m.nattachments = 1;
+	tu_ok(node_send(f->a, B, &m, 1, &first, &e), &e);
+	tu_ok(node_batch_make(f->a, B, 0, 10, &b, &e), &e);
+	assert_int_equal(b.nblobs, 1);
+	assert_memory_equal(b.blobs[0].data, blob, sizeof(blob) - 1);
+	/* Without the attachment the body names. */
+	saved = b.blobs;
+	b.blobs = NULL;
+	b.nblobs = 0;
+	refused(f, &b, ERR_INVALID, "attachment sha256:");
+	/* With an extra blob no body names. */
+	b.blobs = saved;
+	b.nblobs = 1;
+	{
+		struct node_batch c = b;
+		struct store_blob two[2] = { saved[0], { "other", 5 } };
+		c.blobs = two;
+		c.nblobs = 2;
+		refused(f, &c, ERR_INVALID, "is named by no body in the batch");
+	}
+	tu_ok(node_receive(f->b, &b, line, sizeof(line), &e), &e);
+	node_batch_free(&b);
+	{
+		void *got;
+		size_t len;
+		tu_ok(store_body_get(f->b->store, h, &got, &len, &e), &e);
+		assert_int_equal(len, sizeof(blob) - 1);
+		assert_memory_equal(got, blob, len);
+		free(got);
+	}
+}
+
 static void test_receipt_refusals(void **state)
 {
 	struct fixture *f = *state;
@@ -493,6 +546,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exchange_and_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receiver_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_equivocation_kept_as_evidence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attachment_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receipt_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_refusals, setup, teardown),
 	};
