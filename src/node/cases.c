@@ -296,18 +296,82 @@ static void subject_of(struct case_view *cv)
 	json_decref(o);
 }
 
+/* Charters both sides agreed, each in force from the receipt time of its
+ * acceptance (the later of its two entries; the sender's time until that
+ * is receipted). An amendment thus applies from its receipt. */
+#define AGREED_MAX 32
+struct agreed {
+	int64_t from;
+	struct charter *c;
+};
+
+static int agreed_charters(struct node *n, const struct items *it, const char *peer,
+			   struct agreed *ag, size_t *nag, struct err *e)
+{
+	*nag = 0;
+	for (size_t i = 0; i < it->n; i++) {
+		const struct item *x = &it->v[i], *later = NULL;
+		uint64_t t = 0;
+		char *json;
+		size_t len;
+		int rc;
+
+		if (x->env.kind != ENVELOPE_CHARTER)
+			continue;
+		for (size_t j = 0; j < it->n && !later; j++) {
+			const struct item *y = &it->v[j];
+			if (y->mine != x->mine && y->env.kind == ENVELOPE_CHARTER &&
+			    memcmp(y->env.body, x->env.body, 32) == 0)
+				later = y;
+		}
+		/* Count each agreement once: at its later entry. */
+		if (!later || later->env.time > x->env.time ||
+		    (later->env.time == x->env.time && !x->mine))
+			continue;
+		if (*nag == AGREED_MAX)
+			break;
+		if ((rc = store_receipt_time(n->store, x->log, x->index,
+					     x->mine ? peer : n->cfg.name, &t, e)) < 0 ||
+		    (rc = store_body_get(n->store, x->env.body, (void **)&json, &len, e)) < 0)
+			return rc;
+		rc = charter_parse(&ag[*nag].c, json, len, e);
+		free(json);
+		if (rc < 0)
+			return rc;
+		ag[*nag].from = t ? (int64_t)t : x->env.time;
+		(*nag)++;
+	}
+	return 0;
+}
+
+/* The charter in force at time t: the agreed one most recently in force
+ * by then, else the first agreed (a request receipted a moment before its
+ * channel's acceptance was). */
+static const struct charter *charter_at(const struct agreed *ag, size_t nag, int64_t t)
+{
+	const struct agreed *best = NULL, *first = NULL;
+
+	for (size_t i = 0; i < nag; i++) {
+		if (!first || ag[i].from < first->from)
+			first = &ag[i];
+		if (ag[i].from <= t && (!best || ag[i].from >= best->from))
+			best = &ag[i];
+	}
+	return best ? best->c : first ? first->c : NULL;
+}
+
 static int load_peer(struct node *n, const char *peer, int64_t now, struct case_list *out,
 		     struct err *e)
 {
+	struct agreed ag[AGREED_MAX];
+	size_t nag = 0;
 	struct store_log ours, theirs;
-	struct channel_state st;
 	struct items it;
 	size_t *by_ours = NULL, *by_theirs = NULL, first = out->n;
 	int rc;
 
-	memset(&st, 0, sizeof(st));
 	if ((rc = load_channel(n, peer, &it, &ours, &theirs, e)) < 0 ||
-	    (rc = state_from(n, &it, &st, e)) < 0)
+	    (rc = agreed_charters(n, &it, peer, ag, &nag, e)) < 0)
 		goto out;
 	/* Cases by the index of their request, in either log. */
 	by_ours = calloc(ours.size + 1, sizeof(*by_ours));
@@ -351,14 +415,23 @@ static int load_peer(struct node *n, const char *peer, int64_t now, struct case_
 			goto out;
 	}
 	for (size_t i = first; i < out->n; i++) {
-		settle(&out->v[i], st.charter, now);
-		subject_of(&out->v[i]);
+		struct case_view *cv = &out->v[i];
+		/* The request's receipt decides which charter's deadlines apply;
+		 * settle() finds it, so replay once to learn it, then again. */
+		int64_t opened = 0;
+		for (size_t k = 0; k < cv->nmsgs; k++)
+			if (cv->msgs[k].kind == ENVELOPE_REQUEST)
+				opened = cv->msgs[k].sent;
+		settle(cv, NULL, now);
+		settle(cv, charter_at(ag, nag, cv->receipt ? (int64_t)cv->receipt : opened), now);
+		subject_of(cv);
 	}
 out:
+	for (size_t i = 0; i < nag; i++)
+		charter_free(ag[i].c);
 	free(by_ours);
 	free(by_theirs);
 	free(it.v);
-	channel_state_free(&st);
 	return rc;
 }
 

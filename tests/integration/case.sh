@@ -130,14 +130,39 @@ expect "closed on b" 0 "closed" "$PARLEY" case list --state closed $B
 
 # Overdue: a third case, not acknowledged; as of two hours after its
 # receipt the one-hour de-confliction deadline has passed.
-"$PARLEY" case new b.example --type deconfliction --subject "Another" --field summary=x \
-	--field targets=198.51.100.7 --field start=2026-12-01 --field end=2026-12-02 --field contact=cert@a.example $A >/dev/null
+another=$("$PARLEY" case new b.example --type deconfliction --subject "Another" --field summary=x \
+	--field targets=198.51.100.7 --field start=2026-12-01 --field end=2026-12-02 --field contact=cert@a.example $A --json \
+	| sed 's/.*"id":"\([^"]*\)".*/\1/')
 settle
 later=$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)
 expect "overdue to acknowledge, two hours later" 0 "OVERDUE(ack) Another" "$PARLEY" case list --overdue --at "$later" $A
 expect "the same on b" 0 "OVERDUE(ack) Another" "$PARLEY" case list --overdue --at "$later" $B
 expect "not overdue now" 0 "" sh -c "! '$PARLEY' case list --overdue $A | grep -q OVERDUE"
 expect "withdrawn and closed cases are never overdue" 0 "" sh -c "! '$PARLEY' case list --overdue --at 2030-01-01T00:00:00Z $A | grep -q 'a.example/[13] '"
+# An amendment: de-confliction notices must now be acknowledged within 3
+# hours. It applies to requests receipted after it, not to earlier ones.
+sed 's/"ack_within": "1h"/"ack_within": "3h"/' "$(dirname "$0")/../../charters/standard.json" > "$T/amended.json"
+grep -q '"ack_within": "3h"' "$T/amended.json" || bad "the amended charter differs"
+sleep 1.1 # receipt times have one-second resolution: keep the earlier request before it
+expect "a proposes an amendment" 0 "charter proposed" "$PARLEY" channel propose b.example --charter "$T/amended.json" $A
+settle
+expect "b accepts it" 0 "accepted a.example's charter" "$PARLEY" channel accept a.example $B
+settle
+sleep 1.1 # a request receipted in a later second than the amendment
+after=$("$PARLEY" case new b.example --type deconfliction --subject "After the amendment" --field summary=x \
+	--field targets=198.51.100.9 --field start=2026-12-01 --field end=2026-12-02 --field contact=cert@a.example $A --json \
+	| sed 's/.*"id":"\([^"]*\)".*/\1/')
+settle
+deadline() { # deadline ID: seconds from the request's receipt to its ack deadline
+	"$PARLEY" case show "$1" $A --json > "$T/d.json"
+	r=$(sed 's/.*"receipt":"\([^"]*\)".*/\1/' "$T/d.json" | head -1)
+	d=$(sed 's/.*"ack_due":"\([^"]*\)".*/\1/' "$T/d.json" | head -1)
+	echo $(( $(date -u -d "$d" +%s) - $(date -u -d "$r" +%s) ))
+}
+[ "$(deadline "$after")" = 10800 ] && ok "the amendment applies to a request receipted after it (3h)" \
+	|| bad "the amendment applies to a request receipted after it (3h)" "$(cat "$T/d.json")"
+[ "$(deadline "$another")" = 3600 ] && ok "... not to one receipted before it (1h)" \
+	|| bad "... not to one receipted before it (1h)" "$(cat "$T/d.json")"
 for n in a b; do
 	expect "verify $n" 0 "verify: ok" "$PARLEY" verify --dir "$T/$n"
 done
