@@ -175,40 +175,6 @@ static void fmt_time(int64_t t, char out[21])
 		snprintf(out, 21, "-");
 }
 
-static json_t *case_json(const struct case_view *cv, int timeline)
-{
-	char receipt[21], ack[21], ans[21], id[160];
-	json_t *o, *arr;
-
-	fmt_time((int64_t)cv->receipt, receipt);
-	fmt_time(cv->ack_due, ack);
-	fmt_time(cv->answer_due, ans);
-	snprintf(id, sizeof(id), "%s/%" PRIu64, cv->requester, cv->index);
-	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:b,s:b}",
-		      "id", id, "requester", cv->requester, "responder", cv->responder, "type", cv->type,
-		      "subject", cv->subject, "state", case_state_name(cv->state),
-		      "receipt", cv->receipt ? receipt : NULL, "ack_due", cv->ack_due ? ack : NULL,
-		      "answer_due", cv->answer_due ? ans : NULL,
-		      "overdue_ack", cv->overdue_ack, "overdue_answer", cv->overdue_answer);
-	if (!timeline)
-		return o;
-	arr = json_array();
-	for (size_t i = 0; i < cv->nmsgs; i++) {
-		const struct case_msg *m = &cv->msgs[i];
-		char sent[21], rcpt[21];
-		json_t *body = m->body ? json_loadb(m->body, m->body_len, 0, NULL) : NULL;
-
-		fmt_time(m->sent, sent);
-		fmt_time((int64_t)m->receipt, rcpt);
-		json_array_append_new(arr, json_pack("{s:s,s:I,s:s,s:s,s:s?,s:b,s:o?}", "from", m->from,
-			"index", (json_int_t)m->index, "kind", envelope_kind_name(m->kind),
-			"sent", sent, "receipt", m->receipt ? rcpt : NULL, "counted", m->counted,
-			"body", body));
-	}
-	json_object_set_new(o, "timeline", arr);
-	return o;
-}
-
 static int case_list_cmd(struct node *n, const char *peer, const char *state, int overdue,
 			 int64_t at, int json, struct err *e)
 {
@@ -231,7 +197,7 @@ static int case_list_cmd(struct node *n, const char *peer, const char *state, in
 		if (overdue && !cv->overdue_ack && !cv->overdue_answer)
 			continue;
 		if (json) {
-			json_array_append_new(arr, case_json(cv, 0));
+			json_array_append_new(arr, case_view_json(cv, 0));
 			continue;
 		}
 		snprintf(id, sizeof(id), "%s/%" PRIu64, cv->requester, cv->index);
@@ -263,7 +229,7 @@ static int case_show_cmd(struct node *n, const char *id, int64_t at, int json, s
 			continue;
 		found = 1;
 		if (json) {
-			cli_print_json(case_json(cv, 1));
+			cli_print_json(case_view_json(cv, 1));
 			continue;
 		}
 		printf("case %s: %s, %s -> %s\n  subject: %s\n  state: %s%s%s\n", id, cv->type,
@@ -287,53 +253,23 @@ static int case_show_cmd(struct node *n, const char *id, int64_t at, int json, s
 	return 0;
 }
 
-/* --field NAME=VALUE pairs, subject, text, tlp and attachments into a
- * request body. */
-static char *request_body(const char *subject, const char *text, const char *tlp,
-			  char **fields, int nfields, char **attach, const struct store_blob *blobs,
-			  int nattach, struct err *e)
+/* --field NAME=VALUE pairs as a JSON object; NULL with e set if one has no '='. */
+static json_t *field_pairs(char **fields, int nfields, struct err *e)
 {
-	json_t *o = json_object(), *f = json_object();
-	char *s;
+	json_t *f = json_object();
 
-	if (nattach) {
-		json_t *arr = json_array();
-		for (int i = 0; i < nattach; i++) {
-			uint8_t h[32];
-			char hex[65];
-			const char *base = strrchr(attach[i], '/');
-			merkle_sha256(h, blobs[i].data, blobs[i].len);
-			merkle_hex(hex, h);
-			json_array_append_new(arr, json_pack("{s:s,s:s,s:I}", "name",
-							     base ? base + 1 : attach[i], "sha256", hex,
-							     "size", (json_int_t)blobs[i].len));
-		}
-		json_object_set_new(o, "attachments", arr);
-	}
-
-	json_object_set_new(o, "subject", json_string(subject));
-	if (text)
-		json_object_set_new(o, "text", json_string(text));
-	if (tlp)
-		json_object_set_new(o, "tlp", json_string(tlp));
 	for (int i = 0; i < nfields; i++) {
 		char *eq = strchr(fields[i], '=');
 		if (!eq || eq == fields[i]) {
 			err_set(e, ERR_INVALID, "--field '%s': expected NAME=VALUE", fields[i]);
 			json_decref(f);
-			json_decref(o);
 			return NULL;
 		}
 		*eq = '\0';
 		json_object_set_new(f, fields[i], json_string(eq + 1));
 		*eq = '=';
 	}
-	json_object_set_new(o, "fields", f);
-	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
-	if (!s)
-		err_set(e, ERR_INVALID, "the subject, text or a field is not valid UTF-8");
-	return s;
+	return f;
 }
 
 int cli_case_main(int argc, char **argv)
@@ -460,13 +396,16 @@ int cli_case_main(int argc, char **argv)
 			else
 				nattach = i; /* free what was read */
 		}
-		if (rc < 0)
-			;
-		else if (!(body = request_body(subject, text, tlp, fields, nfields, attach, blobs,
-						nattach, &e)))
+		json_t *f = rc == 0 ? field_pairs(fields, nfields, &e) : NULL;
+		if (rc == 0 && !f)
 			rc = ERR_INVALID;
-		else if ((rc = case_open(n, argv[optind + 1], type, body, strlen(body), blobs,
-					 (size_t)nattach, &idx, &e)) == 0) {
+		if (rc == 0 && !(body = case_request_body(subject, text, tlp, f,
+							  (const char *const *)attach, blobs,
+							  (size_t)nattach, &e)))
+			rc = ERR_INVALID;
+		json_decref(f);
+		if (rc == 0 && (rc = case_open(n, argv[optind + 1], type, body, strlen(body), blobs,
+					       (size_t)nattach, &idx, &e)) == 0) {
 			char id[160];
 			snprintf(id, sizeof(id), "%s/%" PRIu64, n->cfg.name, idx);
 			json ? cli_print_json(json_pack("{s:s,s:s}", "id", id, "peer", argv[optind + 1]))

@@ -11,7 +11,8 @@
 #include <jansson.h>
 
 static const char init_usage[] =
-	"parley init --name NAME [--dir DIR] [--listen HOST:PORT] [--endpoint URL] [--json]";
+	"parley init --name NAME [--dir DIR] [--listen HOST:PORT] [--endpoint URL]\n"
+	"                   [--operator-listen HOST:PORT] [--json]";
 
 int cli_init_main(int argc, char **argv)
 {
@@ -19,12 +20,13 @@ int cli_init_main(int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "endpoint", required_argument, NULL, 'E' },
+		{ "operator-listen", required_argument, NULL, 'O' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 }
 	};
-	const char *name = NULL, *dir = NULL, *listen = NULL, *endpoint = NULL;
+	const char *name = NULL, *dir = NULL, *listen = NULL, *endpoint = NULL, *oplisten = NULL;
 	struct node *n = NULL;
 	struct err e = { 0 };
 	char vkey[1024];
@@ -35,6 +37,7 @@ int cli_init_main(int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 'l': listen = optarg; break;
 		case 'E': endpoint = optarg; break;
+		case 'O': oplisten = optarg; break;
 		case 'd': dir = optarg; break;
 		case 'j': json = 1; break;
 		case 'h':
@@ -47,7 +50,9 @@ int cli_init_main(int argc, char **argv)
 			       "  parley.db     the SQLite store\n"
 			       "NAME is the party's name, 1-128 of a-z 0-9 . - (e.g. cert.example.org).\n"
 			       "--listen is where 'parley serve' listens for peers (default %s);\n"
-			       "--endpoint is the URL peers dial (default https://LISTEN).\n",
+			       "--endpoint is the URL peers dial (default https://LISTEN).\n"
+			       "--operator-listen turns on the operator API (/api/v1/) there; keep it\n"
+			       "on loopback (e.g. 127.0.0.1:7444) unless a proxy guards it.\n",
 			       init_usage, CONFIG_LISTEN_DEFAULT);
 			return CLI_OK;
 		default:
@@ -59,7 +64,8 @@ int cli_init_main(int argc, char **argv)
 	if (!name)
 		return cli_usage("init", init_usage, "--name is required");
 	dir = cli_dir(dir);
-	if (node_init(dir, name, listen, endpoint, &e) < 0 || node_open(&n, dir, &e) < 0 ||
+	if (node_init_with_api(dir, name, listen, endpoint, oplisten, &e) < 0 ||
+	    node_open(&n, dir, &e) < 0 ||
 	    node_identity(n, vkey, sizeof(vkey), &e) < 0) {
 		node_close(n);
 		return cli_error("init", &e, json);

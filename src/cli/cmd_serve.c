@@ -2,6 +2,7 @@
  * SIGTERM or SIGINT; then a clean stop (requests in flight finish, the
  * worker ends its batch, the store is closed). */
 #include "cli/cli.h"
+#include "net/api.h"
 #include "net/outbox.h"
 #include "net/server.h"
 
@@ -20,8 +21,9 @@ int cli_serve_main(int argc, char **argv)
 		{ 0, 0, 0, 0 }
 	};
 	const char *dir = NULL;
-	struct node *n = NULL;
+	struct node *n = NULL, *an = NULL;
 	struct server *srv = NULL;
+	struct api *api = NULL;
 	struct outbox *ob = NULL;
 	struct err e = { 0 };
 	sigset_t set;
@@ -53,16 +55,23 @@ int cli_serve_main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (node_open(&n, dir, &e) < 0 || server_start(&srv, n, &e) < 0 ||
+	    (n->cfg.operator_listen[0] &&
+	     (node_open(&an, dir, &e) < 0 || api_start(&api, an, &e) < 0)) ||
 	    outbox_start(&ob, dir, &e) < 0) {
+		api_stop(api);
+		node_close(an);
 		server_stop(srv);
 		node_close(n);
 		return cli_error("serve", &e, 0);
 	}
-	fprintf(stderr, "level=info party=%s listen=%s msg=\"serving\"\n", n->cfg.name,
-		n->cfg.listen);
+	fprintf(stderr, "level=info party=%s listen=%s operator_listen=%s msg=\"serving\"\n",
+		n->cfg.name, n->cfg.listen,
+		n->cfg.operator_listen[0] ? n->cfg.operator_listen : "off");
 	sigwait(&set, &sig);
 	fprintf(stderr, "level=info signal=%d msg=\"stopping\"\n", sig);
 	outbox_stop(ob);
+	api_stop(api);
+	node_close(an);
 	server_stop(srv);
 	node_close(n);
 	fprintf(stderr, "level=info msg=\"stopped\"\n");

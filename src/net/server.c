@@ -1,6 +1,7 @@
 /* server.c — the peer API over HTTPS with mutual TLS. See server.h. */
 #include "net/server.h"
 
+#include "net/http.h"
 #include "net/tls.h"
 #include "net/wire.h"
 #include "util/fsio.h"
@@ -27,27 +28,6 @@ struct server {
 
 /* GnuTLS callbacks carry no user pointer here: one server per process. */
 static struct server *the_server;
-
-/* Per-request state: the uploaded body. */
-struct req {
-	char *body;
-	size_t len, cap;
-	int too_big;
-};
-
-static void log_line(const char *level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void log_line(const char *level, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "level=%s ", level);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 struct find_pin {
 	const char *pin;
@@ -93,7 +73,7 @@ static int verify_client(gnutls_session_t session)
 	char name[STORE_NAME_MAX + 1];
 
 	if (session_peer(session, name, sizeof(name)) < 0) {
-		log_line("warn", "msg=\"TLS handshake refused: client certificate of no known peer\"");
+		http_log("warn", "msg=\"TLS handshake refused: client certificate of no known peer\"");
 		return GNUTLS_E_CERTIFICATE_ERROR;
 	}
 	return 0;
@@ -116,56 +96,6 @@ static int pick_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
 	*npcert = 1;
 	*pkey = the_server->key;
 	return 0;
-}
-
-static int status_of(int code)
-{
-	switch (code) {
-	case ERR_INVALID:
-	case ERR_SIGNATURE:
-	case ERR_UNVERIFIED:
-		return MHD_HTTP_BAD_REQUEST;
-	case ERR_NOTFOUND:
-		return MHD_HTTP_NOT_FOUND;
-	case ERR_CONFLICT:
-		return MHD_HTTP_CONFLICT;
-	case ERR_TOOBIG:
-		return MHD_HTTP_CONTENT_TOO_LARGE;
-	case ERR_FORBIDDEN:
-		return MHD_HTTP_FORBIDDEN;
-	}
-	return MHD_HTTP_INTERNAL_SERVER_ERROR;
-}
-
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, char *body)
-{
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-
-	if (!body)
-		return MHD_NO;
-	r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result send_error(struct MHD_Connection *c, const struct err *e)
-{
-	return send_json(c, (unsigned)status_of(e->code), wire_error(e));
-}
-
-static enum MHD_Result send_obj(struct MHD_Connection *c, json_t *o)
-{
-	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-
-	json_decref(o);
-	return send_json(c, MHD_HTTP_OK, s);
 }
 
 /* The log named by ?origin=, which peer must be a party of. */
@@ -219,7 +149,7 @@ static enum MHD_Result get_checkpoint(struct MHD_Connection *c, const char *peer
 
 	if (req_log(c, peer, &log, &e) < 0 ||
 	    store_checkpoint_latest(the_server->n->store, log.id, &cp, &e) < 0)
-		return send_error(c, &e);
+		return http_send_error(c, &e);
 	arr = json_array();
 	o = json_pack("{s:s,s:I,s:s%}", "origin", log.origin, "size", (json_int_t)cp.size,
 		      "checkpoint", cp.note, cp.note_len);
@@ -227,11 +157,11 @@ static enum MHD_Result get_checkpoint(struct MHD_Connection *c, const char *peer
 		free(cp.note);
 		json_decref(o);
 		json_decref(arr);
-		return send_error(c, &e);
+		return http_send_error(c, &e);
 	}
 	free(cp.note);
 	json_object_set_new(o, "cosignatures", arr);
-	return send_obj(c, o);
+	return http_send_obj(c, o);
 }
 
 static enum MHD_Result get_entries(struct MHD_Connection *c, const char *peer)
@@ -243,7 +173,7 @@ static enum MHD_Result get_entries(struct MHD_Connection *c, const char *peer)
 
 	if (req_log(c, peer, &log, &e) < 0 || arg_u64(c, "start", &start, &e) < 0 ||
 	    arg_u64(c, "count", &count, &e) < 0)
-		return send_error(c, &e);
+		return http_send_error(c, &e);
 	if (count > NODE_BATCH_MAX)
 		count = NODE_BATCH_MAX;
 	arr = json_array();
@@ -252,12 +182,12 @@ static enum MHD_Result get_entries(struct MHD_Connection *c, const char *peer)
 		size_t len;
 		if (store_entry_get(the_server->n->store, log.id, i, &buf, &len, &e) < 0) {
 			json_decref(arr);
-			return send_error(c, &e);
+			return http_send_error(c, &e);
 		}
 		json_array_append_new(arr, json_stringn(buf, len));
 		free(buf);
 	}
-	return send_obj(c, json_pack("{s:s,s:I,s:o}", "origin", log.origin,
+	return http_send_obj(c, json_pack("{s:s,s:I,s:o}", "origin", log.origin,
 				     "start", (json_int_t)start, "entries", arr));
 }
 
@@ -274,24 +204,24 @@ static enum MHD_Result get_proof(struct MHD_Connection *c, const char *peer, int
 	if (req_log(c, peer, &log, &e) < 0 ||
 	    arg_u64(c, inclusion ? "index" : "size1", &a, &e) < 0 ||
 	    arg_u64(c, inclusion ? "size" : "size2", &b, &e) < 0)
-		return send_error(c, &e);
+		return http_send_error(c, &e);
 	if (b > log.size)
 		return err_set(&e, ERR_INVALID, "size %" PRIu64 " is beyond the log's %" PRIu64,
-			       b, log.size), send_error(c, &e);
+			       b, log.size), http_send_error(c, &e);
 	rc = inclusion ? store_inclusion_proof(the_server->n->store, log.id, a, b, proof, &np, &e)
 		       : store_consistency_proof(the_server->n->store, log.id, a, b, proof, &np, &e);
 	if (rc < 0)
-		return send_error(c, &e);
+		return http_send_error(c, &e);
 	arr = json_array();
 	for (size_t i = 0; i < np; i++) {
 		char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
 		sodium_bin2base64(b64, sizeof(b64), proof[i], 32, sodium_base64_VARIANT_ORIGINAL);
 		json_array_append_new(arr, json_string(b64));
 	}
-	return send_obj(c, json_pack("{s:s,s:o}", "origin", log.origin, "proof", arr));
+	return http_send_obj(c, json_pack("{s:s,s:o}", "origin", log.origin, "proof", arr));
 }
 
-static enum MHD_Result post_batch(struct MHD_Connection *c, const char *peer, struct req *r)
+static enum MHD_Result post_batch(struct MHD_Connection *c, const char *peer, struct http_req *r)
 {
 	struct node_batch b;
 	struct err e = { 0 };
@@ -300,30 +230,30 @@ static enum MHD_Result post_batch(struct MHD_Connection *c, const char *peer, st
 
 	if (r->too_big) {
 		err_set(&e, ERR_TOOBIG, "request body over the %u-byte limit", WIRE_REQUEST_MAX);
-		return send_error(c, &e);
+		return http_send_error(c, &e);
 	}
 	if ((rc = wire_batch_decode(&b, r->body ? r->body : "", r->len, &e)) < 0)
-		return send_error(c, &e);
+		return http_send_error(c, &e);
 	/* The sender named by the origin must be the peer that connected. */
 	snprintf(from, sizeof(from), "%s/", peer);
 	if (strncmp(b.origin, "parley/", 7) != 0 || strncmp(b.origin + 7, from, strlen(from)) != 0) {
 		err_set(&e, ERR_FORBIDDEN,
 			"the client certificate is %s's, but the batch is for %s", peer, b.origin);
-		log_line("warn", "peer=%s msg=\"batch refused\" error=\"%s\"", peer, e.msg);
+		http_log("warn", "peer=%s msg=\"batch refused\" error=\"%s\"", peer, e.msg);
 		node_batch_free(&b);
-		return send_error(c, &e);
+		return http_send_error(c, &e);
 	}
 	rc = node_receive(the_server->n, &b, line, sizeof(line), &e);
 	if (rc < 0) {
-		log_line("warn", "peer=%s origin=%s msg=\"batch refused\" code=%s error=\"%s\"",
+		http_log("warn", "peer=%s origin=%s msg=\"batch refused\" code=%s error=\"%s\"",
 			 peer, b.origin, err_name(rc), e.msg);
 		node_batch_free(&b);
-		return send_error(c, &e);
+		return http_send_error(c, &e);
 	}
-	log_line("info", "peer=%s origin=%s first=%" PRIu64 " count=%zu msg=\"batch held, receipt sent\"",
+	http_log("info", "peer=%s origin=%s first=%" PRIu64 " count=%zu msg=\"batch held, receipt sent\"",
 		 peer, b.origin, b.first, b.n);
 	node_batch_free(&b);
-	return send_obj(c, json_pack("{s:s}", "receipt", line));
+	return http_send_obj(c, json_pack("{s:s}", "receipt", line));
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -331,42 +261,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			      const char *upload, size_t *upload_size, void **con_cls)
 {
 	const union MHD_ConnectionInfo *ci;
-	struct req *r = *con_cls;
+	struct http_req *r;
 	char peer[STORE_NAME_MAX + 1];
 	struct err e = { 0 };
+	enum MHD_Result ret;
 
 	(void)cls;
 	(void)version;
-	if (!r) {
-		if (!(r = calloc(1, sizeof(*r))))
-			return MHD_NO;
-		*con_cls = r;
-		return MHD_YES;
-	}
-	if (*upload_size) {
-		if (!r->too_big) {
-			if (r->len + *upload_size > WIRE_REQUEST_MAX) {
-				r->too_big = 1;
-			} else {
-				if (r->len + *upload_size > r->cap) {
-					size_t cap = (r->len + *upload_size) * 2;
-					char *nb = realloc(r->body, cap > WIRE_REQUEST_MAX ? WIRE_REQUEST_MAX : cap);
-					if (!nb)
-						return MHD_NO;
-					r->body = nb;
-					r->cap = cap > WIRE_REQUEST_MAX ? WIRE_REQUEST_MAX : cap;
-				}
-				memcpy(r->body + r->len, upload, *upload_size);
-				r->len += *upload_size;
-			}
-		}
-		*upload_size = 0;
-		return MHD_YES;
-	}
+	if (http_collect(con_cls, WIRE_REQUEST_MAX, upload, upload_size, &ret))
+		return ret;
+	r = *con_cls;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	if (!ci || session_peer((gnutls_session_t)ci->tls_session, peer, sizeof(peer)) < 0) {
 		err_set(&e, ERR_FORBIDDEN, "no known peer's client certificate");
-		return send_error(c, &e);
+		return http_send_error(c, &e);
 	}
 	if (strcmp(method, "POST") == 0 && strcmp(url, "/peer/v1/batch") == 0)
 		return post_batch(c, peer, r);
@@ -381,47 +289,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			return get_proof(c, peer, 0);
 	}
 	err_set(&e, ERR_NOTFOUND, "no route %s %s", method, url);
-	return send_error(c, &e);
-}
-
-static void done(void *cls, struct MHD_Connection *c, void **con_cls,
-		 enum MHD_RequestTerminationCode toe)
-{
-	struct req *r = *con_cls;
-
-	(void)cls;
-	(void)c;
-	(void)toe;
-	if (r) {
-		free(r->body);
-		free(r);
-		*con_cls = NULL;
-	}
-}
-
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
-
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char buf[512];
-	size_t n;
-
-	(void)cls;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	n = strlen(buf);
-	while (n && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	log_line("debug", "msg=\"%s\"", buf);
+	return http_send_error(c, &e);
 }
 
 int server_start(struct server **out, struct node *n, struct err *e)
 {
 	struct server *s = calloc(1, sizeof(*s));
 	struct sockaddr_storage ss;
-	char host[256], *cert = NULL, *key = NULL;
+	char *cert = NULL, *key = NULL;
 	size_t clen, klen;
-	unsigned port;
 	gnutls_datum_t cd, kd;
 	int rc;
 
@@ -433,20 +309,8 @@ int server_start(struct server **out, struct node *n, struct err *e)
 		return err_set(e, ERR_EXISTS, "a server is already running in this process");
 	}
 	s->n = n;
-	memset(&ss, 0, sizeof(ss));
-	if ((rc = config_listen_split(n->cfg.listen, host, sizeof(host), &port, e)) < 0)
+	if ((rc = http_sockaddr(n->cfg.listen, &ss, e)) < 0)
 		goto fail;
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
-	} else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
-	} else {
-		rc = err_set(e, ERR_INVALID, "listen '%s': the host must be an IP address",
-			     n->cfg.listen);
-		goto fail;
-	}
 	if ((rc = fsio_read(n->tls_cert, 65536, &cert, &clen, e)) < 0 ||
 	    (rc = fsio_read(n->tls_key, 65536, &key, &klen, e)) < 0)
 		goto fail;
@@ -464,7 +328,7 @@ int server_start(struct server **out, struct node *n, struct err *e)
 	s->d = MHD_start_daemon(MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD |
 				MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 				0, NULL, NULL, handle, NULL,
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				MHD_OPTION_HTTPS_CERT_CALLBACK, pick_cert,
 				MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
@@ -472,7 +336,7 @@ int server_start(struct server **out, struct node *n, struct err *e)
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVER_CONNECTIONS,
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-				MHD_OPTION_NOTIFY_COMPLETED, done, NULL,
+				MHD_OPTION_NOTIFY_COMPLETED, http_done, NULL,
 				MHD_OPTION_END);
 	if (!s->d) {
 		the_server = NULL;

@@ -584,3 +584,87 @@ out:
 	case_list_free(&l);
 	return rc;
 }
+
+static void fmt_time(int64_t t, char out[21])
+{
+	struct err e;
+
+	if (!t || envelope_time_format(t, out, &e) < 0)
+		snprintf(out, 21, "-");
+}
+
+json_t *case_view_json(const struct case_view *cv, int timeline)
+{
+	char receipt[21], ack[21], ans[21], id[160];
+	json_t *o, *arr;
+
+	fmt_time((int64_t)cv->receipt, receipt);
+	fmt_time(cv->ack_due, ack);
+	fmt_time(cv->answer_due, ans);
+	snprintf(id, sizeof(id), "%s/%" PRIu64, cv->requester, cv->index);
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:b,s:b}",
+		      "id", id, "requester", cv->requester, "responder", cv->responder, "type", cv->type,
+		      "subject", cv->subject, "state", case_state_name(cv->state),
+		      "receipt", cv->receipt ? receipt : NULL, "ack_due", cv->ack_due ? ack : NULL,
+		      "answer_due", cv->answer_due ? ans : NULL,
+		      "overdue_ack", cv->overdue_ack, "overdue_answer", cv->overdue_answer);
+	if (!timeline)
+		return o;
+	arr = json_array();
+	for (size_t i = 0; i < cv->nmsgs; i++) {
+		const struct case_msg *m = &cv->msgs[i];
+		char sent[21], rcpt[21];
+		json_t *body = m->body ? json_loadb(m->body, m->body_len, 0, NULL) : NULL;
+
+		fmt_time(m->sent, sent);
+		fmt_time((int64_t)m->receipt, rcpt);
+		json_array_append_new(arr, json_pack("{s:s,s:I,s:s,s:s,s:s?,s:b,s:o?}", "from", m->from,
+			"index", (json_int_t)m->index, "kind", envelope_kind_name(m->kind),
+			"sent", sent, "receipt", m->receipt ? rcpt : NULL, "counted", m->counted,
+			"body", body));
+	}
+	json_object_set_new(o, "timeline", arr);
+	return o;
+}
+
+
+char *case_request_body(const char *subject, const char *text, const char *tlp,
+			json_t *fields, const char *const *names,
+			const struct store_blob *blobs, size_t n, struct err *e)
+{
+	json_t *o = json_object();
+	char *s;
+
+	if (!subject) {
+		json_decref(o);
+		err_set(e, ERR_INVALID, "a subject is required");
+		return NULL;
+	}
+	json_object_set_new(o, "subject", json_string(subject));
+	if (text)
+		json_object_set_new(o, "text", json_string(text));
+	if (tlp)
+		json_object_set_new(o, "tlp", json_string(tlp));
+	json_object_set(o, "fields", fields ? fields : json_object());
+	if (!fields)
+		json_decref(json_object_get(o, "fields"));
+	if (n) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < n; i++) {
+			uint8_t h[32];
+			char hex[65];
+			const char *base = strrchr(names[i], '/');
+			merkle_sha256(h, blobs[i].data, blobs[i].len);
+			merkle_hex(hex, h);
+			json_array_append_new(arr, json_pack("{s:s,s:s,s:I}", "name",
+							     base ? base + 1 : names[i], "sha256", hex,
+							     "size", (json_int_t)blobs[i].len));
+		}
+		json_object_set_new(o, "attachments", arr);
+	}
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	if (!s)
+		err_set(e, ERR_INVALID, "the subject, text or a field is not valid UTF-8");
+	return s;
+}

@@ -77,6 +77,17 @@ void case_list_free(struct case_list *l);
 /* "party/index" -> parts. Returns 0 or ERR_INVALID. */
 int case_id_parse(const char *id, char *party, uint64_t *index, struct err *e);
 
+/* A case as JSON (the API's and the CLI's --json form), with its timeline
+ * if asked; the caller owns the result. */
+struct json_t;
+struct json_t *case_view_json(const struct case_view *cv, int timeline);
+
+/* A request body from its parts (fields: a JSON object or NULL; names[i]
+ * the file name of blobs[i]). Returns malloc'd JSON, or NULL with e set. */
+char *case_request_body(const char *subject, const char *text, const char *tlp,
+			struct json_t *fields, const char *const *names,
+			const struct store_blob *blobs, size_t n, struct err *e);
+
 /* Opens a case: body is checked against the charter in force, and every
  * attachment it names must be among blobs (stored with the request). */
 int case_open(struct node *n, const char *peer, const char *type,

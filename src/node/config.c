@@ -23,7 +23,7 @@ int config_parse(struct config *c, const char *text, size_t len,
 		 const char *path, struct err *e)
 {
 	const char *p = text, *end = text + len;
-	int line = 0, seen_name = 0, seen_store = 0, seen_listen = 0, seen_endpoint = 0;
+	int line = 0, seen_name = 0, seen_store = 0, seen_listen = 0, seen_endpoint = 0, seen_op = 0;
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->store, sizeof(c->store), "sqlite:parley.db");
@@ -83,6 +83,17 @@ int config_parse(struct config *c, const char *text, size_t len,
 			memcpy(c->listen, v, vl);
 			c->listen[vl] = '\0';
 			if (config_listen_split(c->listen, host, sizeof(host), &port, e) < 0)
+				return err_wrap(e, "%s:%d", path, line);
+		} else if ((size_t)(ke - k) == 15 && memcmp(k, "operator_listen", 15) == 0) {
+			char host[256];
+			unsigned port;
+			if (seen_op++)
+				return err_set(e, ERR_INVALID, "%s:%d: 'operator_listen' given twice", path, line);
+			if (vl >= sizeof(c->operator_listen))
+				return err_set(e, ERR_INVALID, "%s:%d: 'operator_listen' too long", path, line);
+			memcpy(c->operator_listen, v, vl);
+			c->operator_listen[vl] = '\0';
+			if (config_listen_split(c->operator_listen, host, sizeof(host), &port, e) < 0)
 				return err_wrap(e, "%s:%d", path, line);
 		} else if ((size_t)(ke - k) == 8 && memcmp(k, "endpoint", 8) == 0) {
 			if (seen_endpoint++)
@@ -152,8 +163,11 @@ int config_format(const struct config *c, char *buf, size_t cap, size_t *len,
 			 "# the peer API (mutual TLS): where parley serve listens,\n"
 			 "# and the URL peers use to reach it\n"
 			 "listen = %s\n"
-			 "endpoint = %s\n",
-			 c->name, c->store, c->listen, c->endpoint);
+			 "endpoint = %s\n"
+			 "%s%s%s",
+			 c->name, c->store, c->listen, c->endpoint,
+			 c->operator_listen[0] ? "# the operator API (bearer tokens)\noperator_listen = " : "",
+			 c->operator_listen, c->operator_listen[0] ? "\n" : "");
 
 	if (n < 0 || (size_t)n >= cap)
 		return err_set(e, ERR_TOOBIG, "configuration too long");

@@ -18,6 +18,7 @@ struct config {
 	char store[CONFIG_VALUE_MAX];  /* store URL, relative paths from dir */
 	char listen[256];              /* peer API: "IPv4:port" or "[IPv6]:port" */
 	char endpoint[272];            /* what peers dial: "https://host:port" */
+	char operator_listen[256];     /* operator API, "" (off) unless configured */
 };
 
 /* Splits a listen address into host and port. Returns 0 or ERR_INVALID. */

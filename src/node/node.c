@@ -42,6 +42,12 @@ static int store_url(char *out, size_t cap, const char *dir, const char *url,
 int node_init(const char *dir, const char *name, const char *listen,
 	      const char *endpoint, struct err *e)
 {
+	return node_init_with_api(dir, name, listen, endpoint, NULL, e);
+}
+
+int node_init_with_api(const char *dir, const char *name, const char *listen,
+		       const char *endpoint, const char *operator_listen, struct err *e)
+{
 	char conf_path[1100], key_path[1100], url[2200], db_path[2200];
 	char keystr[NOTE_KEY_STR_MAX + 2], buf[CONFIG_MAX];
 	struct note_signer key;
@@ -71,11 +77,13 @@ int node_init(const char *dir, const char *name, const char *listen,
 	}
 	/* The configuration is checked by the parser that will read it. */
 	{
-		char text[1200];
-		int tn = snprintf(text, sizeof(text), "name = %s\n%s%s%s%s%s%s", name,
+		char text[1600];
+		int tn = snprintf(text, sizeof(text), "name = %s\n%s%s%s%s%s%s%s%s%s", name,
 				  listen ? "listen = " : "", listen ? listen : "", listen ? "\n" : "",
 				  endpoint ? "endpoint = " : "", endpoint ? endpoint : "",
-				  endpoint ? "\n" : "");
+				  endpoint ? "\n" : "",
+				  operator_listen ? "operator_listen = " : "",
+				  operator_listen ? operator_listen : "", operator_listen ? "\n" : "");
 		if (tn < 0 || (size_t)tn >= sizeof(text)) {
 			rc = err_set(e, ERR_INVALID, "listen or endpoint too long");
 			goto out;

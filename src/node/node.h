@@ -49,6 +49,9 @@ struct node {
  * Returns 0, ERR_INVALID, ERR_EXISTS, ERR_IO or ERR_STORE. */
 int node_init(const char *dir, const char *name, const char *listen,
 	      const char *endpoint, struct err *e);
+/* node_init with the operator API's address too (NULL: off). */
+int node_init_with_api(const char *dir, const char *name, const char *listen,
+		       const char *endpoint, const char *operator_listen, struct err *e);
 /* Opens the node in dir; *out is owned by the caller (node_close). */
 int node_open(struct node **out, const char *dir, struct err *e);
 /* Closes the store and wipes the key. Accepts NULL. */

@@ -135,6 +135,34 @@ int store_evidence_each(struct store *s, store_evidence_fn fn, void *ctx,
 	return s->ops->evidence_each(s, fn, ctx, e);
 }
 
+int store_operator_add(struct store *s, const struct store_operator *op,
+		       const uint8_t token_hash[static 32], struct err *e)
+{
+	return s->ops->operator_add(s, op, token_hash, e);
+}
+
+int store_operator_by_token(struct store *s, const uint8_t token_hash[static 32],
+			    struct store_operator *op, struct err *e)
+{
+	return s->ops->operator_by_token(s, token_hash, op, e);
+}
+
+int store_operator_revoke(struct store *s, const char *name, struct err *e)
+{
+	return s->ops->operator_revoke(s, name, e);
+}
+
+int store_operator_each(struct store *s, store_operator_fn fn, void *ctx, struct err *e)
+{
+	return s->ops->operator_each(s, fn, ctx, e);
+}
+
+int store_audit_add(struct store *s, int64_t time, const char *who, const char *action,
+		    const char *outcome, struct err *e)
+{
+	return s->ops->audit_add(s, time, who, action, outcome, e);
+}
+
 int store_receipt_time(struct store *s, int64_t log, uint64_t index,
 		       const char *cosigner, uint64_t *time, struct err *e)
 {

@@ -141,6 +141,27 @@ typedef int (*store_evidence_fn)(void *ctx, const struct store_evidence *v);
 int store_evidence_each(struct store *s, store_evidence_fn fn, void *ctx,
 			struct err *e);
 
+/* Local operators of the API. Only the SHA-256 of a token is stored. */
+struct store_operator {
+	char name[65];
+	char role[16]; /* officer, supervisor, auditor */
+	int64_t created;
+	int revoked;
+};
+/* ERR_EXISTS if the name is taken. */
+int store_operator_add(struct store *s, const struct store_operator *op,
+		       const uint8_t token_hash[static 32], struct err *e);
+/* The operator holding a token (by its hash); ERR_NOTFOUND if none. */
+int store_operator_by_token(struct store *s, const uint8_t token_hash[static 32],
+			    struct store_operator *op, struct err *e);
+/* ERR_NOTFOUND if no such operator. */
+int store_operator_revoke(struct store *s, const char *name, struct err *e);
+typedef int (*store_operator_fn)(void *ctx, const struct store_operator *op);
+int store_operator_each(struct store *s, store_operator_fn fn, void *ctx, struct err *e);
+/* Records who did what and when, and how it ended. */
+int store_audit_add(struct store *s, int64_t time, const char *who, const char *action,
+		    const char *outcome, struct err *e);
+
 /* The receipt time of entry index: the timestamp of cosigner's first
  * cosignature on a checkpoint that covers it. *time = 0 if none does. */
 int store_receipt_time(struct store *s, int64_t log, uint64_t index,

@@ -30,6 +30,14 @@ struct store_ops {
 			    const char *reason, const char *note, struct err *e);
 	int (*evidence_each)(struct store *s, store_evidence_fn fn, void *ctx,
 			     struct err *e);
+	int (*operator_add)(struct store *s, const struct store_operator *op,
+			    const uint8_t hash[static 32], struct err *e);
+	int (*operator_by_token)(struct store *s, const uint8_t hash[static 32],
+				 struct store_operator *op, struct err *e);
+	int (*operator_revoke)(struct store *s, const char *name, struct err *e);
+	int (*operator_each)(struct store *s, store_operator_fn fn, void *ctx, struct err *e);
+	int (*audit_add)(struct store *s, int64_t time, const char *who, const char *action,
+			 const char *outcome, struct err *e);
 	int (*receipt_time)(struct store *s, int64_t log, uint64_t index,
 			    const char *cosigner, uint64_t *time, struct err *e);
 	int (*receipted)(struct store *s, int64_t log, const char *cosigner,

@@ -28,6 +28,20 @@ static const char schema[] =
 	"  failures INTEGER NOT NULL,"
 	"  last_error TEXT NOT NULL"
 	") WITHOUT ROWID;"
+	"CREATE TABLE operator("
+	"  name TEXT PRIMARY KEY,"
+	"  role TEXT NOT NULL CHECK (role IN ('officer', 'supervisor', 'auditor')),"
+	"  token_hash BLOB NOT NULL UNIQUE,"
+	"  created INTEGER NOT NULL,"
+	"  revoked INTEGER NOT NULL DEFAULT 0"
+	") WITHOUT ROWID;"
+	"CREATE TABLE audit("
+	"  id INTEGER PRIMARY KEY,"
+	"  time INTEGER NOT NULL,"
+	"  operator TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  outcome TEXT NOT NULL"
+	");"
 	"CREATE TABLE evidence("
 	"  id INTEGER PRIMARY KEY,"
 	"  origin TEXT NOT NULL,"
@@ -91,6 +105,7 @@ static const char schema[] =
 enum {
 	Q_PARTY_PUT, Q_PARTY_GET, Q_PARTY_SELF, Q_PARTY_EACH,
 	Q_DELIVERY_PUT, Q_DELIVERY_GET, Q_EVIDENCE_ADD, Q_EVIDENCE_EACH, Q_RECEIPTED, Q_RECEIPT_TIME,
+	Q_OP_ADD, Q_OP_TOKEN, Q_OP_REVOKE, Q_OP_EACH, Q_AUDIT_ADD,
 	Q_LOG_GET, Q_LOG_CREATE, Q_LOG_EACH, Q_LOG_SIZE,
 	Q_ENTRY_PUT, Q_ENTRY_GET, Q_SCAN,
 	Q_NODE_PUT, Q_NODE_GET, Q_LEAF_GET, Q_TILE_PUT, Q_TILE_GET,
@@ -113,6 +128,11 @@ static const char *const sql[Q_COUNT] = {
 	[Q_EVIDENCE_ADD] = "INSERT INTO evidence(origin, size, time, reason, note)"
 			   " VALUES (?1, ?2, strftime('%s', 'now'), ?3, ?4) ON CONFLICT DO NOTHING",
 	[Q_EVIDENCE_EACH] = "SELECT origin, size, time, reason, note FROM evidence ORDER BY id",
+	[Q_OP_ADD] = "INSERT INTO operator(name, role, token_hash, created) VALUES (?1, ?2, ?3, ?4)",
+	[Q_OP_TOKEN] = "SELECT name, role, created, revoked FROM operator WHERE token_hash = ?1",
+	[Q_OP_REVOKE] = "UPDATE operator SET revoked = 1 WHERE name = ?1",
+	[Q_OP_EACH] = "SELECT name, role, created, revoked FROM operator ORDER BY name",
+	[Q_AUDIT_ADD] = "INSERT INTO audit(time, operator, action, outcome) VALUES (?1, ?2, ?3, ?4)",
 	[Q_RECEIPT_TIME] = "SELECT min(s.time) FROM checkpoint c JOIN cosignature s ON s.checkpoint = c.id"
 			   " WHERE c.log = ?1 AND c.size > ?2 AND s.cosigner = ?3",
 	[Q_RECEIPTED] = "SELECT c.size, s.time FROM checkpoint c JOIN cosignature s ON s.checkpoint = c.id"
@@ -389,6 +409,101 @@ static int sq_evidence_each(struct store *base, store_evidence_fn fn, void *ctx,
 		n = db_err(s, e, "listing evidence");
 	sqlite3_finalize(st);
 	return n;
+}
+
+static int sq_operator_add(struct store *base, const struct store_operator *op,
+			   const uint8_t hash[static 32], struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_OP_ADD);
+	int rc;
+
+	sqlite3_bind_text(st, 1, op->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, op->role, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, op->created);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT)
+		return err_set(e, ERR_EXISTS, "an operator named '%s' exists already", op->name);
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, "adding an operator");
+	return 0;
+}
+
+static void op_row(sqlite3_stmt *st, struct store_operator *op)
+{
+	copy_text(op->name, sizeof(op->name), st, 0);
+	copy_text(op->role, sizeof(op->role), st, 1);
+	op->created = sqlite3_column_int64(st, 2);
+	op->revoked = sqlite3_column_int(st, 3);
+}
+
+static int sq_operator_by_token(struct store *base, const uint8_t hash[static 32],
+				struct store_operator *op, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_OP_TOKEN);
+	int rc;
+
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		op_row(st, op);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, "reading operators");
+	return err_set(e, ERR_NOTFOUND, "no operator has that token");
+}
+
+static int sq_operator_revoke(struct store *base, const char *name, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_OP_REVOKE);
+	int rc;
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if ((rc = run(s, st, e, "revoking an operator")) < 0)
+		return rc;
+	if (sqlite3_changes(s->db) == 0)
+		return err_set(e, ERR_NOTFOUND, "no operator named '%s'", name);
+	return 0;
+}
+
+static int sq_operator_each(struct store *base, store_operator_fn fn, void *ctx,
+			    struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	struct store_operator op;
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if (sqlite3_prepare_v2(s->db, sql[Q_OP_EACH], -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "listing operators");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		op_row(st, &op);
+		if ((n = fn(ctx, &op)) != 0)
+			break;
+	}
+	if (n == 0 && rc != SQLITE_DONE)
+		n = db_err(s, e, "listing operators");
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int sq_audit_add(struct store *base, int64_t time, const char *who, const char *action,
+			const char *outcome, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_AUDIT_ADD);
+
+	sqlite3_bind_int64(st, 1, time);
+	sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, outcome, -1, SQLITE_STATIC);
+	return run(s, st, e, "recording an operator action");
 }
 
 static int sq_receipt_time(struct store *base, int64_t log, uint64_t index,
@@ -940,6 +1055,11 @@ static const struct store_ops sqlite_ops = {
 	.evidence_each = sq_evidence_each,
 	.receipted = sq_receipted,
 	.receipt_time = sq_receipt_time,
+	.operator_add = sq_operator_add,
+	.operator_by_token = sq_operator_by_token,
+	.operator_revoke = sq_operator_revoke,
+	.operator_each = sq_operator_each,
+	.audit_add = sq_audit_add,
 	.log_get = sq_log_get,
 	.log_create = sq_log_create,
 	.log_each = sq_log_each,

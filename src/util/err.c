@@ -61,6 +61,7 @@ const char *err_name(int code)
 	case ERR_TOOBIG: return "too_big";
 	case ERR_UNVERIFIED: return "unverified";
 	case ERR_FORBIDDEN: return "forbidden";
+	case ERR_UNAUTHORIZED: return "unauthorized";
 	}
 	return "unknown";
 }

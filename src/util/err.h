@@ -20,6 +20,7 @@ enum err_code {
 	ERR_TOOBIG = -10,   /* over a hard size limit */
 	ERR_UNVERIFIED = -11, /* no signature from any known key */
 	ERR_FORBIDDEN = -12,  /* authenticated, but not allowed */
+	ERR_UNAUTHORIZED = -13, /* no, a wrong or a revoked credential */
 };
 
 struct err {

@@ -1,0 +1,171 @@
+/* http.c — helpers shared by the peer API and the operator API. */
+#include "net/http.h"
+
+#include "node/config.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <jansson.h>
+
+unsigned http_status(int code)
+{
+	switch (code) {
+	case ERR_INVALID:
+	case ERR_SIGNATURE:
+	case ERR_UNVERIFIED:
+		return MHD_HTTP_BAD_REQUEST;
+	case ERR_UNAUTHORIZED:
+		return MHD_HTTP_UNAUTHORIZED;
+	case ERR_NOTFOUND:
+		return MHD_HTTP_NOT_FOUND;
+	case ERR_CONFLICT:
+	case ERR_EXISTS:
+		return MHD_HTTP_CONFLICT;
+	case ERR_TOOBIG:
+		return MHD_HTTP_CONTENT_TOO_LARGE;
+	case ERR_FORBIDDEN:
+		return MHD_HTTP_FORBIDDEN;
+	}
+	return MHD_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+enum MHD_Result http_send_json(struct MHD_Connection *c, unsigned status, char *body)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (!body)
+		return MHD_NO;
+	r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+enum MHD_Result http_send_error(struct MHD_Connection *c, const struct err *e)
+{
+	json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code", err_name(e->code),
+			      "message", e->msg);
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return http_send_json(c, http_status(e->code), s);
+}
+
+enum MHD_Result http_send_obj(struct MHD_Connection *c, json_t *o)
+{
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return http_send_json(c, MHD_HTTP_OK, s);
+}
+
+int http_collect(void **con_cls, size_t limit, const char *upload, size_t *upload_size,
+		 enum MHD_Result *ret)
+{
+	struct http_req *r = *con_cls;
+
+	*ret = MHD_YES;
+	if (!r) {
+		if (!(r = calloc(1, sizeof(*r)))) {
+			*ret = MHD_NO;
+			return 1;
+		}
+		r->limit = limit;
+		*con_cls = r;
+		return 1;
+	}
+	if (!*upload_size)
+		return 0;
+	if (!r->too_big && r->len + *upload_size > r->limit) {
+		r->too_big = 1;
+	} else if (!r->too_big) {
+		if (r->len + *upload_size > r->cap) {
+			size_t cap = (r->len + *upload_size) * 2;
+			char *nb;
+			if (cap > r->limit)
+				cap = r->limit;
+			if (!(nb = realloc(r->body, cap))) {
+				*ret = MHD_NO;
+				return 1;
+			}
+			r->body = nb;
+			r->cap = cap;
+		}
+		memcpy(r->body + r->len, upload, *upload_size);
+		r->len += *upload_size;
+	}
+	*upload_size = 0;
+	return 1;
+}
+
+void http_done(void *cls, struct MHD_Connection *c, void **con_cls,
+	       enum MHD_RequestTerminationCode toe)
+{
+	struct http_req *r = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (r) {
+		free(r->body);
+		free(r);
+		*con_cls = NULL;
+	}
+}
+
+void http_log(const char *level, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "level=%s ", level);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void http_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	http_log("debug", "msg=\"%s\"", buf);
+}
+
+int http_sockaddr(const char *listen, struct sockaddr_storage *ss, struct err *e)
+{
+	char host[256];
+	unsigned port;
+	int rc;
+
+	memset(ss, 0, sizeof(*ss));
+	if ((rc = config_listen_split(listen, host, sizeof(host), &port, e)) < 0)
+		return rc;
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+		return 0;
+	}
+	return err_set(e, ERR_INVALID, "listen '%s': the host must be an IP address", listen);
+}

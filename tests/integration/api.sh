@@ -1,0 +1,146 @@
+#!/bin/sh
+# api.sh — the operator API on two real nodes: tokens and roles (missing,
+# wrong and revoked tokens, an auditor or an officer overstepping, each a
+# specific error that changes nothing), the whole case flow through the
+# API, the audit trail, and every exchange checked against docs/openapi.json.
+. "$(dirname "$0")/lib.sh"
+: "${OPENAPI_CHECK:?}" "${OPENAPI:?}"
+
+base=$((22000 + ($$ * 13) % 30000))
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+"$PARLEY" init --name a.example --dir "$T/a" --listen "127.0.0.1:$base" \
+	--operator-listen "127.0.0.1:$((base + 1))" >/dev/null
+"$PARLEY" init --name b.example --dir "$T/b" --listen "127.0.0.1:$((base + 2))" \
+	--operator-listen "127.0.0.1:$((base + 3))" >/dev/null
+"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/a")" --dir "$T/b" >/dev/null
+"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/b")" --dir "$T/a" >/dev/null
+tok() { "$PARLEY" operator add "$1" --role "$2" --dir "$T/$3" --json | sed 's/.*"token":"\([^"]*\)".*/\1/'; }
+SUP=$(tok sue supervisor a); OFF=$(tok olga officer a); AUD=$(tok ali auditor a)
+GONE=$(tok gus officer a); BSUP=$(tok bob supervisor b)
+expect "revoke an operator" 0 "operator gus revoked" "$PARLEY" operator revoke gus --dir "$T/a"
+expect "operator list" 0 "gus                      officer" "$PARLEY" operator list --dir "$T/a"
+for n in a b; do
+	"$PARLEY" serve --dir "$T/$n" 2>>"$T/$n.log" &
+	pids="$pids $!"
+done
+sleep 0.4
+grep -q "operator_listen=127.0.0.1:$((base + 1))" "$T/a.log" && ok "serve starts the operator API" \
+	|| bad "serve starts the operator API" "$(cat "$T/a.log")"
+
+mkdir "$T/ex"
+# call NODE METHOD TEMPLATE PATH TOKEN [JSON]: one API request, recorded
+# for the OpenAPI check; prints the body and " HTTP status".
+call() {
+	f=$(mktemp "$T/ex/XXXXXX")
+	port=$base
+	[ "$1" = b ] && port=$((base + 2))
+	port=$((port + 1))
+	if [ -n "$5" ]; then auth="Authorization: Bearer $5"; else auth="X-None: 1"; fi
+	if [ "$2" = POST ]; then
+		st=$(curl -sk --max-time 10 -o "$f" -w '%{http_code}' -X POST -H "$auth" \
+			-H 'Content-Type: application/json' --data-binary "${6:-{\}}" "https://127.0.0.1:$port$4")
+	else
+		st=$(curl -sk --max-time 10 -o "$f" -w '%{http_code}' -H "$auth" "https://127.0.0.1:$port$4")
+	fi
+	echo "$2 $3 $st $f" >> "$T/exchanges"
+	printf '%s HTTP %s' "$(cat "$f")" "$st"
+}
+digest() { sqlite3 "$T/a/parley.db" "SELECT hex(envelope) FROM entry ORDER BY log, idx; SELECT note FROM checkpoint" | sha256sum; }
+settle() {
+	t=0
+	while [ $t -lt 100 ]; do
+		left=$("$PARLEY" peer list --dir "$T/a" --json; "$PARLEY" peer list --dir "$T/b" --json)
+		printf '%s' "$left" | grep -q '"backlog":[1-9]' || return 0
+		sleep 0.1
+		t=$((t + 1))
+	done
+	return 1
+}
+
+W=/api/v1/whoami
+expect "whoami" 0 '{"name":"olga","role":"officer","party":"a.example"} HTTP 200' call a GET $W $W "$OFF"
+before=$(digest)
+expect "no token" 0 '"code":"unauthorized","message":"a bearer token (parley_...) is required"}} HTTP 401' call a GET $W $W ""
+expect "a wrong token" 0 '"message":"the token is not valid"}} HTTP 401' call a GET $W $W "parley_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+expect "a revoked token" 0 '"message":"the token of operator gus was revoked"}} HTTP 401' call a POST /api/v1/cases /api/v1/cases "$GONE" '{}'
+expect "an officer proposing a charter" 0 '"message":"operator olga is an officer and may not propose or accept charters"}} HTTP 403' \
+	call a POST /api/v1/channels/{peer}/propose /api/v1/channels/b.example/propose "$OFF" '{"template":"standard"}'
+expect "an auditor opening a case" 0 '"message":"operator ali is an auditor and may not open or answer cases"}} HTTP 403' \
+	call a POST /api/v1/cases /api/v1/cases "$AUD" '{"peer":"b.example","type":"ping","subject":"x"}'
+expect "no case before a charter" 0 '"code":"conflict","message":"no charter is in force with b.example' \
+	call a POST /api/v1/cases /api/v1/cases "$OFF" '{"peer":"b.example","type":"ping","subject":"x"}'
+expect "a body that is not JSON" 0 '"message":"the request body must be a JSON object' \
+	call a POST /api/v1/cases /api/v1/cases "$OFF" 'nope'
+expect "an unknown route" 0 '"code":"not_found"' call a GET - /api/v1/nothing "$OFF"
+[ "$(digest)" = "$before" ] && ok "none of these changed a's logs" || bad "none of these changed a's logs"
+
+expect "a supervisor proposes" 0 '{"proposed":"b.example","index":0} HTTP 200' \
+	call a POST /api/v1/channels/{peer}/propose /api/v1/channels/b.example/propose "$SUP" '{"template":"standard"}'
+settle
+expect "b sees the proposal" 0 '"pending_theirs":true' call b GET /api/v1/channels/{peer} /api/v1/channels/a.example "$BSUP"
+expect "b accepts" 0 '{"accepted":"a.example","index":0} HTTP 200' \
+	call b POST /api/v1/channels/{peer}/accept /api/v1/channels/a.example/accept "$BSUP"
+settle
+expect "the charter is in force" 0 '"title":"Standard charter: every template type"' \
+	call a GET /api/v1/channels/{peer} /api/v1/channels/b.example "$AUD"
+before=$(digest)
+expect "a body that breaks the charter" 0 '"message":"field '"'"'source_ip'"'"' is required for cyber-incident"}} HTTP 400' \
+	call a POST /api/v1/cases /api/v1/cases "$OFF" '{"peer":"b.example","type":"cyber-incident","subject":"x","fields":{"summary":"s"}}'
+expect "an unknown key" 0 "unknown key 'colour'" \
+	call a POST /api/v1/cases /api/v1/cases "$OFF" '{"peer":"b.example","type":"ping","subject":"x","colour":1}'
+[ "$(digest)" = "$before" ] && ok "refused cases log nothing" || bad "refused cases log nothing"
+FIELDS='"fields":{"summary":"ssh","source_ip":"192.0.2.1","first_seen":"2026-11-20","contact":"cert@a.example","severity":"low"}'
+expect "an officer opens a case with an attachment" 0 '{"id":"a.example/1"} HTTP 200' \
+	call a POST /api/v1/cases /api/v1/cases "$OFF" "{\"peer\":\"b.example\",\"type\":\"cyber-incident\",\"subject\":\"Scanning\",$FIELDS,\"attachments\":[{\"name\":\"log.txt\",\"data\":\"aGVsbG8gd29ybGQ=\"}]}"
+settle
+expect "b lists it" 0 '"id":"a.example/1","requester":"a.example","responder":"b.example","type":"cyber-incident","subject":"Scanning","state":"receipted"' \
+	call b GET /api/v1/cases "/api/v1/cases?peer=a.example" "$BSUP"
+expect "... with its fields and attachment" 0 '"attachments":[{"name":"log.txt","sha256":"b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9","size":11}]' \
+	call b GET /api/v1/cases/{requester}/{index} /api/v1/cases/a.example/1 "$BSUP"
+expect "the requester cannot answer" 0 '"message":"cannot answer case a.example/1 (receipted): only the responder can answer"}} HTTP 409' \
+	call a POST /api/v1/cases/{requester}/{index}/{action} /api/v1/cases/a.example/1/answer "$OFF" '{"text":"x"}'
+expect "an unknown action" 0 "no action 'approve'" \
+	call b POST /api/v1/cases/{requester}/{index}/{action} /api/v1/cases/a.example/1/approve "$BSUP" '{}'
+expect "b acknowledges" 0 '"action":"ack"' \
+	call b POST /api/v1/cases/{requester}/{index}/{action} /api/v1/cases/a.example/1/ack "$BSUP" '{"text":"received"}'
+expect "b answers" 0 '"action":"answer"' \
+	call b POST /api/v1/cases/{requester}/{index}/{action} /api/v1/cases/a.example/1/answer "$BSUP" '{"text":"fixed"}'
+settle
+expect "a sees the answer" 0 '"state":"answered"' call a GET /api/v1/cases/{requester}/{index} /api/v1/cases/a.example/1 "$AUD"
+expect "an auditor reads the case list" 0 '{"cases":[{"id":"a.example/1"' call a GET /api/v1/cases "/api/v1/cases?state=answered" "$AUD"
+expect "peers" 0 '{"peers":[{"name":"b.example","endpoint":"https://127.0.0.1:' call a GET /api/v1/peers /api/v1/peers "$AUD"
+expect "the audit trail names who did what" 0 "olga|POST /api/v1/cases|ok" \
+	sqlite3 "$T/a/parley.db" "SELECT operator || '|' || action || '|' || outcome FROM audit"
+expect "... refusals included" 0 "ali|POST /api/v1/cases|forbidden" \
+	sqlite3 "$T/a/parley.db" "SELECT operator || '|' || action || '|' || outcome FROM audit"
+expect "... and unknown callers" 0 "-|POST /api/v1/cases|unauthorized" \
+	sqlite3 "$T/a/parley.db" "SELECT operator || '|' || action || '|' || outcome FROM audit"
+
+# The peer API, recorded for the same check (b's client certificate on a).
+peer() {
+	f=$(mktemp "$T/ex/XXXXXX")
+	st=$(curl -sk --max-time 10 --cert "$T/b/tls.crt" --key "$T/b/tls.key" -o "$f" -w '%{http_code}' \
+		"https://127.0.0.1:$base$2")
+	echo "GET $1 $st $f" >> "$T/exchanges"
+}
+O="origin=parley/a.example/b.example"
+peer /peer/v1/checkpoint "/peer/v1/checkpoint?$O"
+peer /peer/v1/entries "/peer/v1/entries?$O&start=0&count=2"
+peer /peer/v1/proof/inclusion "/peer/v1/proof/inclusion?$O&index=0&size=2"
+peer /peer/v1/proof/consistency "/peer/v1/proof/consistency?$O&size1=1&size2=2"
+peer /peer/v1/entries "/peer/v1/entries?$O&start=x&count=2"
+
+out=$("$OPENAPI_CHECK" "$OPENAPI" "$T/exchanges" 2>&1)
+if [ $? -eq 0 ]; then
+	ok "every exchange matches docs/openapi.json ($(printf '%s\n' "$out" | tail -n 1))"
+else
+	bad "every exchange matches docs/openapi.json" "$(printf '%s\n' "$out" | grep FAIL)"
+fi
+finish
