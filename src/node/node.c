@@ -161,20 +161,30 @@ out:
 	return rc;
 }
 
-static int load_key(struct node *n, struct err *e)
+/* dir/name into path, refusing a file others may read or write. */
+static int secret_path(const char *dir, const char *name, char *path, size_t cap,
+		       struct err *e)
 {
-	char path[1100], *buf = NULL;
-	size_t len;
 	struct stat st;
 	int rc;
 
-	if ((rc = fsio_join(path, sizeof(path), n->dir, NODE_KEY, e)) < 0)
+	if ((rc = fsio_join(path, cap, dir, name, e)) < 0)
 		return rc;
 	if (lstat(path, &st) == 0 && (st.st_mode & 077))
 		return err_set(e, ERR_IO,
 			       "%s is readable or writable by others (mode %03o): run chmod 600 %s",
 			       path, (unsigned)(st.st_mode & 0777), path);
-	if ((rc = fsio_read(path, KEY_FILE_MAX, &buf, &len, e)) < 0)
+	return 0;
+}
+
+static int load_key(struct node *n, struct err *e)
+{
+	char path[1100], *buf = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = secret_path(n->dir, NODE_KEY, path, sizeof(path), e)) < 0 ||
+	    (rc = fsio_read(path, KEY_FILE_MAX, &buf, &len, e)) < 0)
 		return rc;
 	if (len && buf[len - 1] == '\n')
 		len--;
@@ -191,16 +201,10 @@ static int load_data_key(struct node *n, struct err *e)
 {
 	char path[1100], *buf = NULL;
 	size_t len;
-	struct stat st;
 	int rc;
 
-	if ((rc = fsio_join(path, sizeof(path), n->dir, NODE_DATA_KEY, e)) < 0)
-		return rc;
-	if (lstat(path, &st) == 0 && (st.st_mode & 077))
-		return err_set(e, ERR_IO,
-			       "%s is readable or writable by others (mode %03o): run chmod 600 %s",
-			       path, (unsigned)(st.st_mode & 0777), path);
-	if ((rc = fsio_read(path, 64, &buf, &len, e)) < 0)
+	if ((rc = secret_path(n->dir, NODE_DATA_KEY, path, sizeof(path), e)) < 0 ||
+	    (rc = fsio_read(path, 64, &buf, &len, e)) < 0)
 		return rc;
 	if (len != 32)
 		rc = err_set(e, ERR_INVALID, "%s: a data key is 32 bytes, this file has %zu", path, len);
@@ -216,16 +220,11 @@ static int load_tls(struct node *n, struct err *e)
 {
 	char *buf = NULL;
 	size_t len;
-	struct stat st;
 	int rc;
 
 	if ((rc = fsio_join(n->tls_cert, sizeof(n->tls_cert), n->dir, TLS_CERT_FILE, e)) < 0 ||
-	    (rc = fsio_join(n->tls_key, sizeof(n->tls_key), n->dir, TLS_KEY_FILE, e)) < 0)
+	    (rc = secret_path(n->dir, TLS_KEY_FILE, n->tls_key, sizeof(n->tls_key), e)) < 0)
 		return rc;
-	if (lstat(n->tls_key, &st) == 0 && (st.st_mode & 077))
-		return err_set(e, ERR_IO,
-			       "%s is readable or writable by others (mode %03o): run chmod 600 %s",
-			       n->tls_key, (unsigned)(st.st_mode & 0777), n->tls_key);
 	if ((rc = fsio_read(n->tls_cert, 65536, &buf, &len, e)) < 0)
 		return rc;
 	rc = tls_pin_cert(buf, len, 1, n->tls_pin, e);

@@ -7,13 +7,6 @@
 : "${OPENAPI_CHECK:?}" "${OPENAPI:?}"
 
 base=$((22000 + ($$ * 13) % 30000))
-pids=""
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
 
 "$PARLEY" init --name a.example --dir "$T/a" --listen "127.0.0.1:$base" \
 	--operator-listen "127.0.0.1:$((base + 1))" >/dev/null
@@ -26,10 +19,8 @@ SUP=$(tok sue supervisor a); OFF=$(tok olga officer a); AUD=$(tok ali auditor a)
 GONE=$(tok gus officer a); BSUP=$(tok bob supervisor b)
 expect "revoke an operator" 0 "operator gus revoked" "$PARLEY" operator revoke gus --dir "$T/a"
 expect "operator list" 0 "gus                      officer" "$PARLEY" operator list --dir "$T/a"
-for n in a b; do
-	"$PARLEY" serve --dir "$T/$n" 2>>"$T/$n.log" &
-	pids="$pids $!"
-done
+serve_bg a
+serve_bg b
 sleep 0.4
 grep -q "operator_listen=127.0.0.1:$((base + 1))" "$T/a.log" && ok "serve starts the operator API" \
 	|| bad "serve starts the operator API" "$(cat "$T/a.log")"

@@ -7,22 +7,13 @@
 . "$(dirname "$0")/lib.sh"
 
 base=$((21000 + ($$ * 11) % 30000))
-pids=""
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
 
 "$PARLEY" init --name a.example --dir "$T/a" --listen "127.0.0.1:$base" >/dev/null
 "$PARLEY" init --name b.example --dir "$T/b" --listen "127.0.0.1:$((base + 1))" >/dev/null
 "$PARLEY" peer add "$("$PARLEY" identity --dir "$T/a")" --dir "$T/b" >/dev/null
 "$PARLEY" peer add "$("$PARLEY" identity --dir "$T/b")" --dir "$T/a" >/dev/null
-for n in a b; do
-	"$PARLEY" serve --dir "$T/$n" 2>>"$T/$n.log" &
-	pids="$pids $!"
-done
+serve_bg a
+serve_bg b
 sleep 0.3
 A="--dir $T/a"
 B="--dir $T/b"

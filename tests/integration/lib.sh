@@ -3,7 +3,19 @@
 set -u
 : "${PARLEY:?PARLEY must name the parley binary}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/parley-it.XXXXXX")
-trap 'rm -rf "$T"' EXIT INT TERM
+# Servers started with serve_bg are stopped, and $T removed, on exit.
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+# serve_bg NODE: parley serve for $T/NODE in the background, log in $T/NODE.log
+serve_bg() {
+	"$PARLEY" serve --dir "$T/$1" 2>>"$T/$1.log" &
+	pids="$pids $!"
+}
 pass=0
 fail=0
 

@@ -9,13 +9,6 @@ command -v curl >/dev/null || { echo "curl missing"; exit 1; }
 command -v sqlite3 >/dev/null || { echo "sqlite3 missing"; exit 1; }
 
 base=$((20000 + ($$ * 7) % 30000))
-pids=""
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
 
 i=0
 for n in a b c; do
