@@ -51,9 +51,10 @@ int cli_init_main(int argc, char **argv)
 			       "NAME is the party's name, 1-128 of a-z 0-9 . - (e.g. cert.example.org).\n"
 			       "--listen is where 'parley serve' listens for peers (default %s);\n"
 			       "--endpoint is the URL peers dial (default https://LISTEN).\n"
-			       "--operator-listen turns on the operator API (/api/v1/) there; keep it\n"
-			       "on loopback (e.g. 127.0.0.1:7444) unless a proxy guards it.\n",
-			       init_usage, CONFIG_LISTEN_DEFAULT);
+			       "--operator-listen is where the operator API (/api/v1/) listens: by\n"
+			       "default %s when --listen is not given either, else off\n"
+			       "until given. Keep it on loopback unless a proxy guards it.\n",
+			       init_usage, CONFIG_LISTEN_DEFAULT, CONFIG_OPERATOR_LISTEN_DEFAULT);
 			return CLI_OK;
 		default:
 			return cli_usage("init", init_usage, "bad option");

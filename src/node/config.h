@@ -12,13 +12,14 @@
 #define CONFIG_VALUE_MAX 1024
 
 #define CONFIG_LISTEN_DEFAULT "127.0.0.1:7443"
+#define CONFIG_OPERATOR_LISTEN_DEFAULT "127.0.0.1:7444"
 
 struct config {
 	char name[129];                /* the party's name */
 	char store[CONFIG_VALUE_MAX];  /* store URL, relative paths from dir */
 	char listen[256];              /* peer API: "IPv4:port" or "[IPv6]:port" */
 	char endpoint[272];            /* what peers dial: "https://host:port" */
-	char operator_listen[256];     /* operator API, "" (off) unless configured */
+	char operator_listen[256];     /* operator API; "" is off */
 };
 
 /* Splits a listen address into host and port. Returns 0 or ERR_INVALID. */

@@ -48,6 +48,10 @@ int node_init(const char *dir, const char *name, const char *listen,
 int node_init_with_api(const char *dir, const char *name, const char *listen,
 		       const char *endpoint, const char *operator_listen, struct err *e)
 {
+	/* All defaults: the operator API on loopback beside the peer port. A
+	 * node given its own --listen gets no guessed port: it names one. */
+	if (!listen && !operator_listen)
+		operator_listen = CONFIG_OPERATOR_LISTEN_DEFAULT;
 	char conf_path[1100], key_path[1100], url[2200], db_path[2200];
 	char keystr[NOTE_KEY_STR_MAX + 2], buf[CONFIG_MAX];
 	struct note_signer key;

@@ -15,6 +15,8 @@ expect "init with a bad name" 1 "is not valid" "$PARLEY" init --name "Not A Name
 [ ! -e "$T/x" ] && ok "bad init leaves nothing" || bad "bad init leaves nothing"
 
 expect "init a" 0 "created party a.example" "$PARLEY" init --name a.example --dir "$T/a"
+grep -q "^operator_listen = 127.0.0.1:7444$" "$T/a/parley.conf" && ok "all defaults: the operator API on loopback" \
+	|| bad "all defaults: the operator API on loopback" "$(cat "$T/a/parley.conf")"
 expect "init b (json)" 0 '"identity":"b.example+' "$PARLEY" init --name b.example --dir "$T/b" --json --listen 127.0.0.1:7544
 expect "init with a bad listen address" 1 "port above 65535" "$PARLEY" init --name c.example --dir "$T/c" --listen 127.0.0.1:99999
 [ ! -e "$T/c" ] && ok "bad listen leaves nothing" || bad "bad listen leaves nothing"
