@@ -27,6 +27,7 @@ int cli_outbox_main(int argc, char **argv);
 int cli_channel_main(int argc, char **argv);
 int cli_case_main(int argc, char **argv);
 int cli_operator_main(int argc, char **argv);
+int cli_report_main(int argc, char **argv);
 
 /* The node directory: --dir, else $PARLEY_DIR, else ./parley-node. */
 const char *cli_dir(const char *opt);

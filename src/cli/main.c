@@ -19,6 +19,7 @@ static const struct cli_cmd commands[] = {
 	{ "peer", cli_peer_main, "add and list peers (parley peer add LINE, parley peer list)" },
 	{ "channel", cli_channel_main, "propose, accept and show a channel's charter" },
 	{ "case", cli_case_main, "open, list, show and act on cases (the request lifecycle)" },
+	{ "report", cli_report_main, "response statistics both parties compute alike" },
 	{ "operator", cli_operator_main, "add, list and revoke operators of the API (bearer tokens)" },
 	{ "serve", cli_serve_main, "run the node: peer API over mutual TLS and the delivery worker" },
 	{ "send", cli_send_main, "append a message for a peer to the outbox" },

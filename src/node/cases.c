@@ -668,3 +668,38 @@ char *case_request_body(const char *subject, const char *text, const char *tlp,
 		err_set(e, ERR_INVALID, "the subject, text or a field is not valid UTF-8");
 	return s;
 }
+
+int cases_report_input(const struct case_list *l, struct report_case **out, struct err *e)
+{
+	struct report_case *rc = calloc(l->n ? l->n : 1, sizeof(*rc));
+
+	if (!rc)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct case_view *cv = &l->v[i];
+		struct report_case *r = &rc[i];
+
+		r->requester = cv->requester;
+		r->responder = cv->responder;
+		r->type = cv->type;
+		r->receipt = (int64_t)cv->receipt;
+		r->state = cv->state;
+		r->answer_due = cv->answer_due;
+		r->overdue_ack = cv->overdue_ack;
+		r->overdue_answer = cv->overdue_answer;
+		for (size_t k = 0; k < cv->nmsgs; k++) {
+			const struct case_msg *m = &cv->msgs[k];
+			if (m->kind == ENVELOPE_REQUEST)
+				r->opened = m->sent;
+			if (!m->counted || strcmp(m->from, cv->responder) != 0 || !m->receipt)
+				continue;
+			if ((m->kind == ENVELOPE_ACK || m->kind == ENVELOPE_ANSWER ||
+			     m->kind == ENVELOPE_DECLINE) && !r->first_reply)
+				r->first_reply = (int64_t)m->receipt;
+			if (m->kind == ENVELOPE_ANSWER && !r->answered)
+				r->answered = (int64_t)m->receipt;
+		}
+	}
+	*out = rc;
+	return 0;
+}

@@ -20,6 +20,7 @@
 
 #include "core/case.h"
 #include "core/charter.h"
+#include "core/report.h"
 #include "node/node.h"
 
 /* Appends charter JSON (checked) to our log for peer. */
@@ -76,6 +77,11 @@ int cases_load(struct node *n, const char *peer, int64_t now,
 void case_list_free(struct case_list *l);
 /* "party/index" -> parts. Returns 0 or ERR_INVALID. */
 int case_id_parse(const char *id, char *party, uint64_t *index, struct err *e);
+
+/* The report's view of each case of l (pointers into l: keep l alive).
+ * *out is malloc'd. */
+int cases_report_input(const struct case_list *l, struct report_case **out,
+		       struct err *e);
 
 /* A case as JSON (the API's and the CLI's --json form), with its timeline
  * if asked; the caller owns the result. */

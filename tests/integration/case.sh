@@ -154,6 +154,16 @@ deadline() { # deadline ID: seconds from the request's receipt to its ack deadli
 	|| bad "the amendment applies to a request receipted after it (3h)" "$(cat "$T/d.json")"
 [ "$(deadline "$another")" = 3600 ] && ok "... not to one receipted before it (1h)" \
 	|| bad "... not to one receipted before it (1h)" "$(cat "$T/d.json")"
+# Reports: computed from the logs alone, the same bytes on both nodes.
+at=$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)
+"$PARLEY" report --format json --at "$at" $A > "$T/ra.json"
+"$PARLEY" report --format json --at "$at" $B > "$T/rb.json"
+cmp -s "$T/ra.json" "$T/rb.json" && ok "both nodes print the same report, byte for byte" \
+	|| bad "both nodes print the same report, byte for byte" "$(cat "$T/ra.json" "$T/rb.json")"
+expect "the report counts a's requests" 0 '"from":"a.example","to":"b.example","period":"all","requests":5,"receipted":5,"no_receipt":0,"acknowledged":1,"answered":1,"answered_on_time":1,"declined":0,"withdrawn":1' cat "$T/ra.json"
+expect "report by month as CSV" 0 "a.example,b.example,20" "$PARLEY" report --by month --format csv $A
+expect "report as markdown" 0 "| a.example | b.example | all | 5 |" "$PARLEY" report --format markdown $A
+expect "a bad --by" 2 "--by is month, quarter or year" "$PARLEY" report --by week $A
 for n in a b; do
 	expect "verify $n" 0 "verify: ok" "$PARLEY" verify --dir "$T/$n"
 done
