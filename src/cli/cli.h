@@ -3,6 +3,8 @@
 #ifndef PARLEY_CLI_H
 #define PARLEY_CLI_H
 
+#include <stdint.h>
+
 #include "util/err.h"
 
 struct cli_cmd {
@@ -28,6 +30,12 @@ int cli_channel_main(int argc, char **argv);
 int cli_case_main(int argc, char **argv);
 int cli_operator_main(int argc, char **argv);
 int cli_report_main(int argc, char **argv);
+int cli_export_main(int argc, char **argv);
+int cli_audit_main(int argc, char **argv);
+/* Prints the report of n's cases (by: enum report_by) in format. */
+struct node;
+int cli_report_print(struct node *n, const char *peer, int by, int64_t from, int64_t to,
+		     const char *type, const char *format, int64_t at, struct err *e);
 
 /* The node directory: --dir, else $PARLEY_DIR, else ./parley-node. */
 const char *cli_dir(const char *opt);

@@ -39,6 +39,69 @@ static int parse_date(const char *s, int64_t *t)
 	return envelope_time_parse(s, strlen(s), t);
 }
 
+int cli_report_print(struct node *n, const char *peer, int by_i, int64_t from, int64_t to,
+		     const char *type, const char *format, int64_t at, struct err *e)
+{
+	enum report_by by = (enum report_by)by_i;
+	struct case_list l = { 0 };
+	struct report_case *rin = NULL;
+	struct report rep = { 0 };
+	int rc;
+
+	if ((rc = cases_load(n, peer, at ? at : n->now(), &l, e)) < 0 ||
+	    (rc = cases_report_input(&l, &rin, e)) < 0 ||
+	    (rc = report_make(rin, l.n, by, from, to, type, &rep, e)) < 0)
+		goto out;
+	if (strcmp(format, "json") == 0) {
+		json_t *rows = json_array();
+		for (size_t i = 0; i < rep.n; i++) {
+			const struct report_row *r = &rep.rows[i];
+			uint64_t v[11];
+			json_t *o = json_pack("{s:s,s:s,s:s}", "from", r->requester, "to", r->responder,
+					      "period", r->period);
+			row_counts(r, v);
+			for (int k = 0; k < 11; k++)
+				json_object_set_new(o, counts[k], json_integer((json_int_t)v[k]));
+			json_object_set_new(o, "ack_p50_s", json_integer(r->ack_p50));
+			json_object_set_new(o, "ack_p90_s", json_integer(r->ack_p90));
+			json_object_set_new(o, "answer_p50_s", json_integer(r->answer_p50));
+			json_object_set_new(o, "answer_p90_s", json_integer(r->answer_p90));
+			json_array_append_new(rows, o);
+		}
+		cli_print_json(json_pack("{s:o}", "rows", rows));
+	} else {
+		int csv = strcmp(format, "csv") == 0, md = strcmp(format, "markdown") == 0;
+		const char *sep = csv ? "," : md ? " | " : " ";
+		printf("%s%s%s%s%s", md ? "| " : "", "from", sep, "to", sep);
+		printf("period");
+		for (int k = 0; k < 11; k++)
+			printf("%s%s", sep, counts[k]);
+		printf("%sack_p50_s%sack_p90_s%sanswer_p50_s%sanswer_p90_s%s\n", sep, sep, sep, sep,
+		       md ? " |" : "");
+		if (md) {
+			printf("|");
+			for (int k = 0; k < 18; k++)
+				printf("---|");
+			printf("\n");
+		}
+		for (size_t i = 0; i < rep.n; i++) {
+			const struct report_row *r = &rep.rows[i];
+			uint64_t v[11];
+			row_counts(r, v);
+			printf("%s%s%s%s%s%s", md ? "| " : "", r->requester, sep, r->responder, sep, r->period);
+			for (int k = 0; k < 11; k++)
+				printf("%s%" PRIu64, sep, v[k]);
+			printf("%s%" PRId64 "%s%" PRId64 "%s%" PRId64 "%s%" PRId64 "%s\n", sep, r->ack_p50,
+			       sep, r->ack_p90, sep, r->answer_p50, sep, r->answer_p90, md ? " |" : "");
+		}
+	}
+out:
+	report_free(&rep);
+	free(rin);
+	case_list_free(&l);
+	return rc;
+}
+
 int cli_report_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -53,9 +116,6 @@ int cli_report_main(int argc, char **argv)
 	enum report_by by = REPORT_ALL;
 	int64_t from = 0, to = 0, at = 0;
 	struct node *n = NULL;
-	struct case_list l = { 0 };
-	struct report_case *rin = NULL;
-	struct report rep = { 0 };
 	struct err e = { 0 };
 	int c, rc;
 
@@ -106,58 +166,8 @@ int cli_report_main(int argc, char **argv)
 	if (strcmp(format, "table") && strcmp(format, "json") && strcmp(format, "csv") &&
 	    strcmp(format, "markdown"))
 		return cli_usage("report", report_usage, "--format is table, json, csv or markdown");
-	if ((rc = node_open(&n, cli_dir(dir), &e)) < 0 ||
-	    (rc = cases_load(n, peer, at ? at : n->now(), &l, &e)) < 0 ||
-	    (rc = cases_report_input(&l, &rin, &e)) < 0 ||
-	    (rc = report_make(rin, l.n, by, from, to, type, &rep, &e)) < 0)
-		goto out;
-	if (strcmp(format, "json") == 0) {
-		json_t *rows = json_array();
-		for (size_t i = 0; i < rep.n; i++) {
-			const struct report_row *r = &rep.rows[i];
-			uint64_t v[11];
-			json_t *o = json_pack("{s:s,s:s,s:s}", "from", r->requester, "to", r->responder,
-					      "period", r->period);
-			row_counts(r, v);
-			for (int k = 0; k < 11; k++)
-				json_object_set_new(o, counts[k], json_integer((json_int_t)v[k]));
-			json_object_set_new(o, "ack_p50_s", json_integer(r->ack_p50));
-			json_object_set_new(o, "ack_p90_s", json_integer(r->ack_p90));
-			json_object_set_new(o, "answer_p50_s", json_integer(r->answer_p50));
-			json_object_set_new(o, "answer_p90_s", json_integer(r->answer_p90));
-			json_array_append_new(rows, o);
-		}
-		cli_print_json(json_pack("{s:o}", "rows", rows));
-	} else {
-		int csv = strcmp(format, "csv") == 0, md = strcmp(format, "markdown") == 0;
-		const char *sep = csv ? "," : md ? " | " : " ";
-		printf("%s%s%s%s%s", md ? "| " : "", "from", sep, "to", sep);
-		printf("period");
-		for (int k = 0; k < 11; k++)
-			printf("%s%s", sep, counts[k]);
-		printf("%sack_p50_s%sack_p90_s%sanswer_p50_s%sanswer_p90_s%s\n", sep, sep, sep, sep,
-		       md ? " |" : "");
-		if (md) {
-			printf("|");
-			for (int k = 0; k < 18; k++)
-				printf("---|");
-			printf("\n");
-		}
-		for (size_t i = 0; i < rep.n; i++) {
-			const struct report_row *r = &rep.rows[i];
-			uint64_t v[11];
-			row_counts(r, v);
-			printf("%s%s%s%s%s%s", md ? "| " : "", r->requester, sep, r->responder, sep, r->period);
-			for (int k = 0; k < 11; k++)
-				printf("%s%" PRIu64, sep, v[k]);
-			printf("%s%" PRId64 "%s%" PRId64 "%s%" PRId64 "%s%" PRId64 "%s\n", sep, r->ack_p50,
-			       sep, r->ack_p90, sep, r->answer_p50, sep, r->answer_p90, md ? " |" : "");
-		}
-	}
-out:
-	report_free(&rep);
-	free(rin);
-	case_list_free(&l);
+	if ((rc = node_open(&n, cli_dir(dir), &e)) == 0)
+		rc = cli_report_print(n, peer, (int)by, from, to, type, format, at, &e);
 	node_close(n);
 	return rc < 0 ? cli_error("report", &e, strcmp(format, "json") == 0) : CLI_OK;
 }

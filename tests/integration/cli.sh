@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 expect "parley --help lists commands" 0 "verify" "$PARLEY" --help
-for c in init identity peer log verify demo serve send ping outbox channel case operator report; do
+for c in init identity peer log verify demo serve send ping outbox channel case operator report export audit; do
 	expect "parley $c --help" 0 "usage: parley $c" "$PARLEY" "$c" --help
 	expect "parley help $c" 0 "usage: parley $c" "$PARLEY" help "$c"
 done
