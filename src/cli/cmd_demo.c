@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "core/templates.h"
 #include "net/outbox.h"
+#include "node/audit.h"
 #include "node/cases.h"
 #include "node/node.h"
 
@@ -271,6 +272,42 @@ static void print_case_summary(struct node *n, const char *peer)
 	case_list_free(&l);
 }
 
+/* The reciprocity report of the first channel three times: from each of
+ * its two nodes, and by an auditor from a redacted bundle. All equal. */
+static int three_reports(struct node **nodes, struct err *e)
+{
+	struct node *auditor = NULL;
+	char *bundle = NULL, *ra = NULL, *rb = NULL, *rx = NULL;
+	size_t len;
+	int64_t at = nodes[0]->now() + 7 * 86400;
+	int rc = 0;
+
+	printf("\n== reports of %s <-> %s, as of a week from now\n", A_NAME, B_NAME);
+	if (!(ra = cli_report_json(nodes[0], B_NAME, at, e)) ||
+	    !(rb = cli_report_json(nodes[1], A_NAME, at, e)) ||
+	    (rc = audit_export(nodes[0], B_NAME, &bundle, &len, NULL, e)) < 0 ||
+	    (rc = audit_load(bundle, len, &auditor, NULL, e)) < 0 ||
+	    !(rx = cli_report_json(auditor, NULL, at, e))) {
+		rc = rc < 0 ? rc : e->code;
+		goto out;
+	}
+	if ((rc = cli_report_print(nodes[0], B_NAME, 0, 0, 0, NULL, "table", at, e)) < 0)
+		goto out;
+	printf("  from %s's node:   %zu bytes of JSON\n  from %s's node:   %s\n"
+	       "  from the auditor's bundle (%zu bytes, no bodies, no keys): %s\n",
+	       A_NAME, strlen(ra), B_NAME, strcmp(ra, rb) == 0 ? "identical" : "DIFFERENT", len,
+	       strcmp(ra, rx) == 0 ? "identical" : "DIFFERENT");
+	if (strcmp(ra, rb) != 0 || strcmp(ra, rx) != 0)
+		rc = err_set(e, ERR_VERIFY, "the three reports differ:\n%s\n%s\n%s", ra, rb, rx);
+out:
+	free(bundle);
+	free(ra);
+	free(rb);
+	free(rx);
+	node_close(auditor);
+	return rc;
+}
+
 static int run(const char *dir, int messages, struct err *e)
 {
 	char paths[NPARTY][1100], line[1024], listen[64];
@@ -386,6 +423,8 @@ static int run(const char *dir, int messages, struct err *e)
 			goto out;
 		printf("verify: ok\n");
 	}
+	if ((rc = three_reports(nodes, e)) < 0)
+		goto out;
 out:
 	stop_servers(pids);
 	for (int i = 0; i < NPARTY; i++)

@@ -39,6 +39,48 @@ static int parse_date(const char *s, int64_t *t)
 	return envelope_time_parse(s, strlen(s), t);
 }
 
+static json_t *report_json(const struct report *rep)
+{
+	json_t *rows = json_array();
+
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct report_row *r = &rep->rows[i];
+		uint64_t v[11];
+		json_t *o = json_pack("{s:s,s:s,s:s}", "from", r->requester, "to", r->responder,
+				      "period", r->period);
+		row_counts(r, v);
+		for (int k = 0; k < 11; k++)
+			json_object_set_new(o, counts[k], json_integer((json_int_t)v[k]));
+		json_object_set_new(o, "ack_p50_s", json_integer(r->ack_p50));
+		json_object_set_new(o, "ack_p90_s", json_integer(r->ack_p90));
+		json_object_set_new(o, "answer_p50_s", json_integer(r->answer_p50));
+		json_object_set_new(o, "answer_p90_s", json_integer(r->answer_p90));
+		json_array_append_new(rows, o);
+	}
+	return json_pack("{s:o}", "rows", rows);
+}
+
+char *cli_report_json(struct node *n, const char *peer, int64_t at, struct err *e)
+{
+	struct case_list l = { 0 };
+	struct report_case *rin = NULL;
+	struct report rep = { 0 };
+	char *s = NULL;
+
+	if (cases_load(n, peer, at, &l, e) == 0 && cases_report_input(&l, &rin, e) == 0 &&
+	    report_make(rin, l.n, REPORT_ALL, 0, 0, NULL, &rep, e) == 0) {
+		json_t *o = report_json(&rep);
+		s = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+		if (!s)
+			err_set(e, ERR_NOMEM, "out of memory");
+	}
+	report_free(&rep);
+	free(rin);
+	case_list_free(&l);
+	return s;
+}
+
 int cli_report_print(struct node *n, const char *peer, int by_i, int64_t from, int64_t to,
 		     const char *type, const char *format, int64_t at, struct err *e)
 {
@@ -53,23 +95,7 @@ int cli_report_print(struct node *n, const char *peer, int by_i, int64_t from, i
 	    (rc = report_make(rin, l.n, by, from, to, type, &rep, e)) < 0)
 		goto out;
 	if (strcmp(format, "json") == 0) {
-		json_t *rows = json_array();
-		for (size_t i = 0; i < rep.n; i++) {
-			const struct report_row *r = &rep.rows[i];
-			uint64_t v[11];
-			json_t *o = json_pack("{s:s,s:s,s:s}", "from", r->requester, "to", r->responder,
-					      "period", r->period);
-			row_counts(r, v);
-			for (int k = 0; k < 11; k++)
-				json_object_set_new(o, counts[k], json_integer((json_int_t)v[k]));
-			json_object_set_new(o, "ack_p50_s", json_integer(r->ack_p50));
-			json_object_set_new(o, "ack_p90_s", json_integer(r->ack_p90));
-			json_object_set_new(o, "answer_p50_s", json_integer(r->answer_p50));
-			json_object_set_new(o, "answer_p90_s", json_integer(r->answer_p90));
-			json_array_append_new(rows, o);
-		}
-		cli_print_json(json_pack("{s:o}", "rows", rows));
-	} else {
+		cli_print_json(report_json(&rep));	} else {
 		int csv = strcmp(format, "csv") == 0, md = strcmp(format, "markdown") == 0;
 		const char *sep = csv ? "," : md ? " | " : " ";
 		printf("%s%s%s%s%s", md ? "| " : "", "from", sep, "to", sep);

@@ -62,6 +62,9 @@ n=$(printf '%s\n' "$out" | grep -c '^verify: ok$')
 [ "$n" -eq 3 ] && ok "demo verifies all three nodes" || bad "demo verifies all three nodes" "$out"
 printf '%s\n' "$out" | grep -q '^— ministry-b.example ' && ok "demo prints a receipt line" \
 	|| bad "demo prints a receipt line" "$out"
+n=$(printf '%s\n' "$out" | grep -c ": *identical$")
+[ "$n" -eq 2 ] && ok "demo: both nodes' and the auditor's reports are identical" \
+	|| bad "demo: both nodes' and the auditor's reports are identical" "$out"
 expect "demo --messages 0" 2 "--messages takes" "$PARLEY" demo --messages 0
 
 finish
