@@ -34,6 +34,9 @@ int cli_export_main(int argc, char **argv);
 int cli_audit_main(int argc, char **argv);
 /* Prints the report of n's cases (by: enum report_by) in format. */
 struct node;
+/* --by month|quarter|year as an enum report_by, or -1; --format check. */
+int cli_report_by(const char *s);
+int cli_report_format_valid(const char *f);
 /* The whole-period report of n's cases with peer as of at, as compact
  * JSON (malloc'd), or NULL with e set. */
 char *cli_report_json(struct node *n, const char *peer, int64_t at, struct err *e);

@@ -84,9 +84,7 @@ int cli_audit_main(int argc, char **argv)
 		case 'F': format = optarg; break;
 		case 'j': format = "json"; break;
 		case 'b':
-			by = strcmp(optarg, "month") == 0 ? 1 : strcmp(optarg, "quarter") == 0 ? 2
-			     : strcmp(optarg, "year") == 0 ? 3 : -1;
-			if (by < 0)
+			if ((by = cli_report_by(optarg)) < 0)
 				return cli_usage("audit", audit_usage, "--by is month, quarter or year");
 			break;
 		case 'a':
@@ -107,8 +105,7 @@ int cli_audit_main(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage("audit", audit_usage, "name one FILE");
-	if (strcmp(format, "table") && strcmp(format, "json") && strcmp(format, "csv") &&
-	    strcmp(format, "markdown"))
+	if (!cli_report_format_valid(format))
 		return cli_usage("audit", audit_usage, "--format is table, json, csv or markdown");
 	if (sodium_init() < 0)
 		return CLI_FAIL;

@@ -39,6 +39,17 @@ static int parse_date(const char *s, int64_t *t)
 	return envelope_time_parse(s, strlen(s), t);
 }
 
+int cli_report_by(const char *s)
+{
+	return strcmp(s, "month") == 0 ? REPORT_MONTH : strcmp(s, "quarter") == 0 ? REPORT_QUARTER
+	       : strcmp(s, "year") == 0 ? REPORT_YEAR : -1;
+}
+
+int cli_report_format_valid(const char *f)
+{
+	return !strcmp(f, "table") || !strcmp(f, "json") || !strcmp(f, "csv") || !strcmp(f, "markdown");
+}
+
 static json_t *report_json(const struct report *rep)
 {
 	json_t *rows = json_array();
@@ -165,9 +176,7 @@ int cli_report_main(int argc, char **argv)
 				return cli_usage("report", report_usage, "--at takes YYYY-MM-DDTHH:MM:SSZ");
 			break;
 		case 'b':
-			by = strcmp(optarg, "month") == 0 ? REPORT_MONTH
-			     : strcmp(optarg, "quarter") == 0 ? REPORT_QUARTER
-			     : strcmp(optarg, "year") == 0 ? REPORT_YEAR : (enum report_by)-1;
+			by = (enum report_by)cli_report_by(optarg);
 			if ((int)by < 0)
 				return cli_usage("report", report_usage, "--by is month, quarter or year");
 			break;
@@ -189,8 +198,7 @@ int cli_report_main(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage("report", report_usage, "unexpected argument '%s'", argv[optind]);
-	if (strcmp(format, "table") && strcmp(format, "json") && strcmp(format, "csv") &&
-	    strcmp(format, "markdown"))
+	if (!cli_report_format_valid(format))
 		return cli_usage("report", report_usage, "--format is table, json, csv or markdown");
 	if ((rc = node_open(&n, cli_dir(dir), &e)) == 0)
 		rc = cli_report_print(n, peer, (int)by, from, to, type, format, at, &e);
