@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "util/jsonu.h"
+
 static const char *const kind_names[FIELD_KIND_COUNT] = {
 	"text", "date", "ip", "domain", "url", "hash", "email", "person", "enum",
 };
@@ -74,22 +76,6 @@ const struct charter_type *charter_type(const struct charter *c, const char *nam
 	return NULL;
 }
 
-static int only_keys(json_t *o, const char *const *allowed, const char *where,
-		     struct err *e)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(o, k, v) {
-		int ok = 0;
-		for (const char *const *a = allowed; *a; a++)
-			ok |= strcmp(*a, k) == 0;
-		if (!ok)
-			return err_set(e, ERR_INVALID, "%s: unknown key '%.40s'", where, k);
-	}
-	return 0;
-}
-
 /* A bounded string without control characters into dst. */
 static int get_str(json_t *o, const char *key, char *dst, size_t cap, int required,
 		   const char *where, struct err *e)
@@ -125,7 +111,7 @@ static int parse_field(json_t *x, size_t i, const char *tname, struct charter_fi
 	snprintf(where, sizeof(where), "types.%s.fields[%zu]", tname, i);
 	if (!json_is_object(x))
 		return err_set(e, ERR_INVALID, "%s: not an object", where);
-	if ((rc = only_keys(x, keys, where, e)) < 0 ||
+	if ((rc = jsonu_only_keys(x, keys, where, e)) < 0 ||
 	    (rc = get_str(x, "name", f->name, sizeof(f->name), 1, where, e)) < 0 ||
 	    (rc = get_str(x, "kind", kind, sizeof(kind), 1, where, e)) < 0)
 		return rc;
@@ -207,7 +193,7 @@ static int parse_type(const char *name, json_t *t, struct charter_type *ct, stru
 	memcpy(ct->name, name, strlen(name) + 1);
 	if (!json_is_object(t))
 		return err_set(e, ERR_INVALID, "%s: not an object", where);
-	if ((rc = only_keys(t, keys, where, e)) < 0 ||
+	if ((rc = jsonu_only_keys(t, keys, where, e)) < 0 ||
 	    (rc = get_str(t, "title", ct->title, sizeof(ct->title), 1, where, e)) < 0 ||
 	    (rc = get_str(t, "tlp", ct->tlp, sizeof(ct->tlp), 1, where, e)) < 0 ||
 	    (rc = parse_duration(t, "ack_within", 0, &ct->ack_within, where, e)) < 0 ||
@@ -258,7 +244,7 @@ int charter_parse(struct charter **out, const char *json, size_t len, struct err
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = only_keys(o, keys, "charter", e)) < 0 ||
+	if ((rc = jsonu_only_keys(o, keys, "charter", e)) < 0 ||
 	    (rc = get_str(o, "charter", magic, sizeof(magic), 1, "charter", e)) < 0 ||
 	    (rc = get_str(o, "title", c->title, sizeof(c->title), 1, "charter", e)) < 0)
 		goto out;
@@ -446,7 +432,7 @@ static int check_attachments(json_t *a, struct err *e)
 		snprintf(where, sizeof(where), "body.attachments[%zu]", i);
 		if (!json_is_object(x))
 			return err_set(e, ERR_INVALID, "%s: not an object", where);
-		if ((rc = only_keys(x, keys, where, e)) < 0 ||
+		if ((rc = jsonu_only_keys(x, keys, where, e)) < 0 ||
 		    (rc = get_str(x, "name", name, sizeof(name), 1, where, e)) < 0 ||
 		    (rc = get_str(x, "sha256", hex, sizeof(hex), 1, where, e)) < 0)
 			return rc;
@@ -503,7 +489,7 @@ int charter_body_check(const struct charter_type *t, const char *body, size_t le
 		rc = err_set(e, ERR_INVALID, "body: not a JSON object");
 		goto out;
 	}
-	if ((rc = only_keys(o, keys, "body", e)) < 0 ||
+	if ((rc = jsonu_only_keys(o, keys, "body", e)) < 0 ||
 	    (rc = get_str(o, "subject", subject, sizeof(subject), 1, "body", e)) < 0 ||
 	    (rc = get_str(o, "tlp", tlp, sizeof(tlp), 0, "body", e)) < 0)
 		goto out;

@@ -7,6 +7,7 @@
 #include "node/cases.h"
 #include "node/operator.h"
 #include "util/fsio.h"
+#include "util/jsonu.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -120,20 +121,13 @@ static int post_case(struct api *a, json_t *in, json_t **out, struct err *e)
 	struct store_blob blobs[CHARTER_MAX_ATTACHMENTS];
 	const char *names[CHARTER_MAX_ATTACHMENTS];
 	json_t *att = json_object_get(in, "attachments"), *fields = json_object_get(in, "fields");
-	const char *k;
-	json_t *v;
 	size_t nb = 0;
 	char *body = NULL, id[200];
 	uint64_t idx;
 	int rc = 0;
 
-	json_object_foreach(in, k, v) {
-		int ok = 0;
-		for (const char *const *x = keys; *x; x++)
-			ok |= strcmp(*x, k) == 0;
-		if (!ok)
-			return err_set(e, ERR_INVALID, "unknown key '%.40s'", k);
-	}
+	if ((rc = jsonu_only_keys(in, keys, "the new case", e)) < 0)
+		return rc;
 	if (!str(in, "peer") || !str(in, "type") || !str(in, "subject"))
 		return err_set(e, ERR_INVALID, "'peer', 'type' and 'subject' are required strings");
 	if (fields && !json_is_object(fields))

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include <jansson.h>
+
+#include "util/jsonu.h"
 #include <sodium.h>
 
 int wire_batch_encode(const struct node_batch *b, char **out, size_t *len,
@@ -77,22 +79,6 @@ out:
 }
 
 /* Only the keys in allowed (NULL-terminated) may appear in o. */
-static int only_keys(json_t *o, const char *const *allowed, const char *what,
-		     struct err *e)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(o, k, v) {
-		int ok = 0;
-		for (const char *const *a = allowed; *a; a++)
-			ok |= strcmp(*a, k) == 0;
-		if (!ok)
-			return err_set(e, ERR_INVALID, "%s: unknown key '%.40s'", what, k);
-	}
-	return 0;
-}
-
 static char *dup_n(const char *s, size_t n)
 {
 	char *p = malloc(n + 1);
@@ -145,7 +131,7 @@ static int decode_blobs(json_t *arr, struct node_batch *b, struct err *e)
 
 		if (!json_is_object(x))
 			return err_set(e, ERR_INVALID, "attachments[%zu]: not an object", i);
-		if ((rc = only_keys(x, keys, "attachment", e)) < 0)
+		if ((rc = jsonu_only_keys(x, keys, "attachment", e)) < 0)
 			return rc;
 		if (!json_is_string(d))
 			return err_set(e, ERR_INVALID, "attachments[%zu].data: a base64 string is required", i);
@@ -170,7 +156,7 @@ static int decode_entry(json_t *x, size_t i, struct store_entry *en,
 
 	if (!json_is_object(x))
 		return err_set(e, ERR_INVALID, "entries[%zu]: not an object", i);
-	if ((rc = only_keys(x, keys, "entry", e)) < 0)
+	if ((rc = jsonu_only_keys(x, keys, "entry", e)) < 0)
 		return rc;
 	if (!json_is_string(env) || json_string_length(env) > ENVELOPE_MAX)
 		return err_set(e, ERR_INVALID,
@@ -227,7 +213,7 @@ int wire_batch_decode(struct node_batch *b, const char *json, size_t len,
 		rc = err_set(e, ERR_INVALID, "batch: not a JSON object");
 		goto out;
 	}
-	if ((rc = only_keys(o, keys, "batch", e)) < 0)
+	if ((rc = jsonu_only_keys(o, keys, "batch", e)) < 0)
 		goto out;
 	if (!json_is_string(origin) || json_string_length(origin) > STORE_ORIGIN_MAX) {
 		rc = err_set(e, ERR_INVALID, "batch: 'origin' must be a string");

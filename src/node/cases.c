@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "util/jsonu.h"
+
 /* One entry of a channel's logs, parsed. */
 struct item {
 	struct envelope env;
@@ -514,20 +516,13 @@ static int reply_check(const char *body, size_t len, struct err *e)
 {
 	static const char *const keys[] = { "text", NULL };
 	json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL), *t;
-	const char *k;
-	json_t *v;
-	int rc = 0;
+	int rc;
 
 	if (!json_is_object(o)) {
 		json_decref(o);
 		return err_set(e, ERR_INVALID, "body: a JSON object {\"text\": ...} is expected");
 	}
-	json_object_foreach(o, k, v) {
-		if (strcmp(k, keys[0]) != 0) {
-			rc = err_set(e, ERR_INVALID, "body: unknown key '%.40s'", k);
-			break;
-		}
-	}
+	rc = jsonu_only_keys(o, keys, "body", e);
 	t = json_object_get(o, "text");
 	if (rc == 0 && t && (!json_is_string(t) || json_string_length(t) > CHARTER_TEXT_MAX))
 		rc = err_set(e, ERR_INVALID, "body.text: a string of at most %u bytes", CHARTER_TEXT_MAX);
