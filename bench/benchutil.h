@@ -10,6 +10,7 @@
 
 #include "core/envelope.h"
 #include "core/merkle.h"
+#include "sample.h"
 
 static inline double bu_now(void)
 {
@@ -45,28 +46,11 @@ static inline uint64_t bu_rand(uint64_t *s)
 static inline size_t bu_envelope(char *buf, size_t cap, const char *from,
 				 const char *to, uint64_t index)
 {
-	struct envelope env;
-	struct err e;
 	char body[64];
-	size_t len = 0;
 	int n = snprintf(body, sizeof(body), "{\"subject\":\"incident %llu\"}",
 			 (unsigned long long)index);
 
-	memset(&env, 0, sizeof(env));
-	snprintf(env.from, sizeof(env.from), "%s", from);
-	snprintf(env.to, sizeof(env.to), "%s", to);
-	env.index = index;
-	env.time = 1795000000 + (int64_t)index;
-	snprintf(env.case_from, sizeof(env.case_from), "%s", from);
-	env.case_index = index;
-	env.kind = ENVELOPE_REQUEST;
-	snprintf(env.type, sizeof(env.type), "cyber-incident");
-	merkle_sha256(env.body, body, (size_t)n);
-	if (envelope_encode(&env, buf, cap, &len, &e) < 0) {
-		fprintf(stderr, "envelope: %s\n", e.msg);
-		exit(1);
-	}
-	return len;
+	return sample_envelope(buf, cap, from, to, index, body, (size_t)n);
 }
 
 #endif

@@ -138,7 +138,7 @@ int cli_channel_main(int argc, char **argv)
 				       st.charter ? st.charter->title : "no charter in force");
 				for (size_t i = 0; st.charter && i < st.charter->ntypes; i++) {
 					const struct charter_type *t = &st.charter->types[i];
-					char ack[16], ans[24];
+					char ack[32], ans[32];
 					fmt_duration(t->ack_within, ack, sizeof(ack));
 					fmt_duration(t->answer_within, ans, sizeof(ans));
 					printf("  %-26s acknowledge within %-5s answer within %-17s tlp %s\n",

@@ -447,13 +447,28 @@ static int check_attachments(json_t *a, struct err *e)
 	return 0;
 }
 
+/* Does body contain the bytes of key? (No parse: this runs for every
+ * entry of every batch, most of which name no attachment.) */
+static int mentions(const char *body, size_t len, const char *key)
+{
+	size_t k = strlen(key);
+
+	for (size_t i = 0; i + k <= len; i++)
+		if (body[i] == key[0] && memcmp(body + i, key, k) == 0)
+			return 1;
+	return 0;
+}
+
 int charter_body_attachments(const char *body, size_t len, uint8_t (*out)[32],
 			     size_t max, size_t *n, struct err *e)
 {
-	json_t *o = json_loadb(body, len, 0, NULL), *a;
+	json_t *o, *a;
 	int rc = 0;
 
 	*n = 0;
+	if (!mentions(body, len, "\"attachments\""))
+		return 0;
+	o = json_loadb(body, len, 0, NULL);
 	a = json_object_get(o, "attachments");
 	for (size_t i = 0; json_is_array(a) && i < json_array_size(a); i++) {
 		const char *h = json_string_value(json_object_get(json_array_get(a, i), "sha256"));

@@ -18,6 +18,7 @@
 
 #include "core/envelope.h"
 #include "core/merkle.h"
+#include "sample.h"
 
 /* A fresh directory under $TMPDIR; removed by tu_rmdir. */
 static inline char *tu_tmpdir(void)
@@ -45,23 +46,7 @@ static inline size_t tu_envelope(char *buf, size_t cap, const char *from,
 				 const char *to, uint64_t index,
 				 const void *body, size_t body_len)
 {
-	struct envelope env;
-	struct err e = { 0 };
-	size_t len = 0;
-
-	memset(&env, 0, sizeof(env));
-	snprintf(env.from, sizeof(env.from), "%s", from);
-	snprintf(env.to, sizeof(env.to), "%s", to);
-	env.index = index;
-	env.time = 1795000000 + (int64_t)index;
-	snprintf(env.case_from, sizeof(env.case_from), "%s", from);
-	env.case_index = index;
-	env.kind = ENVELOPE_REQUEST;
-	snprintf(env.type, sizeof(env.type), "cyber-incident");
-	merkle_sha256(env.body, body, body_len);
-	if (envelope_encode(&env, buf, cap, &len, &e) < 0)
-		fail_msg("envelope_encode: %s", e.msg);
-	return len;
+	return sample_envelope(buf, cap, from, to, index, body, body_len);
 }
 
 static inline int tu_digest_row(void *ctx, int n, char **vals, char **cols)
