@@ -182,7 +182,7 @@ static int case_list_cmd(struct node *n, const char *peer, const char *state, in
 	json_t *arr = json ? json_array() : NULL;
 	int rc;
 
-	if ((rc = cases_load(n, peer, at ? at : n->now(), &l, e)) < 0) {
+	if ((rc = cases_load(n, peer, at ? at : n->now(), 0, &l, e)) < 0) {
 		json_decref(arr);
 		return rc;
 	}
@@ -221,7 +221,7 @@ static int case_show_cmd(struct node *n, const char *id, int64_t at, int json, s
 
 	if ((rc = case_id_parse(id, party, &idx, e)) < 0 ||
 	    (rc = cases_load(n, strcmp(party, n->cfg.name) == 0 ? NULL : party,
-			     at ? at : n->now(), &l, e)) < 0)
+			     at ? at : n->now(), 0, &l, e)) < 0)
 		return rc;
 	for (size_t i = 0; i < l.n; i++) {
 		const struct case_view *cv = &l.v[i];

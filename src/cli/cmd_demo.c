@@ -210,7 +210,7 @@ static int reply_cases(struct node *n, const char *requester, int count, int *ac
 	struct case_list l;
 	int rc, done = 0;
 
-	if ((rc = cases_load(n, requester, n->now(), &l, e)) < 0)
+	if ((rc = cases_load(n, requester, n->now(), 0, &l, e)) < 0)
 		return rc;
 	for (size_t i = 0; i < l.n && done < count && rc == 0; i++) {
 		char id[160];
@@ -258,7 +258,7 @@ static void print_case_summary(struct node *n, const char *peer)
 	struct err e;
 	int count[CASE_STATE_COUNT] = { 0 }, overdue = 0;
 
-	if (cases_load(n, peer, n->now() + 3 * 86400, &l, &e) < 0)
+	if (cases_load(n, peer, n->now() + 3 * 86400, 0, &l, &e) < 0)
 		return;
 	for (size_t i = 0; i < l.n; i++) {
 		count[l.v[i].state]++;

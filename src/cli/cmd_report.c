@@ -78,7 +78,7 @@ char *cli_report_json(struct node *n, const char *peer, int64_t at, struct err *
 	struct report rep = { 0 };
 	char *s = NULL;
 
-	if (cases_load(n, peer, at, &l, e) == 0 && cases_report_input(&l, &rin, e) == 0 &&
+	if (cases_load(n, peer, at, CASES_NO_BODIES, &l, e) == 0 && cases_report_input(&l, &rin, e) == 0 &&
 	    report_make(rin, l.n, REPORT_ALL, 0, 0, NULL, &rep, e) == 0) {
 		json_t *o = report_json(&rep);
 		s = json_dumps(o, JSON_COMPACT);
@@ -101,7 +101,7 @@ int cli_report_print(struct node *n, const char *peer, int by_i, int64_t from, i
 	struct report rep = { 0 };
 	int rc;
 
-	if ((rc = cases_load(n, peer, at ? at : n->now(), &l, e)) < 0 ||
+	if ((rc = cases_load(n, peer, at ? at : n->now(), CASES_NO_BODIES, &l, e)) < 0 ||
 	    (rc = cases_report_input(&l, &rin, e)) < 0 ||
 	    (rc = report_make(rin, l.n, by, from, to, type, &rep, e)) < 0)
 		goto out;

@@ -70,7 +70,7 @@ static enum MHD_Result get_cases(struct api *a, struct MHD_Connection *c, struct
 
 	if (peer && store_party_get(a->n->store, peer, &(struct store_party){ 0 }, e) < 0)
 		return http_send_error(c, e);
-	if (cases_load(a->n, peer, a->n->now(), &l, e) < 0)
+	if (cases_load(a->n, peer, a->n->now(), 0, &l, e) < 0)
 		return http_send_error(c, e);
 	arr = json_array();
 	for (size_t i = 0; i < l.n; i++) {
@@ -98,7 +98,7 @@ static enum MHD_Result get_case(struct api *a, struct MHD_Connection *c, const c
 		uint64_t index;
 		if (case_id_parse(id, party, &index, e) < 0 ||
 		    cases_load(a->n, strcmp(party, a->n->cfg.name) == 0 ? NULL : party,
-			       a->n->now(), &l, e) < 0)
+			       a->n->now(), 0, &l, e) < 0)
 			return http_send_error(c, e);
 		for (size_t i = 0; i < l.n && !o; i++)
 			if (strcmp(l.v[i].requester, party) == 0 && l.v[i].index == index)

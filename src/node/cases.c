@@ -233,24 +233,109 @@ static int msg_cmp(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-static int add_msg(struct node *n, struct case_view *cv, const struct item *x,
-		   const char *peer, struct err *e)
+/* Receipt times of one log by its receiver, read once per load: for
+ * each cosigned checkpoint in size order, the earliest cosignature time
+ * at that size or later. An entry's receipt is the value at the first
+ * checkpoint that covers it (what Q_RECEIPT_TIME computes per entry). */
+struct receipts {
+	uint64_t *size, *time;
+	size_t n, cap;
+	const char *cosigner;
+	struct store *s;
+	uint64_t found; /* of the checkpoint being read */
+	struct err *e;
+};
+
+static int receipt_cosig(void *ctx, const struct store_cosig *c)
 {
-	struct case_msg *m, *nm = realloc(cv->msgs, (cv->nmsgs + 1) * sizeof(*nm));
-	const char *receiver = x->mine ? peer : n->cfg.name;
+	struct receipts *r = ctx;
+
+	if (strcmp(c->cosigner, r->cosigner) == 0 && (!r->found || c->time < r->found))
+		r->found = c->time;
+	return 0;
+}
+
+static int receipt_cp(void *ctx, const struct store_checkpoint *c)
+{
+	struct receipts *r = ctx;
 	int rc;
 
-	if (!nm)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	cv->msgs = nm;
+	r->found = 0;
+	if ((rc = store_cosig_each(r->s, c->id, receipt_cosig, r, r->e)) < 0 || !r->found)
+		return rc;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		uint64_t *ns = realloc(r->size, cap * sizeof(*ns)), *nt;
+		if (ns)
+			r->size = ns;
+		if (!ns || !(nt = realloc(r->time, cap * sizeof(*nt))))
+			return err_set(r->e, ERR_NOMEM, "out of memory");
+		r->time = nt;
+		r->cap = cap;
+	}
+	r->size[r->n] = c->size;
+	r->time[r->n++] = r->found;
+	return 0;
+}
+
+static int receipts_load(struct node *n, int64_t log, const char *cosigner,
+			 struct receipts *r, struct err *e)
+{
+	memset(r, 0, sizeof(*r));
+	r->cosigner = cosigner;
+	r->s = n->store;
+	r->e = e;
+	if (!log)
+		return 0;
+	if (store_checkpoint_each(n->store, log, receipt_cp, r, e) < 0)
+		return e->code;
+	for (size_t i = r->n; i-- > 1;)
+		if (r->time[i] < r->time[i - 1])
+			r->time[i - 1] = r->time[i];
+	return 0;
+}
+
+static uint64_t receipt_of(const struct receipts *r, uint64_t index)
+{
+	size_t lo = 0, hi = r->n;
+
+	while (lo < hi) { /* first size > index */
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->size[mid] > index)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo < r->n ? r->time[lo] : 0;
+}
+
+static void receipts_free(struct receipts *r)
+{
+	free(r->size);
+	free(r->time);
+}
+
+static int add_msg(struct node *n, struct case_view *cv, const struct item *x,
+		   const struct receipts rt[2], unsigned flags, struct err *e)
+{
+	struct case_msg *m;
+	int rc;
+
+	if ((cv->nmsgs & (cv->nmsgs - 1)) == 0) { /* 0, 1, 2, 4...: grow */
+		struct case_msg *nm = realloc(cv->msgs, (cv->nmsgs ? cv->nmsgs * 2 : 1) * sizeof(*nm));
+		if (!nm)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		cv->msgs = nm;
+	}
 	m = &cv->msgs[cv->nmsgs++];
 	memset(m, 0, sizeof(*m));
 	snprintf(m->from, sizeof(m->from), "%s", x->env.from);
 	m->index = x->index;
 	m->kind = x->env.kind;
 	m->sent = x->env.time;
-	if ((rc = store_receipt_time(n->store, x->log, x->index, receiver, &m->receipt, e)) < 0)
-		return rc;
+	m->receipt = receipt_of(&rt[x->mine ? 0 : 1], x->index);
+	if (flags & CASES_NO_BODIES)
+		return 0;
 	rc = store_body_get(n->store, x->env.body, (void **)&m->body, &m->body_len, e);
 	return rc == ERR_NOTFOUND ? 0 : rc;
 }
@@ -362,18 +447,21 @@ static const struct charter *charter_at(const struct agreed *ag, size_t nag, int
 	return best ? best->c : first ? first->c : NULL;
 }
 
-static int load_peer(struct node *n, const char *peer, int64_t now, struct case_list *out,
-		     struct err *e)
+static int load_peer(struct node *n, const char *peer, int64_t now, unsigned flags,
+		     struct case_list *out, size_t *cap, struct err *e)
 {
 	struct agreed ag[AGREED_MAX];
 	size_t nag = 0;
 	struct store_log ours, theirs;
 	struct items it;
+	struct receipts rt[2] = { { 0 }, { 0 } };
 	size_t *by_ours = NULL, *by_theirs = NULL, first = out->n;
 	int rc;
 
 	if ((rc = load_channel(n, peer, &it, &ours, &theirs, e)) < 0 ||
-	    (rc = agreed_charters(n, &it, peer, ag, &nag, e)) < 0)
+	    (rc = agreed_charters(n, &it, peer, ag, &nag, e)) < 0 ||
+	    (rc = receipts_load(n, ours.id, peer, &rt[0], e)) < 0 ||
+	    (rc = receipts_load(n, theirs.id, n->cfg.name, &rt[1], e)) < 0)
 		goto out;
 	/* Cases by the index of their request, in either log. */
 	by_ours = calloc(ours.size + 1, sizeof(*by_ours));
@@ -388,11 +476,15 @@ static int load_peer(struct node *n, const char *peer, int64_t now, struct case_
 
 		if (x->env.kind != ENVELOPE_REQUEST)
 			continue;
-		if (!(nv = realloc(out->v, (out->n + 1) * sizeof(*nv)))) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-			goto out;
+		if (out->n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 16;
+			if (!(nv = realloc(out->v, nc * sizeof(*nv)))) {
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			out->v = nv;
+			*cap = nc;
 		}
-		out->v = nv;
 		cv = &out->v[out->n++];
 		memset(cv, 0, sizeof(*cv));
 		snprintf(cv->requester, sizeof(cv->requester), "%s", x->env.from);
@@ -400,7 +492,7 @@ static int load_peer(struct node *n, const char *peer, int64_t now, struct case_
 		snprintf(cv->type, sizeof(cv->type), "%s", x->env.type);
 		cv->index = x->index;
 		(x->mine ? by_ours : by_theirs)[x->index] = out->n; /* 1-based */
-		if ((rc = add_msg(n, cv, x, peer, e)) < 0)
+		if ((rc = add_msg(n, cv, x, rt, flags, e)) < 0)
 			goto out;
 	}
 	for (size_t i = 0; i < it.n; i++) {
@@ -413,7 +505,7 @@ static int load_peer(struct node *n, const char *peer, int64_t now, struct case_
 		    x->env.case_index >= lim)
 			continue;
 		k = (ours_case ? by_ours : by_theirs)[x->env.case_index];
-		if (k && (rc = add_msg(n, &out->v[k - 1], x, peer, e)) < 0)
+		if (k && (rc = add_msg(n, &out->v[k - 1], x, rt, flags, e)) < 0)
 			goto out;
 	}
 	for (size_t i = first; i < out->n; i++) {
@@ -431,6 +523,8 @@ static int load_peer(struct node *n, const char *peer, int64_t now, struct case_
 out:
 	for (size_t i = 0; i < nag; i++)
 		charter_free(ag[i].c);
+	receipts_free(&rt[0]);
+	receipts_free(&rt[1]);
 	free(by_ours);
 	free(by_theirs);
 	free(it.v);
@@ -440,7 +534,9 @@ out:
 struct each_peer {
 	struct node *n;
 	int64_t now;
+	unsigned flags;
 	struct case_list *out;
+	size_t cap;
 	struct err *e;
 };
 
@@ -448,17 +544,17 @@ static int load_each(void *ctx, const struct store_party *p)
 {
 	struct each_peer *ep = ctx;
 
-	return load_peer(ep->n, p->name, ep->now, ep->out, ep->e);
+	return load_peer(ep->n, p->name, ep->now, ep->flags, ep->out, &ep->cap, ep->e);
 }
 
-int cases_load(struct node *n, const char *peer, int64_t now, struct case_list *out,
-	       struct err *e)
+int cases_load(struct node *n, const char *peer, int64_t now, unsigned flags,
+	       struct case_list *out, struct err *e)
 {
-	struct each_peer ep = { n, now, out, e };
+	struct each_peer ep = { n, now, flags, out, 0, e };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = peer ? load_peer(n, peer, now, out, e)
+	rc = peer ? load_peer(n, peer, now, flags, out, &ep.cap, e)
 		  : store_party_each(n->store, load_each, &ep, e);
 	if (rc < 0)
 		case_list_free(out);
@@ -545,7 +641,7 @@ int case_act(struct node *n, const char *id, enum envelope_kind kind, const char
 	if ((rc = case_id_parse(id, party, &idx, e)) < 0 ||
 	    (rc = reply_check(body, len, e)) < 0)
 		return rc;
-	if ((rc = cases_load(n, strcmp(party, n->cfg.name) == 0 ? NULL : party, n->now(), &l, e)) < 0)
+	if ((rc = cases_load(n, strcmp(party, n->cfg.name) == 0 ? NULL : party, n->now(), CASES_NO_BODIES, &l, e)) < 0)
 		return rc;
 	for (size_t i = 0; i < l.n; i++)
 		if (strcmp(l.v[i].requester, party) == 0 && l.v[i].index == idx) {

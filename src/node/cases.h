@@ -71,8 +71,11 @@ struct case_list {
 };
 
 /* Every case between us and peer (or all peers if peer is NULL), as of
- * time now. Free with case_list_free. */
-int cases_load(struct node *n, const char *peer, int64_t now,
+ * time now. With CASES_NO_BODIES, message bodies are not read (body
+ * stays NULL, subject empty): what reports need, and much faster. Free
+ * with case_list_free. */
+#define CASES_NO_BODIES 1u
+int cases_load(struct node *n, const char *peer, int64_t now, unsigned flags,
 	       struct case_list *out, struct err *e);
 void case_list_free(struct case_list *l);
 /* "party/index" -> parts. Returns 0 or ERR_INVALID. */
