@@ -279,23 +279,33 @@ static int three_reports(struct node **nodes, struct err *e)
 	struct node *auditor = NULL;
 	char *bundle = NULL, *ra = NULL, *rb = NULL, *rx = NULL;
 	size_t len;
-	int64_t at = nodes[0]->now() + 7 * 86400;
+	struct cli_report_opts oa = { .peer = B_NAME, .format = "table", .reciprocity = 1,
+				      .at = nodes[0]->now() + 7 * 86400 };
+	struct cli_report_opts ob = oa, ox = oa;
 	int rc = 0;
 
-	printf("\n== reports of %s <-> %s, as of a week from now\n", A_NAME, B_NAME);
-	if (!(ra = cli_report_json(nodes[0], B_NAME, at, e)) ||
-	    !(rb = cli_report_json(nodes[1], A_NAME, at, e)) ||
-	    (rc = audit_export(nodes[0], B_NAME, &bundle, &len, NULL, e)) < 0 ||
-	    (rc = audit_load(bundle, len, &auditor, NULL, e)) < 0 ||
-	    !(rx = cli_report_json(auditor, NULL, at, e))) {
+	ob.peer = A_NAME;
+	ox.peer = NULL;
+	if (!(ra = cli_report_json(nodes[0], &oa, e)) || !(rb = cli_report_json(nodes[1], &ob, e)) ||
+	    (rc = audit_export(nodes[0], B_NAME, 0, 0, &bundle, &len, NULL, e)) < 0 ||
+	    (rc = audit_load(bundle, len, &auditor, NULL, NULL, e)) < 0 ||
+	    !(rx = cli_report_json(auditor, &ox, e))) {
 		rc = rc < 0 ? rc : e->code;
 		goto out;
 	}
-	if ((rc = cli_report_print(nodes[0], B_NAME, 0, 0, 0, NULL, "table", at, e)) < 0)
+	printf("\n== reciprocity report of %s <-> %s as of a week from now, from %s's node\n\n",
+	       A_NAME, B_NAME, A_NAME);
+	if ((rc = cli_report_print(nodes[0], &oa, e)) < 0)
 		goto out;
-	printf("  from %s's node:   %zu bytes of JSON\n  from %s's node:   %s\n"
-	       "  from the auditor's bundle (%zu bytes, no bodies, no keys): %s\n",
-	       A_NAME, strlen(ra), B_NAME, strcmp(ra, rb) == 0 ? "identical" : "DIFFERENT", len,
+	printf("\n== the same from %s's node\n\n", B_NAME);
+	if ((rc = cli_report_print(nodes[1], &ob, e)) < 0)
+		goto out;
+	printf("\n== the same by an auditor from %s's redacted bundle (%zu bytes: no bodies,\n"
+	       "   no secrets), with no node: parley audit FILE --reciprocity\n\n", A_NAME, len);
+	if ((rc = cli_report_print(auditor, &ox, e)) < 0)
+		goto out;
+	printf("\n  as JSON: %s's node %zu bytes; %s's node %s; the auditor's %s\n", A_NAME,
+	       strlen(ra), B_NAME, strcmp(ra, rb) == 0 ? "identical" : "DIFFERENT",
 	       strcmp(ra, rx) == 0 ? "identical" : "DIFFERENT");
 	if (strcmp(ra, rb) != 0 || strcmp(ra, rx) != 0)
 		rc = err_set(e, ERR_VERIFY, "the three reports differ:\n%s\n%s\n%s", ra, rb, rx);
@@ -305,6 +315,32 @@ out:
 	free(rb);
 	free(rx);
 	node_close(auditor);
+	return rc;
+}
+
+/* A's register of requests from before parley, brought in as entries
+ * attested by A only. */
+static int import_register(struct node *n, const char *peer, struct err *e)
+{
+	static const char csv[] =
+		"date,direction,type,answered,answered_on,ref\n"
+		"2025-02-03,sent,cyber-incident,yes,2025-03-28,CERT-2025-011\n"
+		"2025-04-17,sent,cyber-incident,no,,CERT-2025-034\n"
+		"2025-06-09,received,deconfliction,yes,2025-06-10,\"MFA note 7/25\"\n"
+		"2025-09-30,sent,cyber-incident,no,,CERT-2025-102\n";
+	struct register_rec *recs;
+	size_t nrec;
+	uint64_t first;
+	int rc;
+
+	if ((rc = register_csv_parse(csv, sizeof(csv) - 1, &recs, &nrec, NULL, NULL, e)) < 0)
+		return rc;
+	rc = cases_import_register(n, peer, recs, nrec, &first, e);
+	free(recs);
+	if (rc == 0)
+		printf("\n== %s imports its old spreadsheet register: %zu past requests with %s,\n"
+		       "   entries %" PRIu64 "..%" PRIu64 " of its log, attested by %s only\n",
+		       n->cfg.name, nrec, peer, first, first + nrec - 1, n->cfg.name);
 	return rc;
 }
 
@@ -362,9 +398,10 @@ static int run(const char *dir, int messages, struct err *e)
 		goto out;
 
 	printf("\n== %s opens %d cyber-incident cases with %s and %d de-confliction notices\n"
-	       "   with %s; %s opens %d with %s\n", A_NAME, messages, B_NAME, messages / 3,
-	       C_NAME, C_NAME, messages / 4, B_NAME);
+	       "   with %s; %s opens %d with %s, %s opens %d with %s\n", A_NAME, messages, B_NAME,
+	       messages / 3, C_NAME, B_NAME, messages / 5, A_NAME, C_NAME, messages / 4, B_NAME);
 	if ((rc = open_cases(nodes[0], B_NAME, messages, "cyber-incident", e)) < 0 ||
+	    (rc = open_cases(nodes[1], A_NAME, messages / 5, "cyber-incident", e)) < 0 ||
 	    (rc = open_cases(nodes[0], C_NAME, messages / 3, "deconfliction", e)) < 0 ||
 	    (rc = open_cases(nodes[2], B_NAME, messages / 4, "cyber-incident", e)) < 0)
 		goto out;
@@ -377,8 +414,11 @@ static int run(const char *dir, int messages, struct err *e)
 			goto out;
 		printf("== %s works through %d of %s's cases (acknowledges, answers or declines);\n"
 		       "   the rest are left unanswered\n", B_NAME, acted, A_NAME);
+		if ((rc = reply_cases(nodes[0], B_NAME, messages / 5, &acted, e)) < 0)
+			goto out;
+		printf("== %s works through %d of %s's cases\n", A_NAME, acted, B_NAME);
 	}
-	if ((rc = wait_receipts(nodes, dir, e)) < 0)
+	if ((rc = import_register(nodes[0], B_NAME, e)) < 0 || (rc = wait_receipts(nodes, dir, e)) < 0)
 		goto out;
 	print_case_summary(nodes[0], B_NAME);
 	print_case_summary(nodes[1], A_NAME);

@@ -1,6 +1,9 @@
 /* cmd_report.c — parley report: response statistics from both logs of
  * each channel. The same channel, period and --at give the same bytes on
- * both nodes. */
+ * both nodes and from an audit bundle. Two views: one row per direction
+ * and period, or (--reciprocity) the two directions of each channel side
+ * by side. Requests attested by one side only (imported registers) are
+ * always shown apart from proven ones. */
 #include "cli/cli.h"
 #include "node/cases.h"
 
@@ -14,21 +17,37 @@
 
 static const char report_usage[] =
 	"parley report [--peer P] [--from DATE] [--to DATE] [--by month|quarter|year] [--type T]\n"
-	"              [--format table|json|csv|markdown] [--at TIME] [--dir DIR]";
+	"              [--reciprocity] [--format table|json|csv|markdown] [--json] [--at TIME] [--dir DIR]";
 
-static const char *const counts[] = { "requests", "receipted", "no_receipt", "acknowledged",
-	"answered", "answered_on_time", "declined", "withdrawn", "open", "overdue_ack",
-	"overdue_answer" };
+#define NCOUNTS 11
+#define NMETRICS 15
+static const char *const metrics[NMETRICS] = { "requests", "receipted", "no_receipt",
+	"acknowledged", "answered", "answered_on_time", "declined", "withdrawn", "open",
+	"overdue_ack", "overdue_answer", "ack_p50_s", "ack_p90_s", "answer_p50_s", "answer_p90_s" };
+/* What a row attested by one side only can say (indexes into metrics). */
+static const int attested_metrics[] = { 0, 4, 8, 13, 14 };
+#define NATTESTED 5
 
-static void row_counts(const struct report_row *r, uint64_t v[11])
+/* A metric as text: a percentile with no data is "-" (empty in csv). */
+static const char *val(int64_t v, int m, int csv, char buf[24])
 {
-	uint64_t x[11] = { r->requests, r->receipted, r->no_receipt, r->acknowledged, r->answered,
-			   r->answered_on_time, r->declined, r->withdrawn, r->open,
-			   r->overdue_ack, r->overdue_answer };
+	if (v < 0 && m >= NCOUNTS)
+		return csv ? "" : "-";
+	snprintf(buf, 24, "%" PRId64, v);
+	return buf;
+}
+
+static void row_values(const struct report_row *r, int64_t v[NMETRICS])
+{
+	int64_t x[NMETRICS] = { (int64_t)r->requests, (int64_t)r->receipted,
+		(int64_t)r->no_receipt, (int64_t)r->acknowledged, (int64_t)r->answered,
+		(int64_t)r->answered_on_time, (int64_t)r->declined, (int64_t)r->withdrawn,
+		(int64_t)r->open, (int64_t)r->overdue_ack, (int64_t)r->overdue_answer,
+		r->ack_p50, r->ack_p90, r->answer_p50, r->answer_p90 };
 	memcpy(v, x, sizeof(x));
 }
 
-static int parse_date(const char *s, int64_t *t)
+int cli_report_date(const char *s, int64_t *t)
 {
 	char buf[32];
 
@@ -50,92 +69,248 @@ int cli_report_format_valid(const char *f)
 	return !strcmp(f, "table") || !strcmp(f, "json") || !strcmp(f, "csv") || !strcmp(f, "markdown");
 }
 
-static json_t *report_json(const struct report *rep)
+/* A channel and period with its two directions: a -> b and b -> a, a < b. */
+struct pair {
+	const char *a, *b, *period, *attested_by;
+	struct report_row dir[2];
+};
+
+struct pairs {
+	struct pair *v;
+	size_t n;
+};
+
+static int pair_cmp(const void *x, const void *y)
 {
-	json_t *rows = json_array();
+	const struct pair *p = x, *q = y;
+	int r;
+
+	if ((r = strcmp(p->attested_by, q->attested_by)) || (r = strcmp(p->a, q->a)) ||
+	    (r = strcmp(p->b, q->b)))
+		return r;
+	return strcmp(p->period, q->period);
+}
+
+static void empty_row(struct report_row *r, const char *from, const char *to,
+		      const struct report_row *like)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->requester, sizeof(r->requester), "%s", from);
+	snprintf(r->responder, sizeof(r->responder), "%s", to);
+	memcpy(r->period, like->period, sizeof(r->period));
+	memcpy(r->attested_by, like->attested_by, sizeof(r->attested_by));
+	r->ack_p50 = r->ack_p90 = r->answer_p50 = r->answer_p90 = -1;
+}
+
+/* Rows -> channels. The pairs point into rep: keep it alive. */
+static int pairs_make(const struct report *rep, struct pairs *ps, struct err *e)
+{
+	ps->n = 0;
+	if (!(ps->v = calloc(rep->n + 1, sizeof(*ps->v))))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct report_row *r = &rep->rows[i];
+		int fwd = strcmp(r->requester, r->responder) < 0;
+		const char *a = fwd ? r->requester : r->responder, *b = fwd ? r->responder : r->requester;
+		struct pair *p = NULL;
+
+		for (size_t k = 0; k < ps->n && !p; k++)
+			if (!strcmp(ps->v[k].a, a) && !strcmp(ps->v[k].b, b) &&
+			    !strcmp(ps->v[k].period, r->period) &&
+			    !strcmp(ps->v[k].attested_by, r->attested_by))
+				p = &ps->v[k];
+		if (!p) {
+			p = &ps->v[ps->n++];
+			p->a = a;
+			p->b = b;
+			p->period = r->period;
+			p->attested_by = r->attested_by;
+			empty_row(&p->dir[0], a, b, r);
+			empty_row(&p->dir[1], b, a, r);
+		}
+		p->dir[fwd ? 0 : 1] = *r;
+	}
+	qsort(ps->v, ps->n, sizeof(*ps->v), pair_cmp);
+	return 0;
+}
+
+static json_t *row_json(const struct report_row *r)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s}", "from", r->requester, "to", r->responder,
+			      "period", r->period);
+	int64_t v[NMETRICS];
+
+	row_values(r, v);
+	for (int k = 0; k < NMETRICS; k++)
+		json_object_set_new(o, metrics[k], json_integer(v[k]));
+	json_object_set_new(o, "attested_by", r->attested_by[0] ? json_string(r->attested_by) : json_null());
+	return o;
+}
+
+static json_t *report_json(const struct report *rep, const struct pairs *ps)
+{
+	json_t *arr = json_array();
+
+	if (!ps) {
+		for (size_t i = 0; i < rep->n; i++)
+			json_array_append_new(arr, row_json(&rep->rows[i]));
+		return json_pack("{s:o}", "rows", arr);
+	}
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct pair *p = &ps->v[i];
+		json_array_append_new(arr, json_pack("{s:[s,s],s:s,s:o,s:[o,o]}", "parties", p->a, p->b,
+						     "period", p->period, "attested_by",
+						     p->attested_by[0] ? json_string(p->attested_by) : json_null(),
+						     "directions", row_json(&p->dir[0]), row_json(&p->dir[1])));
+	}
+	return json_pack("{s:o}", "channels", arr);
+}
+
+static void print_header(const char *sep, int md, int att, int csv)
+{
+	int nm = att && !csv ? NATTESTED : NMETRICS;
+
+	printf("%sfrom%sto%speriod", md ? "| " : "", sep, sep);
+	for (int k = 0; k < nm; k++)
+		printf("%s%s", sep, metrics[att && !csv ? attested_metrics[k] : k]);
+	printf("%s%s\n", att || csv ? sep : "", att || csv ? "attested_by" : "");
+	if (md) {
+		printf("|");
+		for (int k = 0; k < nm + 3 + att; k++)
+			printf("---|");
+		printf("\n");
+	}
+}
+
+/* One row per direction. csv: one table, attested_by last (empty when
+ * proven); table and markdown: attested rows in a block of their own. */
+static void print_rows(const struct report *rep, const char *format)
+{
+	int csv = !strcmp(format, "csv"), md = !strcmp(format, "markdown");
+	const char *sep = csv ? "," : md ? " | " : " ";
+	int block = -1; /* of the last row: 0 proven, 1 attested */
 
 	for (size_t i = 0; i < rep->n; i++) {
 		const struct report_row *r = &rep->rows[i];
-		uint64_t v[11];
-		json_t *o = json_pack("{s:s,s:s,s:s}", "from", r->requester, "to", r->responder,
-				      "period", r->period);
-		row_counts(r, v);
-		for (int k = 0; k < 11; k++)
-			json_object_set_new(o, counts[k], json_integer((json_int_t)v[k]));
-		json_object_set_new(o, "ack_p50_s", json_integer(r->ack_p50));
-		json_object_set_new(o, "ack_p90_s", json_integer(r->ack_p90));
-		json_object_set_new(o, "answer_p50_s", json_integer(r->answer_p50));
-		json_object_set_new(o, "answer_p90_s", json_integer(r->answer_p90));
-		json_array_append_new(rows, o);
+		int att = r->attested_by[0] != '\0', brief = att && !csv;
+		int64_t v[NMETRICS];
+		char buf[24];
+
+		if (block < 0 || (block != att && !csv)) {
+			if (block >= 0 || att)
+				printf("%sAttested by one side only (imported registers, not proven by receipts):\n\n",
+				       block >= 0 ? "\n" : "");
+			print_header(sep, md, att, csv);
+		}
+		block = att;
+		row_values(r, v);
+		printf("%s%s%s%s%s%s", md ? "| " : "", r->requester, sep, r->responder, sep, r->period);
+		for (int k = 0; k < (brief ? NATTESTED : NMETRICS); k++) {
+			int m = brief ? attested_metrics[k] : k;
+			printf("%s%s", sep, val(v[m], m, csv, buf));
+		}
+		printf("%s%s%s\n", att || csv ? sep : "", r->attested_by, md ? " |" : "");
 	}
-	return json_pack("{s:o}", "rows", rows);
+	if (rep->n == 0)
+		csv ? print_header(sep, md, 0, csv) : (void)printf("(no requests in this period)\n");
 }
 
-char *cli_report_json(struct node *n, const char *peer, int64_t at, struct err *e)
+/* The two directions of each channel side by side, one metric a line. */
+static void print_pairs(const struct pairs *ps, const char *format)
+{
+	int csv = !strcmp(format, "csv"), md = !strcmp(format, "markdown");
+
+	if (csv)
+		printf("party_a,party_b,period,attested_by,metric,a_to_b,b_to_a\n");
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct pair *p = &ps->v[i];
+		int att = p->attested_by[0] != '\0', nm = att ? NATTESTED : NMETRICS;
+		int64_t v0[NMETRICS], v1[NMETRICS];
+		char h0[300], h1[300], b0[24], b1[24];
+		int w;
+
+		row_values(&p->dir[0], v0);
+		row_values(&p->dir[1], v1);
+		snprintf(h0, sizeof(h0), "%s -> %s", p->a, p->b);
+		snprintf(h1, sizeof(h1), "%s -> %s", p->b, p->a);
+		w = (int)(strlen(h0) > 12 ? strlen(h0) : 12);
+		if (!csv) {
+			printf("%s%s%s <-> %s, period %s%s%s\n\n", i ? "\n" : "", md ? "### " : "", p->a, p->b,
+			       p->period, att ? ", attested by " : "", att ? p->attested_by : "");
+			if (md)
+				printf("| metric | %s | %s |\n|---|---:|---:|\n", h0, h1);
+			else
+				printf("%-17s %*s   %*s\n", "", w, h0, w, h1);
+		}
+		for (int k = 0; k < nm; k++) {
+			int m = att ? attested_metrics[k] : k;
+			const char *x0 = val(v0[m], m, csv, b0), *x1 = val(v1[m], m, csv, b1);
+			if (csv)
+				printf("%s,%s,%s,%s,%s,%s,%s\n", p->a, p->b, p->period, p->attested_by,
+				       metrics[m], x0, x1);
+			else if (md)
+				printf("| %s | %s | %s |\n", metrics[m], x0, x1);
+			else
+				printf("%-17s %*s   %*s\n", metrics[m], w, x0, w, x1);
+		}
+	}
+	if (ps->n == 0 && !csv)
+		printf("(no requests in this period)\n");
+}
+
+/* Computes the report; *ps only with o->reciprocity. */
+static int report_compute(struct node *n, const struct cli_report_opts *o, struct report *rep,
+			  struct pairs *ps, struct err *e)
 {
 	struct case_list l = { 0 };
 	struct report_case *rin = NULL;
-	struct report rep = { 0 };
-	char *s = NULL;
+	int rc;
 
-	if (cases_load(n, peer, at, CASES_NO_BODIES, &l, e) == 0 && cases_report_input(&l, &rin, e) == 0 &&
-	    report_make(rin, l.n, REPORT_ALL, 0, 0, NULL, &rep, e) == 0) {
-		json_t *o = report_json(&rep);
-		s = json_dumps(o, JSON_COMPACT);
-		json_decref(o);
-		if (!s)
-			err_set(e, ERR_NOMEM, "out of memory");
-	}
-	report_free(&rep);
+	memset(rep, 0, sizeof(*rep));
+	memset(ps, 0, sizeof(*ps));
+	if ((rc = cases_load(n, o->peer, o->at ? o->at : n->now(), CASES_NO_BODIES, &l, e)) == 0 &&
+	    (rc = cases_report_input(&l, &rin, e)) == 0 &&
+	    (rc = report_make(rin, l.n + l.natt, (enum report_by)o->by, o->from, o->to, o->type, rep, e)) == 0 &&
+	    o->reciprocity)
+		rc = pairs_make(rep, ps, e);
 	free(rin);
 	case_list_free(&l);
+	return rc;
+}
+
+char *cli_report_json(struct node *n, const struct cli_report_opts *o, struct err *e)
+{
+	struct report rep;
+	struct pairs ps;
+	char *s = NULL;
+
+	if (report_compute(n, o, &rep, &ps, e) == 0) {
+		json_t *j = report_json(&rep, o->reciprocity ? &ps : NULL);
+		if (!(s = json_dumps(j, JSON_COMPACT)))
+			err_set(e, ERR_NOMEM, "out of memory");
+		json_decref(j);
+	}
+	free(ps.v);
+	report_free(&rep);
 	return s;
 }
 
-int cli_report_print(struct node *n, const char *peer, int by_i, int64_t from, int64_t to,
-		     const char *type, const char *format, int64_t at, struct err *e)
+int cli_report_print(struct node *n, const struct cli_report_opts *o, struct err *e)
 {
-	enum report_by by = (enum report_by)by_i;
-	struct case_list l = { 0 };
-	struct report_case *rin = NULL;
-	struct report rep = { 0 };
-	int rc;
+	struct report rep;
+	struct pairs ps;
+	int rc = report_compute(n, o, &rep, &ps, e);
 
-	if ((rc = cases_load(n, peer, at ? at : n->now(), CASES_NO_BODIES, &l, e)) < 0 ||
-	    (rc = cases_report_input(&l, &rin, e)) < 0 ||
-	    (rc = report_make(rin, l.n, by, from, to, type, &rep, e)) < 0)
-		goto out;
-	if (strcmp(format, "json") == 0) {
-		cli_print_json(report_json(&rep));	} else {
-		int csv = strcmp(format, "csv") == 0, md = strcmp(format, "markdown") == 0;
-		const char *sep = csv ? "," : md ? " | " : " ";
-		printf("%s%s%s%s%s", md ? "| " : "", "from", sep, "to", sep);
-		printf("period");
-		for (int k = 0; k < 11; k++)
-			printf("%s%s", sep, counts[k]);
-		printf("%sack_p50_s%sack_p90_s%sanswer_p50_s%sanswer_p90_s%s\n", sep, sep, sep, sep,
-		       md ? " |" : "");
-		if (md) {
-			printf("|");
-			for (int k = 0; k < 18; k++)
-				printf("---|");
-			printf("\n");
-		}
-		for (size_t i = 0; i < rep.n; i++) {
-			const struct report_row *r = &rep.rows[i];
-			uint64_t v[11];
-			row_counts(r, v);
-			printf("%s%s%s%s%s%s", md ? "| " : "", r->requester, sep, r->responder, sep, r->period);
-			for (int k = 0; k < 11; k++)
-				printf("%s%" PRIu64, sep, v[k]);
-			printf("%s%" PRId64 "%s%" PRId64 "%s%" PRId64 "%s%" PRId64 "%s\n", sep, r->ack_p50,
-			       sep, r->ack_p90, sep, r->answer_p50, sep, r->answer_p90, md ? " |" : "");
-		}
+	if (rc == 0) {
+		if (!strcmp(o->format, "json"))
+			cli_print_json(report_json(&rep, o->reciprocity ? &ps : NULL));
+		else if (o->reciprocity)
+			print_pairs(&ps, o->format);
+		else
+			print_rows(&rep, o->format);
 	}
-out:
+	free(ps.v);
 	report_free(&rep);
-	free(rin);
-	case_list_free(&l);
 	return rc;
 }
 
@@ -146,38 +321,38 @@ int cli_report_main(int argc, char **argv)
 		{ "to", required_argument, NULL, 't' }, { "by", required_argument, NULL, 'b' },
 		{ "type", required_argument, NULL, 'T' }, { "format", required_argument, NULL, 'F' },
 		{ "at", required_argument, NULL, 'a' }, { "dir", required_argument, NULL, 'd' },
+		{ "reciprocity", no_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 }
 	};
-	const char *peer = NULL, *type = NULL, *format = "table", *dir = NULL;
-	enum report_by by = REPORT_ALL;
-	int64_t from = 0, to = 0, at = 0;
+	struct cli_report_opts o = { .format = "table" };
+	const char *dir = NULL;
 	struct node *n = NULL;
 	struct err e = { 0 };
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "hp:f:t:b:T:F:a:d:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hp:f:t:b:T:F:a:d:rj", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p': peer = optarg; break;
-		case 'T': type = optarg; break;
-		case 'F': format = optarg; break;
-		case 'j': format = "json"; break;
+		case 'p': o.peer = optarg; break;
+		case 'T': o.type = optarg; break;
+		case 'F': o.format = optarg; break;
+		case 'j': o.format = "json"; break;
+		case 'r': o.reciprocity = 1; break;
 		case 'd': dir = optarg; break;
 		case 'f':
-			if (parse_date(optarg, &from) < 0)
+			if (cli_report_date(optarg, &o.from) < 0)
 				return cli_usage("report", report_usage, "--from takes YYYY-MM-DD");
 			break;
 		case 't':
-			if (parse_date(optarg, &to) < 0)
+			if (cli_report_date(optarg, &o.to) < 0)
 				return cli_usage("report", report_usage, "--to takes YYYY-MM-DD");
 			break;
 		case 'a':
-			if (envelope_time_parse(optarg, strlen(optarg), &at) < 0)
+			if (envelope_time_parse(optarg, strlen(optarg), &o.at) < 0)
 				return cli_usage("report", report_usage, "--at takes YYYY-MM-DDTHH:MM:SSZ");
 			break;
 		case 'b':
-			by = (enum report_by)cli_report_by(optarg);
-			if ((int)by < 0)
+			if ((o.by = cli_report_by(optarg)) < 0)
 				return cli_usage("report", report_usage, "--by is month, quarter or year");
 			break;
 		case 'h':
@@ -189,7 +364,10 @@ int cli_report_main(int argc, char **argv)
 			       "overdue_answer, and the 50th and 90th percentile seconds from the\n"
 			       "request's receipt to the first reply and to the answer. Periods go\n"
 			       "by the request's time (UTC); --to is exclusive. Overdue is as of now,\n"
-			       "or --at: with the same --at both parties print identical JSON.\n",
+			       "or --at: with the same --at both parties print identical JSON.\n"
+			       "--reciprocity puts the two directions of each channel side by side.\n"
+			       "Requests imported from a register (parley import --register) are\n"
+			       "attested by one side only and are always shown apart.\n",
 			       report_usage);
 			return CLI_OK;
 		default:
@@ -198,10 +376,12 @@ int cli_report_main(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage("report", report_usage, "unexpected argument '%s'", argv[optind]);
-	if (!cli_report_format_valid(format))
+	if (!cli_report_format_valid(o.format))
 		return cli_usage("report", report_usage, "--format is table, json, csv or markdown");
+	if (o.to && o.to <= o.from)
+		return cli_usage("report", report_usage, "--to must be after --from");
 	if ((rc = node_open(&n, cli_dir(dir), &e)) == 0)
-		rc = cli_report_print(n, peer, (int)by, from, to, type, format, at, &e);
+		rc = cli_report_print(n, &o, &e);
 	node_close(n);
-	return rc < 0 ? cli_error("report", &e, strcmp(format, "json") == 0) : CLI_OK;
+	return rc < 0 ? cli_error("report", &e, strcmp(o.format, "json") == 0) : CLI_OK;
 }

@@ -22,6 +22,7 @@ static const struct cli_cmd commands[] = {
 	{ "report", cli_report_main, "response statistics both parties compute alike" },
 	{ "export", cli_export_main, "write a redacted audit bundle of a channel" },
 	{ "audit", cli_audit_main, "check an audit bundle anywhere and recompute its report" },
+	{ "import", cli_import_main, "bring a spreadsheet register of past requests into the log" },
 	{ "operator", cli_operator_main, "add, list and revoke operators of the API (bearer tokens)" },
 	{ "serve", cli_serve_main, "run the node: peer API over mutual TLS and the delivery worker" },
 	{ "send", cli_send_main, "append a message for a peer to the outbox" },

@@ -41,6 +41,8 @@ enum envelope_kind {
 	ENVELOPE_REMIND,
 	ENVELOPE_CLOSE,
 	ENVELOPE_PING,
+	ENVELOPE_REGISTER, /* a past request imported from a register: attested
+			    * by its sender only (see node/register.h) */
 	ENVELOPE_KIND_COUNT
 };
 

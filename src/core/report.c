@@ -56,12 +56,18 @@ struct keyed {
 	char period[16];
 };
 
+static const char *basis(const struct report_case *c)
+{
+	return c->attested_by ? c->attested_by : "";
+}
+
 static int cmp_keyed(const void *a, const void *b)
 {
 	const struct keyed *x = a, *y = b;
 	int r;
 
-	if ((r = strcmp(x->c->requester, y->c->requester)) != 0 ||
+	if ((r = strcmp(basis(x->c), basis(y->c))) != 0 ||
+	    (r = strcmp(x->c->requester, y->c->requester)) != 0 ||
 	    (r = strcmp(x->c->responder, y->c->responder)) != 0 ||
 	    (r = strcmp(x->period, y->period)) != 0)
 		return r;
@@ -99,10 +105,12 @@ int report_make(const struct report_case *cases, size_t n, enum report_by by,
 		struct report_row *r = &out->rows[out->n++];
 		size_t na = 0, nn = 0, j = i;
 
+		snprintf(r->attested_by, sizeof(r->attested_by), "%s", basis(k[i].c));
 		snprintf(r->requester, sizeof(r->requester), "%s", k[i].c->requester);
 		snprintf(r->responder, sizeof(r->responder), "%s", k[i].c->responder);
 		memcpy(r->period, k[i].period, sizeof(r->period));
-		for (; j < m && strcmp(k[j].c->requester, r->requester) == 0 &&
+		for (; j < m && strcmp(basis(k[j].c), r->attested_by) == 0 &&
+		       strcmp(k[j].c->requester, r->requester) == 0 &&
 		       strcmp(k[j].c->responder, r->responder) == 0 &&
 		       strcmp(k[j].period, r->period) == 0; j++) {
 			const struct report_case *c = k[j].c;
@@ -110,6 +118,14 @@ int report_make(const struct report_case *cases, size_t n, enum report_by by,
 				       (c->state == CASE_CLOSED && c->answered);
 
 			r->requests++;
+			if (c->attested_by) {
+				int done = c->state == CASE_ANSWERED;
+				r->answered += done;
+				r->open += !done;
+				if (done && c->answered)
+					answers[nn++] = c->answered - c->opened;
+				continue;
+			}
 			r->receipted += c->receipt != 0;
 			r->no_receipt += c->receipt == 0;
 			r->acknowledged += c->first_reply != 0;

@@ -25,7 +25,12 @@
 
 #include "core/case.h"
 
-/* What report needs of one case; built by the node from its case views. */
+/* What report needs of one case; built by the node from its case views.
+ * A case attested by one side only (a register record, core/register.h)
+ * has attested_by set, opened = the register's date, state ANSWERED or
+ * SENT, answered = the register's answered_on (0: not given); it counts
+ * in rows of its own: requests, answered, open, answer_p50/p90 (from the
+ * register's dates), nothing else. */
 struct report_case {
 	const char *requester, *responder, *type;
 	int64_t opened;         /* request's sender time */
@@ -35,12 +40,14 @@ struct report_case {
 	int64_t answered;       /* receipt time of the answer, 0: none */
 	int64_t answer_due;     /* 0: no deadline */
 	int overdue_ack, overdue_answer;
+	const char *attested_by;  /* NULL: proven by the logs */
 };
 
 enum report_by { REPORT_ALL, REPORT_MONTH, REPORT_QUARTER, REPORT_YEAR };
 
 struct report_row {
 	char requester[129], responder[129];
+	char attested_by[129];  /* "": proven */
 	char period[16];        /* "all", "2026-11", "2026-Q4", "2026" */
 	uint64_t requests, receipted, no_receipt, acknowledged, answered, answered_on_time,
 		 declined, withdrawn, open, overdue_ack, overdue_answer;
@@ -52,8 +59,8 @@ struct report {
 	size_t n;
 };
 
-/* Computes rows for every (direction, period) that has a request, sorted
- * by requester, responder and period. Only cases with opened in [from, to)
+/* Computes rows for every (basis, direction, period) that has a request,
+ * sorted by attested_by ("" first: proven), requester, responder, period. Only cases with opened in [from, to)
  * count (to == 0: no end) and of type type (NULL: all). Returns 0 or
  * ERR_NOMEM; free with report_free. */
 int report_make(const struct report_case *cases, size_t n, enum report_by by,

@@ -8,6 +8,9 @@
 
 #include <jansson.h>
 
+#include "core/register.h"
+#include "util/jsonu.h"
+
 struct cp_ctx {
 	json_t *arr;
 	struct store *s;
@@ -36,7 +39,7 @@ static int add_cp(void *ctx, const struct store_checkpoint *c)
 }
 
 static int export_log(struct node *n, const char *from, const char *to, json_t *logs,
-		      json_t *charters, FILE *progress, struct err *e)
+		      json_t *charters, json_t *registers, FILE *progress, struct err *e)
 {
 	struct store_log log;
 	struct store_checkpoint latest;
@@ -66,11 +69,13 @@ static int export_log(struct node *n, const char *from, const char *to, json_t *
 			return rc;
 		}
 		json_array_append_new(entries, json_stringn(buf, len));
-		if (envelope_parse(&env, buf, len, e) == 0 && env.kind == ENVELOPE_CHARTER) {
+		if (envelope_parse(&env, buf, len, e) == 0 &&
+		    (env.kind == ENVELOPE_CHARTER || env.kind == ENVELOPE_REGISTER)) {
 			void *body;
 			size_t bl;
 			if (store_body_get(n->store, env.body, &body, &bl, e) == 0) {
-				json_array_append_new(charters, json_stringn(body, bl));
+				json_array_append_new(env.kind == ENVELOPE_CHARTER ? charters : registers,
+						      json_stringn(body, bl));
 				free(body);
 			}
 		}
@@ -91,24 +96,36 @@ static int export_log(struct node *n, const char *from, const char *to, json_t *
 	return 0;
 }
 
-int audit_export(struct node *n, const char *peer, char **json, size_t *len, FILE *progress,
-		 struct err *e)
+static json_t *time_or_null(int64_t t)
+{
+	char s[21];
+	struct err e;
+
+	return t && envelope_time_format(t, s, &e) == 0 ? json_string(s) : json_null();
+}
+
+int audit_export(struct node *n, const char *peer, int64_t from, int64_t to, char **json,
+		 size_t *len, FILE *progress, struct err *e)
 {
 	struct store_party self, p;
-	json_t *o, *logs = json_array(), *charters = json_array();
+	json_t *o, *logs = json_array(), *charters = json_array(), *registers = json_array();
 	int rc;
 
 	if ((rc = store_party_self(n->store, &self, e)) < 0 ||
 	    (rc = store_party_get(n->store, peer, &p, e)) < 0 ||
-	    (rc = export_log(n, self.name, peer, logs, charters, progress, e)) < 0 ||
-	    (rc = export_log(n, peer, self.name, logs, charters, progress, e)) < 0) {
+	    (rc = export_log(n, self.name, peer, logs, charters, registers, progress, e)) < 0 ||
+	    (rc = export_log(n, peer, self.name, logs, charters, registers, progress, e)) < 0) {
 		json_decref(logs);
 		json_decref(charters);
-		return rc;
+		json_decref(registers);
+		return rc == ERR_NOTFOUND ? err_set(e, ERR_NOTFOUND, "no peer named '%s'", peer) : rc;
 	}
-	o = json_pack("{s:s,s:[{s:s,s:s},{s:s,s:s}],s:o,s:o}", "bundle", "parley-audit/1",
+	o = json_pack("{s:s,s:[{s:s,s:s},{s:s,s:s}],s:o,s:o,s:o}", "bundle", "parley-audit/1",
 		      "parties", "name", self.name, "key", self.vkey, "name", p.name, "key", p.vkey,
-		      "logs", logs, "charters", charters);
+		      "logs", logs, "charters", charters, "registers", registers);
+	if (o && (from || to))
+		json_object_set_new(o, "period", json_pack("{s:o,s:o}", "from", time_or_null(from),
+							   "to", time_or_null(to)));
 	*json = o ? json_dumps(o, JSON_INDENT(1)) : NULL;
 	json_decref(o);
 	if (!*json)
@@ -122,24 +139,57 @@ static int64_t audit_clock(void)
 	return (int64_t)time(NULL);
 }
 
-/* The charter body of an entry, from the bundle's charters (by hash). */
-static const char *charter_body(json_t *charters, const uint8_t hash[32], size_t *len)
+/* The bodies a bundle carries (charters, register records), by hash. */
+struct body_ref {
+	uint8_t hash[32];
+	json_t *s;
+};
+
+struct bodies {
+	struct body_ref *v;
+	size_t n;
+};
+
+static int ref_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < json_array_size(charters); i++) {
-		json_t *c = json_array_get(charters, i);
-		uint8_t h[32];
-		merkle_sha256(h, json_string_value(c), json_string_length(c));
-		if (memcmp(h, hash, 32) == 0) {
-			*len = json_string_length(c);
-			return json_string_value(c);
+	return memcmp(((const struct body_ref *)a)->hash, ((const struct body_ref *)b)->hash, 32);
+}
+
+static int bodies_index(struct bodies *bs, json_t *const lists[2], struct err *e)
+{
+	size_t cap = json_array_size(lists[0]) + json_array_size(lists[1]);
+
+	bs->n = 0;
+	if (!(bs->v = calloc(cap + 1, sizeof(*bs->v))))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < json_array_size(lists[k]); i++) {
+			json_t *x = json_array_get(lists[k], i);
+			if (!json_is_string(x))
+				return err_set(e, ERR_INVALID, "bundle: \"%s\" must hold strings",
+					       k ? "registers" : "charters");
+			merkle_sha256(bs->v[bs->n].hash, json_string_value(x), json_string_length(x));
+			bs->v[bs->n++].s = x;
 		}
-	}
-	return NULL;
+	qsort(bs->v, bs->n, sizeof(*bs->v), ref_cmp);
+	return 0;
+}
+
+static const char *body_find(const struct bodies *bs, const uint8_t hash[32], size_t *len)
+{
+	struct body_ref key, *r;
+
+	memcpy(key.hash, hash, 32);
+	if (!(r = bsearch(&key, bs->v, bs->n, sizeof(*bs->v), ref_cmp)))
+		return NULL;
+	*len = json_string_length(r->s);
+	return json_string_value(r->s);
 }
 
 /* Replays one log: entries up to each checkpoint, checked against it. */
-static int replay_log(struct node *n, json_t *lg, json_t *charters, const struct note_key *keys,
-		      FILE *progress, struct err *e)
+static int replay_log(struct node *n, json_t *lg, const struct bodies *bs,
+		      const struct note_key *keys, struct audit_info *info, FILE *progress,
+		      struct err *e)
 {
 	const char *origin = json_string_value(json_object_get(lg, "origin"));
 	json_t *entries = json_object_get(lg, "entries"), *cps = json_object_get(lg, "checkpoints");
@@ -193,6 +243,24 @@ static int replay_log(struct node *n, json_t *lg, json_t *charters, const struct
 				     origin, c, from);
 			break;
 		}
+		if (ckp.size <= done && ckp.size > 0) {
+			/* Both signed by the sender: two trees of one size is a fork. */
+			uint8_t held[32];
+			char h1[65], h2[65];
+			struct store_log got;
+			if ((rc = store_log_get(n->store, from, to, 0, &got, e)) < 0 ||
+			    (rc = store_root(n->store, got.id, ckp.size, held, e)) < 0)
+				break;
+			if (memcmp(held, ckp.root, 32) != 0) {
+				merkle_hex(h1, held);
+				merkle_hex(h2, ckp.root);
+				rc = err_set(e, ERR_VERIFY,
+					     "%s: FORK: %s signed two different trees of size %" PRIu64
+					     " (roots %.16s... and %.16s...): it showed different histories",
+					     origin, from, ckp.size, h1, h2);
+				break;
+			}
+		}
 		if (ckp.size < done || ckp.size > json_array_size(entries)) {
 			rc = err_set(e, ERR_VERIFY, "%s: checkpoint of size %" PRIu64 " is %s", origin, ckp.size,
 				     ckp.size < done ? "out of order (smaller than an earlier one)"
@@ -207,14 +275,21 @@ static int replay_log(struct node *n, json_t *lg, json_t *charters, const struct
 		for (size_t i = 0; i < n_new; i++) {
 			json_t *x = json_array_get(entries, done + i);
 			struct envelope env;
+			struct register_rec rec;
 			en[i].envelope = json_string_value(x);
 			en[i].len = json_string_length(x);
 			if (en[i].envelope && envelope_parse(&env, en[i].envelope, en[i].len, e) == 0 &&
-			    env.kind == ENVELOPE_CHARTER &&
-			    !(en[i].body = charter_body(charters, env.body, &en[i].body_len))) {
+			    (env.kind == ENVELOPE_CHARTER || env.kind == ENVELOPE_REGISTER) &&
+			    !(en[i].body = body_find(bs, env.body, &en[i].body_len))) {
 				rc = err_set(e, ERR_VERIFY,
-					     "%s: entry %" PRIu64 " is a charter, but no charter with its hash is in the bundle",
-					     origin, done + i);
+					     "%s: entry %" PRIu64 " is a %s, but no %s with its hash is in the bundle",
+					     origin, done + i, env.kind == ENVELOPE_CHARTER ? "charter" : "register entry",
+					     env.kind == ENVELOPE_CHARTER ? "charter" : "register record");
+				break;
+			}
+			if (en[i].body && env.kind == ENVELOPE_REGISTER &&
+			    register_body_parse(en[i].body, en[i].body_len, &rec, e) < 0) {
+				rc = err_set(e, ERR_VERIFY, "%s: entry %" PRIu64 ": %s", origin, done + i, e->msg);
 				break;
 			}
 			if (!en[i].envelope) {
@@ -265,6 +340,9 @@ static int replay_log(struct node *n, json_t *lg, json_t *charters, const struct
 			free(msg);
 			free(cs);
 		}
+		if (progress && done / 100000 != ckp.size / 100000)
+			fprintf(progress, "audit: %s: %" PRIu64 " of %zu entries checked\n", origin,
+				ckp.size, json_array_size(entries));
 		done = ckp.size;
 	}
 	if (rc == 0 && done != json_array_size(entries))
@@ -273,21 +351,54 @@ static int replay_log(struct node *n, json_t *lg, json_t *charters, const struct
 	if (rc == 0 && progress)
 		fprintf(progress, "audit: %s: %" PRIu64 " entries, %zu checkpoints checked\n", origin,
 			done, json_array_size(cps));
+	if (rc == 0 && info) {
+		info->entries += done;
+		info->checkpoints += json_array_size(cps);
+	}
 out:
 	free(nt);
 	return rc;
 }
 
-int audit_load(const char *json, size_t len, struct node **out, FILE *progress,
-	       struct err *e)
+/* The bundle's optional period. */
+static int load_period(json_t *o, struct audit_info *info, struct err *e)
+{
+	static const char *const keys[] = { "from", "to", NULL };
+	json_t *p = json_object_get(o, "period");
+	int64_t t[2] = { 0, 0 };
+
+	if (!p)
+		return 0;
+	if (!json_is_object(p) || jsonu_only_keys(p, keys, "bundle: period", e) < 0)
+		return err_set(e, ERR_INVALID, "bundle: \"period\" must be {\"from\": TIME|null, \"to\": TIME|null}");
+	for (int k = 0; k < 2; k++) {
+		json_t *x = json_object_get(p, keys[k]);
+		if (x && !json_is_null(x) &&
+		    (!json_is_string(x) || envelope_time_parse(json_string_value(x), json_string_length(x), &t[k]) < 0))
+			return err_set(e, ERR_INVALID, "bundle: period.%s is not a time (YYYY-MM-DDTHH:MM:SSZ)", keys[k]);
+	}
+	if (t[1] && t[1] <= t[0])
+		return err_set(e, ERR_INVALID, "bundle: the period ends before it starts");
+	if (info) {
+		info->from = t[0];
+		info->to = t[1];
+	}
+	return 0;
+}
+
+int audit_load(const char *json, size_t len, struct node **out, struct audit_info *info,
+	       FILE *progress, struct err *e)
 {
 	struct node *n = calloc(1, sizeof(*n));
 	struct note_key keys[2];
+	struct bodies bs = { NULL, 0 };
 	json_error_t je;
-	json_t *o = NULL, *parties, *logs;
+	json_t *o = NULL, *parties, *logs, *lists[2];
 	int rc = 0;
 
 	*out = NULL;
+	if (info)
+		memset(info, 0, sizeof(*info));
 	if (!n)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	n->now = audit_clock;
@@ -307,7 +418,14 @@ int audit_load(const char *json, size_t len, struct node **out, FILE *progress,
 		rc = err_set(e, ERR_INVALID, "bundle: two parties and at most two logs are expected");
 		goto out;
 	}
-	if ((rc = store_open(&n->store, "sqlite::memory:", e)) < 0)
+	lists[0] = json_object_get(o, "charters");
+	lists[1] = json_object_get(o, "registers");
+	if ((lists[0] && !json_is_array(lists[0])) || (lists[1] && !json_is_array(lists[1]))) {
+		rc = err_set(e, ERR_INVALID, "bundle: \"charters\" and \"registers\" must be arrays");
+		goto out;
+	}
+	if ((rc = load_period(o, info, e)) < 0 || (rc = bodies_index(&bs, lists, e)) < 0 ||
+	    (rc = store_open(&n->store, "sqlite::memory:", e)) < 0)
 		goto out;
 	for (int k = 0; k < 2; k++) {
 		json_t *p = json_array_get(parties, (size_t)k);
@@ -332,11 +450,11 @@ int audit_load(const char *json, size_t len, struct node **out, FILE *progress,
 	}
 	memcpy(n->cfg.name, keys[0].name, strlen(keys[0].name) + 1);
 	for (size_t i = 0; i < json_array_size(logs) && rc == 0; i++)
-		rc = replay_log(n, json_array_get(logs, i), json_object_get(o, "charters"), keys,
-				progress, e);
+		rc = replay_log(n, json_array_get(logs, i), &bs, keys, info, progress, e);
 	if (rc == 0)
 		rc = node_verify(n, NULL, e);
 out:
+	free(bs.v);
 	json_decref(o);
 	if (rc < 0) {
 		node_close(n);

@@ -6,7 +6,14 @@
  *    "parties": [{"name", "key"}, {"name", "key"}],   verifier keys
  *    "logs": [{"origin", "entries": [ENVELOPE...],
  *              "checkpoints": [{"note", "cosignatures": [LINE...]}]}],
- *    "charters": [CHARTER-JSON...]}                    charter bodies only
+ *    "charters": [CHARTER-JSON...],                    charter bodies
+ *    "registers": [REGISTER-JSON...],                  register records
+ *    "period": {"from": TIME|null, "to": TIME|null}}   optional
+ * Only the bodies a report needs travel: charters (deadlines) and the
+ * records of register entries (core/register.h); no request or reply
+ * text. The period (export --from/--to) is what the report covers by
+ * default; the entries are still whole logs, as every root is recomputed
+ * from index 0 and a case opened in the period may be answered after it.
  * Entries run from index 0 to the latest checkpoint, so every root can be
  * recomputed. The audit replays a bundle into an empty in-memory store
  * through the same checks a receiving node runs (envelopes, roots against
@@ -18,15 +25,22 @@
 #include "node/node.h"
 
 /* Writes the bundle of the channel between us and peer into a malloc'd
- * *json. progress (may be NULL) gets a line per 100,000 entries. */
-int audit_export(struct node *n, const char *peer, char **json, size_t *len,
-		 FILE *progress, struct err *e);
+ * *json, with the period [from, to) (0: open) if either is given.
+ * progress (may be NULL) gets a line per 100,000 entries. */
+int audit_export(struct node *n, const char *peer, int64_t from, int64_t to,
+		 char **json, size_t *len, FILE *progress, struct err *e);
 
 /* Checks a bundle. On success *out is a node over an in-memory store
  * holding the channel, seen from the bundle's first party (for
- * cases_load and reports); free it with node_close. Returns 0 or
+ * cases_load and reports); free it with node_close; *info (may be NULL)
+ * what the bundle holds. Returns 0 or
  * ERR_INVALID / ERR_VERIFY naming the first thing wrong. */
-int audit_load(const char *json, size_t len, struct node **out, FILE *progress,
-	       struct err *e);
+struct audit_info {
+	int64_t from, to;    /* the bundle's period; 0: open */
+	uint64_t entries;    /* in both logs */
+	uint64_t checkpoints;
+};
+int audit_load(const char *json, size_t len, struct node **out,
+	       struct audit_info *info, FILE *progress, struct err *e);
 
 #endif

@@ -219,6 +219,7 @@ void case_list_free(struct case_list *l)
 		free(l->v[i].msgs);
 	}
 	free(l->v);
+	free(l->att);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -447,6 +448,41 @@ static const struct charter *charter_at(const struct agreed *ag, size_t nag, int
 	return best ? best->c : first ? first->c : NULL;
 }
 
+/* A register entry: its body is needed (the record is in it). */
+static int add_attested(struct node *n, struct case_list *out, const struct item *x,
+			const struct receipts rt[2], struct err *e)
+{
+	struct case_attested *a;
+	char *body;
+	size_t len;
+	int rc;
+
+	if (out->natt == out->att_cap) {
+		size_t cap = out->att_cap ? out->att_cap * 2 : 16;
+		struct case_attested *nv = realloc(out->att, cap * sizeof(*nv));
+		if (!nv)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		out->att = nv;
+		out->att_cap = cap;
+	}
+	a = &out->att[out->natt];
+	memset(a, 0, sizeof(*a));
+	if ((rc = store_body_get(n->store, x->env.body, (void **)&body, &len, e)) < 0)
+		return err_wrap(e, "register entry %s/%" PRIu64, x->env.from, x->index);
+	rc = register_body_parse(body, len, &a->rec, e);
+	free(body);
+	if (rc < 0)
+		return err_wrap(e, "register entry %s/%" PRIu64, x->env.from, x->index);
+	memcpy(a->rec.type, x->env.type, sizeof(a->rec.type));
+	memcpy(a->by, x->env.from, sizeof(a->by));
+	memcpy(a->requester, a->rec.sent ? x->env.from : x->env.to, sizeof(a->requester));
+	memcpy(a->responder, a->rec.sent ? x->env.to : x->env.from, sizeof(a->responder));
+	a->index = x->index;
+	a->receipt = receipt_of(&rt[x->mine ? 0 : 1], x->index);
+	out->natt++;
+	return 0;
+}
+
 static int load_peer(struct node *n, const char *peer, int64_t now, unsigned flags,
 		     struct case_list *out, size_t *cap, struct err *e)
 {
@@ -495,6 +531,10 @@ static int load_peer(struct node *n, const char *peer, int64_t now, unsigned fla
 		if ((rc = add_msg(n, cv, x, rt, flags, e)) < 0)
 			goto out;
 	}
+	for (size_t i = 0; i < it.n; i++)
+		if (it.v[i].env.kind == ENVELOPE_REGISTER &&
+		    (rc = add_attested(n, out, &it.v[i], rt, e)) < 0)
+			goto out;
 	for (size_t i = 0; i < it.n; i++) {
 		const struct item *x = &it.v[i];
 		int ours_case = strcmp(x->env.case_from, n->cfg.name) == 0;
@@ -762,7 +802,7 @@ char *case_request_body(const char *subject, const char *text, const char *tlp,
 
 int cases_report_input(const struct case_list *l, struct report_case **out, struct err *e)
 {
-	struct report_case *rc = calloc(l->n ? l->n : 1, sizeof(*rc));
+	struct report_case *rc = calloc(l->n + l->natt + 1, sizeof(*rc));
 
 	if (!rc)
 		return err_set(e, ERR_NOMEM, "out of memory");
@@ -791,6 +831,57 @@ int cases_report_input(const struct case_list *l, struct report_case **out, stru
 				r->answered = (int64_t)m->receipt;
 		}
 	}
+	for (size_t i = 0; i < l->natt; i++) {
+		const struct case_attested *a = &l->att[i];
+		struct report_case *r = &rc[l->n + i];
+
+		r->requester = a->requester;
+		r->responder = a->responder;
+		r->type = a->rec.type;
+		r->attested_by = a->by;
+		r->opened = a->rec.date;
+		r->state = a->rec.answered ? CASE_ANSWERED : CASE_SENT;
+		r->answered = a->rec.answered_on;
+	}
 	*out = rc;
 	return 0;
+}
+
+int cases_import_register(struct node *n, const char *peer, const struct register_rec *recs,
+			  size_t count, uint64_t *first, struct err *e)
+{
+	struct node_msg *m;
+	char **bodies;
+	struct store_party p;
+	int64_t now = n->now();
+	int rc = 0;
+
+	if (count == 0 || count > REGISTER_ROWS_MAX)
+		return err_set(e, ERR_INVALID, "a register holds 1 to %d rows", REGISTER_ROWS_MAX);
+	if ((rc = store_party_get(n->store, peer, &p, e)) < 0)
+		return rc == ERR_NOTFOUND ? err_set(e, ERR_NOTFOUND, "no peer named '%s'", peer) : rc;
+	m = calloc(count, sizeof(*m));
+	bodies = calloc(count, sizeof(*bodies));
+	for (size_t i = 0; m && bodies && i < count && rc == 0; i++) {
+		if (recs[i].date > now || recs[i].answered_on > now) {
+			char t[21];
+			envelope_time_format(recs[i].answered_on > now ? recs[i].answered_on : recs[i].date, t, e);
+			rc = err_set(e, ERR_INVALID, "register row %zu: %s is in the future", i + 2, t);
+			break;
+		}
+		m[i].kind = ENVELOPE_REGISTER;
+		m[i].type = recs[i].type;
+		if (!(bodies[i] = register_body(&recs[i], &m[i].body_len, e)))
+			rc = err_wrap(e, "register row %zu", i + 2);
+		m[i].body = bodies[i];
+	}
+	if (!m || !bodies)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	if (rc == 0)
+		rc = node_send(n, peer, m, count, first, e);
+	for (size_t i = 0; bodies && i < count; i++)
+		free(bodies[i]);
+	free(bodies);
+	free(m);
+	return rc;
 }

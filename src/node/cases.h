@@ -20,6 +20,7 @@
 
 #include "core/case.h"
 #include "core/charter.h"
+#include "core/register.h"
 #include "core/report.h"
 #include "node/node.h"
 
@@ -65,9 +66,22 @@ struct case_view {
 	size_t nmsgs;
 };
 
+/* A past request from a register (core/register.h), attested by the
+ * party whose log holds it. */
+struct case_attested {
+	char requester[ENVELOPE_NAME_MAX + 1];
+	char responder[ENVELOPE_NAME_MAX + 1];
+	char by[ENVELOPE_NAME_MAX + 1];  /* the importer */
+	uint64_t index;                  /* in by's log */
+	uint64_t receipt;                /* the other side's receipt of the claim */
+	struct register_rec rec;
+};
+
 struct case_list {
 	struct case_view *v;
 	size_t n;
+	struct case_attested *att;
+	size_t natt, att_cap;
 };
 
 /* Every case between us and peer (or all peers if peer is NULL), as of
@@ -81,8 +95,8 @@ void case_list_free(struct case_list *l);
 /* "party/index" -> parts. Returns 0 or ERR_INVALID. */
 int case_id_parse(const char *id, char *party, uint64_t *index, struct err *e);
 
-/* The report's view of each case of l (pointers into l: keep l alive).
- * *out is malloc'd. */
+/* The report's view of each case of l, then of each attested record
+ * (pointers into l: keep l alive). *out is malloc'd, l->n + l->natt long. */
 int cases_report_input(const struct case_list *l, struct report_case **out,
 		       struct err *e);
 
@@ -102,6 +116,11 @@ char *case_request_body(const char *subject, const char *text, const char *tlp,
 int case_open(struct node *n, const char *peer, const char *type,
 	      const char *body, size_t len, const struct store_blob *blobs,
 	      size_t nblobs, uint64_t *index, struct err *e);
+/* Appends one register entry per record to our log to peer, all in one
+ * transaction. Every date must be in the past. *first: the first index. */
+int cases_import_register(struct node *n, const char *peer,
+			  const struct register_rec *recs, size_t count,
+			  uint64_t *first, struct err *e);
 /* ack|answer|decline|withdraw|remind|close on case id; refused before
  * anything is logged if the lifecycle does not allow it now. */
 int case_act(struct node *n, const char *id, enum envelope_kind kind,

@@ -3,6 +3,7 @@
 #include "node/node.h"
 
 #include "core/charter.h"
+#include "core/register.h"
 #include "net/tls.h"
 #include "util/fsio.h"
 
@@ -385,26 +386,36 @@ int node_send(struct node *n, const char *peer, const struct node_msg *msgs,
 {
 	struct store_party p;
 	struct store_entry *entries = NULL;
-	char (*bufs)[ENVELOPE_MAX] = NULL;
+	char *arena = NULL; /* the envelopes, packed */
+	size_t used = 0;
 	struct store_log log;
 	struct store_batch b;
 	int rc;
 
-	if (count == 0 || count > NODE_BATCH_MAX)
+	if (count == 0 || count > NODE_SEND_MAX)
 		return err_set(e, ERR_INVALID, "send 1 to %d messages at a time",
-			       NODE_BATCH_MAX);
+			       NODE_SEND_MAX);
 	if ((rc = store_party_get(n->store, peer, &p, e)) < 0 ||
 	    (rc = log_for(n, n->cfg.name, peer, &log, e)) < 0)
 		return rc;
 	entries = calloc(count, sizeof(*entries));
-	bufs = malloc(count * sizeof(*bufs));
-	if (!entries || !bufs) {
+	arena = malloc(count * 320 + ENVELOPE_MAX); /* most are under 320 bytes */
+	if (!entries || !arena) {
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0, cap = count * 320 + ENVELOPE_MAX; i < count; i++) {
 		struct envelope env;
 
+		if (cap - used < ENVELOPE_MAX) {
+			char *na = realloc(arena, cap * 2);
+			if (!na) {
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			arena = na;
+			cap *= 2;
+		}
 		memset(&env, 0, sizeof(env));
 		snprintf(env.from, sizeof(env.from), "%s", n->cfg.name);
 		snprintf(env.to, sizeof(env.to), "%s", peer);
@@ -421,14 +432,20 @@ int node_send(struct node *n, const char *peer, const struct node_msg *msgs,
 		}
 		merkle_sha256(env.body, msgs[i].body ? msgs[i].body : "",
 			      msgs[i].body_len);
-		if ((rc = envelope_encode(&env, bufs[i], ENVELOPE_MAX,
+		if ((rc = envelope_encode(&env, arena + used, ENVELOPE_MAX,
 					  &entries[i].len, e)) < 0) {
 			err_wrap(e, "message %zu", i);
 			goto out;
 		}
-		entries[i].envelope = bufs[i];
+		used += entries[i].len;
 		entries[i].body = msgs[i].body ? msgs[i].body : "";
 		entries[i].body_len = msgs[i].body_len;
+	}
+	/* Point into the arena now that it no longer moves. */
+	used = 0;
+	for (size_t i = 0; i < count; i++) {
+		entries[i].envelope = arena + used;
+		used += entries[i].len;
 	}
 	memset(&b, 0, sizeof(b));
 	b.entries = entries;
@@ -455,7 +472,7 @@ int node_send(struct node *n, const char *peer, const struct node_msg *msgs,
 		*first = log.size;
 out:
 	free(entries);
-	free(bufs);
+	free(arena);
 	return rc;
 }
 
@@ -669,6 +686,25 @@ static void keep_evidence(struct node *n, const struct node_batch *b,
 	free(note);
 }
 
+/* A register entry's body must be a canonical register record: a
+ * malformed one would otherwise stop every report of the channel. */
+static int check_registers(const struct node_batch *b, size_t skip, struct err *e)
+{
+	for (size_t i = skip; i < b->n; i++) {
+		const struct store_entry *x = &b->entries[i];
+		struct envelope env;
+		struct register_rec r;
+
+		if (envelope_parse(&env, x->envelope, x->len, e) < 0 || env.kind != ENVELOPE_REGISTER)
+			continue; /* the store names a malformed envelope */
+		if (!x->body || register_body_parse(x->body, x->body_len, &r, e) < 0)
+			return err_set(e, ERR_INVALID,
+				       "%s entry %" PRIu64 ": a register entry needs a canonical register record as its body",
+				       b->origin, b->first + i);
+	}
+	return 0;
+}
+
 /* Every attachment in the batch is named by a body in it, and every
  * attachment a new entry's body names is in the batch or already held. */
 static int check_attachments(struct node *n, const struct node_batch *b, size_t skip,
@@ -799,7 +835,7 @@ int node_receive(struct node *n, const struct node_batch *b, char *line,
 			goto out;
 		}
 	}
-	if ((rc = check_attachments(n, b, skip, e)) < 0)
+	if ((rc = check_attachments(n, b, skip, e)) < 0 || (rc = check_registers(b, skip, e)) < 0)
 		goto out;
 	/* Never cosign an older view than one already cosigned. */
 	rc = store_checkpoint_latest(n->store, log.id, &latest, e);

@@ -28,6 +28,7 @@
 #define NODE_KEY "identity.key"
 #define NODE_DATA_KEY "data.key" /* 32 bytes: seals bodies at rest */
 #define NODE_BATCH_MAX 1000 /* entries in one batch */
+#define NODE_SEND_MAX 100000 /* messages appended in one transaction */
 
 struct node {
 	char dir[1024];
@@ -76,7 +77,7 @@ struct node_msg {
 	size_t nattachments;
 };
 
-/* Appends msgs to the log self->peer in one transaction; *first gets the
+/* Appends msgs (at most NODE_SEND_MAX) to the log self->peer in one transaction; *first gets the
  * index of the first. Returns 0 or an ERR_* code. */
 int node_send(struct node *n, const char *peer, const struct node_msg *msgs,
 	      size_t count, uint64_t *first, struct err *e);

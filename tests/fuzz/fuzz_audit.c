@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct node *n = NULL;
 	struct err e = { 0 };
 
-	if (audit_load((const char *)data, size, &n, NULL, &e) == 0) {
+	if (audit_load((const char *)data, size, &n, NULL, NULL, &e) == 0) {
 		if (!n || node_verify(n, NULL, &e) != 0) {
 			fprintf(stderr, "a bundle that checked out does not verify: %s\n", e.msg);
 			abort();

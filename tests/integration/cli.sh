@@ -62,9 +62,13 @@ n=$(printf '%s\n' "$out" | grep -c '^verify: ok$')
 [ "$n" -eq 3 ] && ok "demo verifies all three nodes" || bad "demo verifies all three nodes" "$out"
 printf '%s\n' "$out" | grep -q '^— ministry-b.example ' && ok "demo prints a receipt line" \
 	|| bad "demo prints a receipt line" "$out"
-n=$(printf '%s\n' "$out" | grep -c ": *identical$")
-[ "$n" -eq 2 ] && ok "demo: both nodes' and the auditor's reports are identical" \
+printf '%s\n' "$out" | grep -q "as JSON: .*node identical; the auditor's identical$" \
+	&& ok "demo: both nodes' and the auditor's reports are identical" \
 	|| bad "demo: both nodes' and the auditor's reports are identical" "$out"
+# The reciprocity table, printed three times: 50 requests a -> b, 10 b -> a.
+n=$(printf '%s\n' "$out" | grep -c '^requests  *50  *10$')
+[ "$n" -eq 3 ] && ok "demo prints the reciprocity table from a, b and the auditor" \
+	|| bad "demo prints the reciprocity table from a, b and the auditor" "$out"
 expect "demo --messages 0" 2 "--messages takes" "$PARLEY" demo --messages 0
 
 finish

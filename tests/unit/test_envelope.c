@@ -145,7 +145,7 @@ static void test_answer_example(void **state)
 }
 
 /* Every kind: its name on the wire, a round trip, and the case rule that
- * applies to it (a request, ping or charter opens its own case; every
+ * applies to it (a request, ping, charter or register entry opens its own case; every
  * other kind refers to an earlier entry of either party). */
 static void test_every_kind(void **state)
 {
@@ -163,6 +163,7 @@ static void test_every_kind(void **state)
 		{ ENVELOPE_REMIND, "remind", 0 },
 		{ ENVELOPE_CLOSE, "close", 0 },
 		{ ENVELOPE_PING, "ping", 1 },
+		{ ENVELOPE_REGISTER, "register", 1 },
 	};
 
 	(void)state;
@@ -735,7 +736,7 @@ static void test_encode_refuses(void **state)
 
 	example_fields(&env);
 	env.kind = ENVELOPE_KIND_COUNT;
-	expect_encode_invalid(&env, "envelope: unknown kind 9");
+	expect_encode_invalid(&env, "envelope: unknown kind 10");
 
 	example_fields(&env);
 	env.index = env.case_index = (uint64_t)INT64_MAX + 1;
@@ -834,6 +835,7 @@ static void rand_envelope(struct envelope *env)
 	case ENVELOPE_CHARTER:
 	case ENVELOPE_REQUEST:
 	case ENVELOPE_PING:
+	case ENVELOPE_REGISTER:
 		strcpy(env->case_from, env->from);
 		env->case_index = env->index;
 		break;

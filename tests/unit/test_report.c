@@ -12,7 +12,7 @@ static struct report_case mk(const char *from, const char *to, int64_t opened, i
 			     enum case_state s, int64_t reply, int64_t answered, int64_t due)
 {
 	struct report_case c = { from, to, "cyber-incident", opened, receipt, s, reply, answered,
-				 due, 0, 0 };
+				 due, 0, 0, NULL };
 	return c;
 }
 
