@@ -173,7 +173,7 @@ static void print_header(const char *sep, int md, int att, int csv)
 	printf("%sfrom%sto%speriod", md ? "| " : "", sep, sep);
 	for (int k = 0; k < nm; k++)
 		printf("%s%s", sep, metrics[att && !csv ? attested_metrics[k] : k]);
-	printf("%s%s\n", att || csv ? sep : "", att || csv ? "attested_by" : "");
+	printf("%s%s%s\n", att || csv ? sep : "", att || csv ? "attested_by" : "", md ? " |" : "");
 	if (md) {
 		printf("|");
 		for (int k = 0; k < nm + 3 + att; k++)
@@ -197,7 +197,7 @@ static void print_rows(const struct report *rep, const char *format)
 		char buf[24];
 
 		if (block < 0 || (block != att && !csv)) {
-			if (block >= 0 || att)
+			if (!csv && (block >= 0 || att))
 				printf("%sAttested by one side only (imported registers, not proven by receipts):\n\n",
 				       block >= 0 ? "\n" : "");
 			print_header(sep, md, att, csv);

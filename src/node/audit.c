@@ -369,8 +369,10 @@ static int load_period(json_t *o, struct audit_info *info, struct err *e)
 
 	if (!p)
 		return 0;
-	if (!json_is_object(p) || jsonu_only_keys(p, keys, "bundle: period", e) < 0)
+	if (!json_is_object(p))
 		return err_set(e, ERR_INVALID, "bundle: \"period\" must be {\"from\": TIME|null, \"to\": TIME|null}");
+	if (jsonu_only_keys(p, keys, "bundle: period", e) < 0)
+		return e->code;
 	for (int k = 0; k < 2; k++) {
 		json_t *x = json_object_get(p, keys[k]);
 		if (x && !json_is_null(x) &&

@@ -1,10 +1,11 @@
 #!/bin/sh
 # audit.sh — a redacted audit bundle, checked with no node and no secrets:
-# the auditor's report equals both parties' reports byte for byte, and 29
+# the auditor's report equals both parties' reports byte for byte, and 39
 # corrupted bundles (dropped, duplicated, reordered or altered entries,
 # truncated logs, altered or misplaced checkpoints, forged, back-dated or
-# misattributed receipts, key swaps, altered or missing charters, foreign
-# origins...) are each refused with their specific message.
+# misattributed receipts, key swaps, altered or missing charters and
+# register records, forks signed by a copy of a node, foreign origins, bad
+# periods...) are each refused with their specific message.
 . "$(dirname "$0")/lib.sh"
 A=ministry-a.example
 B=ministry-b.example
@@ -32,10 +33,20 @@ fi
 "$PARLEY" audit "$T/bundle-b.json" --format json --at $at > "$T/ry.json"
 cmp -s "$T/rx.json" "$T/ry.json" && ok "b's bundle gives the same report" || bad "b's bundle gives the same report"
 
+# A fork: a copy of a's node signs another history of the same size.
+cp -r "$T/demo/a" "$T/fork"
+"$PARLEY" send $B --text "the history a showed b" --dir "$T/demo/a" >/dev/null
+"$PARLEY" send $B --text "another history" --dir "$T/fork" >/dev/null
+"$PARLEY" outbox $B --dir "$T/demo/a" >/dev/null  # each signs a checkpoint at the new size
+"$PARLEY" outbox $B --dir "$T/fork" >/dev/null
+"$PARLEY" export --audit $B "$T/bundle2.json" --quiet --dir "$T/demo/a" >/dev/null
+"$PARLEY" export --audit $B "$T/fork.json" --quiet --dir "$T/fork" >/dev/null
+expect "the bundle with an unreceipted checkpoint passes" 0 "$A $B all 60 60 0" "$PARLEY" audit "$T/bundle2.json"
+
 "$PARLEY" init --name x.example --dir "$T/x" >/dev/null
 mkdir "$T/corrupt"
-python3 "$(dirname "$0")/corrupt.py" "$T/bundle.json" "$("$PARLEY" identity --dir "$T/x" | cut -d' ' -f1)" \
-	"$T/corrupt" >/dev/null || bad "corrupt.py ran"
+python3 "$(dirname "$0")/corrupt.py" "$T/bundle2.json" "$("$PARLEY" identity --dir "$T/x" | cut -d' ' -f1)" \
+	"$T/corrupt" "$T/fork.json" >/dev/null || bad "corrupt.py ran"
 while IFS="$(printf '\t')" read -r name frag; do
 	expect "corrupted: $name" 1 "$frag" "$PARLEY" audit "$T/corrupt/$name.json"
 done < "$T/corrupt/expect.txt"

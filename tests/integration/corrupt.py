@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-# corrupt.py BUNDLE OTHERKEY OUTDIR — writes one corrupted copy of an audit
-# bundle per case into OUTDIR as NAME.json, and OUTDIR/expect.txt with a
-# line "NAME<TAB>fragment of the error parley audit must print".
+# corrupt.py BUNDLE OTHERKEY OUTDIR FORKED — writes one corrupted copy of an
+# audit bundle per case into OUTDIR as NAME.json, and OUTDIR/expect.txt with
+# a line "NAME<TAB>fragment of the error parley audit must print". FORKED is
+# a bundle of a copy of the first party's node that signed another history
+# of the same size as BUNDLE's latest checkpoint.
 # (python3 is there wherever meson is.)
 import base64, copy, json, os, sys
 
-src, otherkey, out = sys.argv[1], sys.argv[2], sys.argv[3]
+src, otherkey, out, forked = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 b = json.load(open(src))
+fk = json.load(open(forked))
 A, B = b["parties"][0]["name"], b["parties"][1]["name"]
 ab = next(l for l in b["logs"] if l["origin"] == "parley/%s/%s" % (A, B))
 ia = b["logs"].index(ab)
@@ -100,6 +103,37 @@ case("origin-of-strangers", "is not a log between the bundle's two parties",
 case("origin-reversed", "is not a checkpoint of this log signed by",
      lambda d: L(d).__setitem__("origin", "parley/%s/%s" % (B, A)))
 case("three-logs", "at most two logs", lambda d: d["logs"].append(d["logs"][0]))
+# The first party signed two different trees of the same size.
+def fork_after(d):
+    other = next(l for l in fk["logs"] if l["origin"] == L(d)["origin"])
+    L(d)["checkpoints"].append(other["checkpoints"][-1])
+case("forked-checkpoints", "FORK: %s signed two different trees of size" % A, fork_after)
+def fork_instead(d):
+    other = next(l for l in fk["logs"] if l["origin"] == L(d)["origin"])
+    L(d)["checkpoints"][-1] = other["checkpoints"][-1]
+case("forked-checkpoint-over-our-entries", "differs from the root", fork_instead)
+def forked_entry(d):
+    other = next(l for l in fk["logs"] if l["origin"] == L(d)["origin"])
+    assert other["entries"][-1] != L(d)["entries"][-1]
+    L(d)["entries"][-1] = other["entries"][-1]
+case("forked-entry-under-our-checkpoint", "differs from the root", forked_entry)
+# Register records: the bodies of register entries travel in the bundle.
+assert b["registers"], "the demo imports a register"
+case("register-records-missing", "is a register entry, but no register record with its hash is in the bundle",
+     lambda d: d.__setitem__("registers", []))
+def register_altered(d):
+    d["registers"] = [r.replace('"answered":true', '"answered":false', 1) for r in d["registers"]]
+    assert any('"answered":false' in r for r in d["registers"])
+case("register-record-altered", "no register record with its hash is in the bundle", register_altered)
+case("registers-not-strings", "\"registers\" must hold strings", lambda d: d["registers"].append(7))
+case("registers-not-an-array", "\"charters\" and \"registers\" must be arrays",
+     lambda d: d.__setitem__("registers", {}))
+case("period-not-a-time", "period.from is not a time",
+     lambda d: d.__setitem__("period", {"from": "last spring", "to": None}))
+case("period-backwards", "the period ends before it starts",
+     lambda d: d.__setitem__("period", {"from": "2026-01-01T00:00:00Z", "to": "2025-01-01T00:00:00Z"}))
+case("period-unknown-key", "unknown key 'until'",
+     lambda d: d.__setitem__("period", {"until": "2026-01-01T00:00:00Z"}))
 with open(os.path.join(out, "expect.txt"), "w") as f:
     for n, e in cases:
         f.write("%s\t%s\n" % (n, e))
