@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include "node/cases.h"
 #include "node/node.h"
 #include "util/fsio.h"
 
@@ -430,6 +431,52 @@ static void test_equivocation_kept_as_evidence(void **state)
 
 /* A batch's attachments: each named by a body in it; each a new body
  * names must come with it or be held already. */
+/* A register entry (a past request from a spreadsheet, attested by its
+ * sender) travels like any entry, but its body must be a canonical
+ * register record: a hostile sender's malformed one would otherwise stop
+ * every report of the channel on the receiving side. */
+static void test_register_entries(void **state)
+{
+	struct fixture *f = *state;
+	static const char bad[] = "{\"date\":\"2025-01-01T00:00:00Z\"}";
+	struct node_msg m = { .kind = ENVELOPE_REGISTER, .type = "cyber-incident",
+			      .body = bad, .body_len = sizeof(bad) - 1 };
+	struct register_rec r = { .date = NOW - 86400 * 30, .sent = 1, .type = "cyber-incident",
+				  .answered = 1, .answered_on = NOW - 86400 * 2, .ref = "R-1" };
+	struct node_batch b;
+	struct case_list l;
+	struct err e = { 0 };
+	uint64_t first;
+	char line[512];
+
+	tu_ok(node_send(f->a, B, &m, 1, &first, &e), &e);
+	tu_ok(node_batch_make(f->a, B, 0, 10, &b, &e), &e);
+	refused(f, &b, ERR_INVALID, "a register entry needs a canonical register record as its body");
+	node_batch_free(&b);
+
+	/* From a fresh log: one good record, imported and delivered. */
+	teardown(state);
+	setup(state);
+	f = *state;
+	r.date = NOW + 1; /* the future */
+	assert_int_equal(cases_import_register(f->a, B, &r, 1, &first, &e), ERR_INVALID);
+	assert_msg_contains(&e, "is in the future");
+	r.date = NOW - 86400 * 30;
+	tu_ok(cases_import_register(f->a, B, &r, 1, &first, &e), &e);
+	assert_int_equal(first, 0);
+	deliver(f, 0, 10, line);
+	tu_ok(cases_load(f->b, NULL, NOW, 0, &l, &e), &e);
+	assert_int_equal(l.n, 0);          /* not a case */
+	assert_int_equal(l.natt, 1);       /* but an attested record */
+	assert_string_equal(l.att[0].requester, "a.example");
+	assert_string_equal(l.att[0].responder, B);
+	assert_string_equal(l.att[0].by, "a.example");
+	assert_int_equal(l.att[0].receipt, NOW);
+	assert_int_equal(l.att[0].rec.answered_on, NOW - 86400 * 2);
+	assert_string_equal(l.att[0].rec.ref, "R-1");
+	case_list_free(&l);
+}
+
 static void test_attachment_refusals(void **state)
 {
 	struct fixture *f = *state;
@@ -547,6 +594,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_receiver_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_equivocation_kept_as_evidence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attachment_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_register_entries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receipt_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_refusals, setup, teardown),
 	};
