@@ -147,14 +147,17 @@ static json_t *row_json(const struct report_row *r)
 	return o;
 }
 
-static json_t *report_json(const struct report *rep, const struct pairs *ps)
+/* The report as JSON; "warnings" only when there are any, so that both
+ * sides of a sound channel print the same bytes. */
+static json_t *report_json(const struct report *rep, const struct pairs *ps, json_t *warn)
 {
-	json_t *arr = json_array();
+	json_t *arr = json_array(), *o;
 
 	if (!ps) {
 		for (size_t i = 0; i < rep->n; i++)
 			json_array_append_new(arr, row_json(&rep->rows[i]));
-		return json_pack("{s:o}", "rows", arr);
+		o = json_pack("{s:o}", "rows", arr);
+		goto out;
 	}
 	for (size_t i = 0; i < ps->n; i++) {
 		const struct pair *p = &ps->v[i];
@@ -163,7 +166,11 @@ static json_t *report_json(const struct report *rep, const struct pairs *ps)
 						     p->attested_by[0] ? json_string(p->attested_by) : json_null(),
 						     "directions", row_json(&p->dir[0]), row_json(&p->dir[1])));
 	}
-	return json_pack("{s:o}", "channels", arr);
+	o = json_pack("{s:o}", "channels", arr);
+out:
+	if (json_array_size(warn))
+		json_object_set(o, "warnings", warn);
+	return o;
 }
 
 static void print_header(const char *sep, int md, int att, int csv)
@@ -258,6 +265,35 @@ static void print_pairs(const struct pairs *ps, const char *format)
 		printf("(no requests in this period)\n");
 }
 
+/* Fork evidence about the channels reported: a warning each. */
+struct warn_ctx {
+	const char *peer;
+	json_t *arr;
+};
+
+static int add_warning(void *ctx, const struct store_evidence *v)
+{
+	struct warn_ctx *w = ctx;
+	char from[ENVELOPE_NAME_MAX + 2], to[ENVELOPE_NAME_MAX + 2];
+
+	if (sscanf(v->origin, "parley/%128[^/]/%128s", from, to) != 2 ||
+	    (w->peer && strcmp(w->peer, from) != 0 && strcmp(w->peer, to) != 0))
+		return 0;
+	json_array_append_new(w->arr, json_sprintf("FORK: %s signed two different trees of %s at size %" PRIu64
+						   " (evidence kept; see parley verify): its numbers here cannot be trusted",
+						   from, v->origin, v->size));
+	return 0;
+}
+
+static json_t *warnings(struct node *n, const char *peer)
+{
+	struct warn_ctx w = { peer, json_array() };
+	struct err e;
+
+	store_evidence_each(n->store, add_warning, &w, &e);
+	return w.arr;
+}
+
 /* Computes the report; *ps only with o->reciprocity. */
 static int report_compute(struct node *n, const struct cli_report_opts *o, struct report *rep,
 			  struct pairs *ps, struct err *e)
@@ -285,10 +321,11 @@ char *cli_report_json(struct node *n, const struct cli_report_opts *o, struct er
 	char *s = NULL;
 
 	if (report_compute(n, o, &rep, &ps, e) == 0) {
-		json_t *j = report_json(&rep, o->reciprocity ? &ps : NULL);
+		json_t *w = warnings(n, o->peer), *j = report_json(&rep, o->reciprocity ? &ps : NULL, w);
 		if (!(s = json_dumps(j, JSON_COMPACT)))
 			err_set(e, ERR_NOMEM, "out of memory");
 		json_decref(j);
+		json_decref(w);
 	}
 	free(ps.v);
 	report_free(&rep);
@@ -302,12 +339,19 @@ int cli_report_print(struct node *n, const struct cli_report_opts *o, struct err
 	int rc = report_compute(n, o, &rep, &ps, e);
 
 	if (rc == 0) {
-		if (!strcmp(o->format, "json"))
-			cli_print_json(report_json(&rep, o->reciprocity ? &ps : NULL));
-		else if (o->reciprocity)
-			print_pairs(&ps, o->format);
-		else
-			print_rows(&rep, o->format);
+		json_t *w = warnings(n, o->peer);
+		if (!strcmp(o->format, "json")) {
+			cli_print_json(report_json(&rep, o->reciprocity ? &ps : NULL, w));
+		} else {
+			for (size_t i = 0; i < json_array_size(w); i++)
+				fprintf(strcmp(o->format, "csv") ? stdout : stderr, "WARNING: %s\n\n",
+					json_string_value(json_array_get(w, i)));
+			if (o->reciprocity)
+				print_pairs(&ps, o->format);
+			else
+				print_rows(&rep, o->format);
+		}
+		json_decref(w);
 	}
 	free(ps.v);
 	report_free(&rep);

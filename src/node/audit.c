@@ -38,6 +38,22 @@ static int add_cp(void *ctx, const struct store_checkpoint *c)
 	return 0;
 }
 
+/* Fork evidence the node holds against a log: the sender's signed
+ * checkpoints that contradict it. */
+struct ev_ctx {
+	const char *origin;
+	json_t *notes;
+};
+
+static int add_evidence(void *ctx, const struct store_evidence *v)
+{
+	struct ev_ctx *ev = ctx;
+
+	if (strcmp(v->origin, ev->origin) == 0)
+		json_array_append_new(ev->notes, json_string(v->note));
+	return 0;
+}
+
 static int export_log(struct node *n, const char *from, const char *to, json_t *logs,
 		      json_t *charters, json_t *registers, FILE *progress, struct err *e)
 {
@@ -91,8 +107,21 @@ static int export_log(struct node *n, const char *from, const char *to, json_t *
 		json_decref(cps);
 		return rc;
 	}
-	json_array_append_new(logs, json_pack("{s:s,s:o,s:o}", "origin", log.origin, "entries",
-					      entries, "checkpoints", cps));
+	{
+		json_t *lg = json_pack("{s:s,s:o,s:o}", "origin", log.origin, "entries", entries,
+				       "checkpoints", cps);
+		struct ev_ctx ev = { log.origin, json_array() };
+		if ((rc = store_evidence_each(n->store, add_evidence, &ev, e)) < 0) {
+			json_decref(lg);
+			json_decref(ev.notes);
+			return rc;
+		}
+		if (json_array_size(ev.notes))
+			json_object_set_new(lg, "evidence", ev.notes);
+		else
+			json_decref(ev.notes);
+		json_array_append_new(logs, lg);
+	}
 	return 0;
 }
 
@@ -184,6 +213,48 @@ static const char *body_find(const struct bodies *bs, const uint8_t hash[32], si
 		return NULL;
 	*len = json_string_length(r->s);
 	return json_string_value(r->s);
+}
+
+/* Evidence a party kept against the log (its sender's signed checkpoints
+ * that contradict it): each must be signed by the sender and contradict
+ * the replayed log, which proves a fork. */
+static int check_evidence(struct node *n, json_t *lg, const char *origin, const char *from,
+			  const char *to, const struct note_key *sk, struct note *nt,
+			  struct err *e)
+{
+	json_t *ev = json_object_get(lg, "evidence");
+	struct store_log got;
+	int rc;
+
+	if (!ev)
+		return 0;
+	if (!json_is_array(ev))
+		return err_set(e, ERR_INVALID, "bundle: %s: \"evidence\" must be an array of notes", origin);
+	if ((rc = store_log_get(n->store, from, to, 0, &got, e)) < 0)
+		return rc;
+	for (size_t i = 0; i < json_array_size(ev); i++) {
+		const char *note = json_string_value(json_array_get(ev, i));
+		struct checkpoint ckp;
+		uint8_t held[32];
+
+		if (!note || note_open(nt, note, strlen(note), sk, 1, e) < 0 ||
+		    checkpoint_parse(&ckp, nt->text, nt->textlen, e) < 0 || strcmp(ckp.origin, origin) != 0)
+			return err_set(e, ERR_VERIFY, "%s: evidence %zu is not a checkpoint of this log signed by %s",
+				       origin, i, from);
+		if (ckp.size > got.size)
+			return err_set(e, ERR_VERIFY, "%s: evidence %zu is of size %" PRIu64
+				       ", beyond the log in the bundle: it proves nothing", origin, i, ckp.size);
+		if ((rc = store_root(n->store, got.id, ckp.size, held, e)) < 0)
+			return rc;
+		if (memcmp(held, ckp.root, 32) == 0)
+			return err_set(e, ERR_VERIFY, "%s: evidence %zu agrees with the log: it proves nothing",
+				       origin, i);
+		return err_set(e, ERR_VERIFY,
+			       "%s: FORK: %s signed two different trees of size %" PRIu64
+			       " (%s kept the other one as evidence): it showed different histories",
+			       origin, from, ckp.size, to);
+	}
+	return 0;
 }
 
 /* Replays one log: entries up to each checkpoint, checked against it. */
@@ -348,6 +419,8 @@ static int replay_log(struct node *n, json_t *lg, const struct bodies *bs,
 	if (rc == 0 && done != json_array_size(entries))
 		rc = err_set(e, ERR_VERIFY, "%s: %zu entries but the last checkpoint covers %" PRIu64,
 			     origin, json_array_size(entries), done);
+	if (rc == 0)
+		rc = check_evidence(n, lg, origin, from, to, sk, nt, e);
 	if (rc == 0 && progress)
 		fprintf(progress, "audit: %s: %" PRIu64 " entries, %zu checkpoints checked\n", origin,
 			done, json_array_size(cps));

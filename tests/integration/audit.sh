@@ -1,11 +1,12 @@
 #!/bin/sh
 # audit.sh — a redacted audit bundle, checked with no node and no secrets:
-# the auditor's report equals both parties' reports byte for byte, and 39
+# the auditor's report equals both parties' reports byte for byte, and 42
 # corrupted bundles (dropped, duplicated, reordered or altered entries,
 # truncated logs, altered or misplaced checkpoints, forged, back-dated or
 # misattributed receipts, key swaps, altered or missing charters and
-# register records, forks signed by a copy of a node, foreign origins, bad
-# periods...) are each refused with their specific message.
+# register records, forks signed by a copy of a node, fork evidence that is
+# not, foreign origins, bad periods...) are each refused with their
+# specific message.
 . "$(dirname "$0")/lib.sh"
 A=ministry-a.example
 B=ministry-b.example

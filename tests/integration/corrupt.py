@@ -117,6 +117,13 @@ def forked_entry(d):
     assert other["entries"][-1] != L(d)["entries"][-1]
     L(d)["entries"][-1] = other["entries"][-1]
 case("forked-entry-under-our-checkpoint", "differs from the root", forked_entry)
+# Evidence a receiver kept: it must be the sender's and contradict the log.
+case("evidence-of-a-fork", "(%s kept the other one as evidence)" % B,
+     lambda d: L(d).__setitem__("evidence", [next(l for l in fk["logs"] if l["origin"] == L(d)["origin"])["checkpoints"][-1]["note"]]))
+case("evidence-that-agrees", "agrees with the log: it proves nothing",
+     lambda d: L(d).__setitem__("evidence", [L(d)["checkpoints"][0]["note"]]))
+case("evidence-of-another-log", "evidence 0 is not a checkpoint of this log signed by",
+     lambda d: L(d).__setitem__("evidence", [d["logs"][ib]["checkpoints"][0]["note"]]))
 # Register records: the bodies of register entries travel in the bundle.
 assert b["registers"], "the demo imports a register"
 case("register-records-missing", "is a register entry, but no register record with its hash is in the bundle",

@@ -195,6 +195,15 @@ expect "the copy's batch is refused" 0 "differs from the one held: the sender fo
 stop b
 expect "verify on b names the fork" 1 "fork evidence at size 4206" "$PARLEY" verify --dir "$T/b"
 expect "peer list on b shows the fork" 0 "FORK at size 4206" "$PARLEY" peer list --dir "$T/b"
+expect "b's report flags the fork" 0 "WARNING: FORK: a.example signed two different trees of parley/a.example/b.example at size 4206" \
+	"$PARLEY" report --peer a.example --dir "$T/b"
+expect "b's JSON report carries the warning" 0 '"warnings":["FORK: a.example' \
+	"$PARLEY" report --peer a.example --json --dir "$T/b"
+expect "c's report with a has no warning" 0 '{"rows":[' "$PARLEY" report --peer a.example --json --dir "$T/c"
+expect "b's audit bundle carries the evidence" 0 "wrote the audit bundle" \
+	"$PARLEY" export --audit a.example "$T/b.bundle" --dir "$T/b"
+expect "the auditor proves the fork from it" 1 "FORK: a.example signed two different trees of size 4206 (b.example kept the other one as evidence)" \
+	"$PARLEY" audit "$T/b.bundle"
 stop c
 
 finish
