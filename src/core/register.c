@@ -30,7 +30,7 @@ struct csv_ctx {
 	void (*progress)(void *, size_t);
 	void *pctx;
 	struct err *e;
-	int failed;
+	int failed;              /* 0, or the ERR_ code of the first fault */
 };
 
 /* The first fault of the file, naming its row. */
@@ -45,8 +45,10 @@ static void fail(struct csv_ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	c->failed = 1;
-	err_set(c->e, ERR_INVALID, "register row %zu: %s", c->row, msg);
+	for (char *p = msg; *p; p++) /* a quoted value may hold anything */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	c->failed = err_set(c->e, ERR_INVALID, "register row %zu: %s", c->row, msg);
 }
 
 /* A date of the register: a day (midnight UTC) or an envelope time. */
@@ -106,8 +108,7 @@ static void on_field(void *s, size_t len, void *data)
 		if (c->pos[k] != f)
 			continue;
 		if (!(c->val[k] = malloc(len + 1))) {
-			c->failed = 1;
-			err_set(c->e, ERR_NOMEM, "out of memory");
+			c->failed = err_set(c->e, ERR_NOMEM, "out of memory");
 			return;
 		}
 		memcpy(c->val[k], s ? s : "", len);
@@ -122,15 +123,16 @@ static void row_done(struct csv_ctx *c)
 	const char *v;
 
 	memset(&r, 0, sizeof(r));
+	/* The count first: a short row is short, not an empty cell. */
+	if (c->field != c->ncols) {
+		fail(c, "%d fields where the header has %d", c->field, c->ncols);
+		return;
+	}
 	for (int k = 0; k < COL_REQUIRED; k++)
 		if (!c->val[k] || !c->val[k][0]) {
 			fail(c, "column '%s' is empty", col_names[k]);
 			return;
 		}
-	if (c->field != c->ncols) {
-		fail(c, "%d fields where the header has %d", c->field, c->ncols);
-		return;
-	}
 	v = c->val[COL_DATE];
 	if (parse_date(v, &r.date) < 0) {
 		fail(c, "date '%.40s' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ", v);
@@ -184,8 +186,7 @@ static void row_done(struct csv_ctx *c)
 		size_t cap = c->cap ? c->cap * 2 : 256;
 		struct register_rec *nv = realloc(c->v, cap * sizeof(*nv));
 		if (!nv) {
-			c->failed = 1;
-			err_set(c->e, ERR_NOMEM, "out of memory");
+			c->failed = err_set(c->e, ERR_NOMEM, "out of memory");
 			return;
 		}
 		c->v = nv;
@@ -242,20 +243,19 @@ int register_csv_parse(const char *buf, size_t len, struct register_rec **out,
 	}
 	if (csv_parse(&p, buf, len, on_field, on_row, &c) != len || csv_fini(&p, on_field, on_row, &c) != 0) {
 		if (!c.failed)
-			err_set(e, ERR_INVALID, "register row %zu: %s (a quote out of place?)", c.row,
-				csv_strerror(csv_error(&p)));
-		c.failed = 1;
+			c.failed = err_set(e, ERR_INVALID, "register row %zu: %s (a quote out of place?)",
+					   c.row, csv_strerror(csv_error(&p)));
 	}
 	csv_free(&p);
 	for (int k = 0; k < COL_COUNT; k++)
 		free(c.val[k]);
 	if (!c.failed && c.row == 1)
-		c.failed = 1, err_set(e, ERR_INVALID, "register: the file is empty (a header row is needed)");
+		c.failed = err_set(e, ERR_INVALID, "register: the file is empty (a header row is needed)");
 	if (!c.failed && c.n == 0)
-		c.failed = 1, err_set(e, ERR_INVALID, "register: no rows after the header");
+		c.failed = err_set(e, ERR_INVALID, "register: no rows after the header");
 	if (c.failed) {
 		free(c.v);
-		return e->code ? e->code : ERR_INVALID;
+		return c.failed;
 	}
 	*out = c.v;
 	*n = c.n;
@@ -268,6 +268,12 @@ char *register_body(const struct register_rec *r, size_t *len, struct err *e)
 	json_t *o;
 	char *s;
 
+	/* What register_body_parse would refuse is not written: json_string
+	 * fails on invalid UTF-8, and the ref would silently be left out. */
+	if (r->ref[0] && (strnlen(r->ref, sizeof(r->ref)) > REGISTER_REF_MAX || !text_ok(r->ref))) {
+		err_set(e, ERR_INVALID, "register: ref is not UTF-8 text without control characters");
+		return NULL;
+	}
 	if (envelope_time_format(r->date, d, e) < 0 ||
 	    (r->answered_on && envelope_time_format(r->answered_on, a, e) < 0))
 		return NULL;
