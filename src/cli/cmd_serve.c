@@ -54,7 +54,10 @@ int cli_serve_main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (node_open(&n, dir, &e) < 0 || server_start(&srv, n, &e) < 0 ||
+	if (node_open(&n, dir, &e) == 0 && store_readonly(n->store))
+		err_set(&e, ERR_READONLY, "%s: the store is on a read-only file system: a node that "
+			"serves must store what it receives (reports, verify and audits still read it)", dir);
+	if (e.code < 0 || server_start(&srv, n, &e) < 0 ||
 	    (n->cfg.operator_listen[0] &&
 	     (node_open(&an, dir, &e) < 0 || api_start(&api, an, &e) < 0)) ||
 	    outbox_start(&ob, dir, &e) < 0) {

@@ -35,7 +35,8 @@ static size_t collect(char *data, size_t size, size_t nmemb, void *ctx)
 static int code_of(const char *name)
 {
 	static const int codes[] = { ERR_INVALID, ERR_SIGNATURE, ERR_NOTFOUND, ERR_CONFLICT,
-				     ERR_TOOBIG, ERR_UNVERIFIED, ERR_FORBIDDEN, ERR_STORE };
+				     ERR_TOOBIG, ERR_UNVERIFIED, ERR_FORBIDDEN, ERR_STORE,
+				     ERR_FULL, ERR_READONLY };
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
 		if (strcmp(err_name(codes[i]), name) == 0)
 			return codes[i];

@@ -30,6 +30,10 @@ unsigned http_status(int code)
 		return MHD_HTTP_CONTENT_TOO_LARGE;
 	case ERR_FORBIDDEN:
 		return MHD_HTTP_FORBIDDEN;
+	case ERR_FULL:
+		return MHD_HTTP_INSUFFICIENT_STORAGE;
+	case ERR_READONLY:
+		return MHD_HTTP_SERVICE_UNAVAILABLE;
 	}
 	return MHD_HTTP_INTERNAL_SERVER_ERROR;
 }
@@ -54,8 +58,28 @@ enum MHD_Result http_send_json(struct MHD_Connection *c, unsigned status, char *
 
 enum MHD_Result http_send_error(struct MHD_Connection *c, const struct err *e)
 {
-	json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code", err_name(e->code),
-			      "message", e->msg);
+	const char *msg = e->msg;
+	json_t *o;
+
+	/* Our own faults: the details (paths, the database's words) go to the
+	 * server's log, the client learns what it needs to know. */
+	switch (e->code) {
+	case ERR_FULL:
+		msg = "this node's storage is full: nothing was stored or receipted; send again later";
+		break;
+	case ERR_READONLY:
+		msg = "this node's store is read-only: nothing was stored or receipted; send again later";
+		break;
+	case ERR_STORE:
+	case ERR_IO:
+	case ERR_NOMEM:
+		msg = "this node could not complete the request (a storage or system fault, logged "
+		      "on its side): nothing was stored or receipted";
+		break;
+	}
+	if (msg != e->msg)
+		fprintf(stderr, "parley serve: %s: %s\n", err_name(e->code), e->msg);
+	o = json_pack("{s:{s:s,s:s}}", "error", "code", err_name(e->code), "message", msg);
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	json_decref(o);

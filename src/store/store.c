@@ -574,3 +574,8 @@ int store_cosig_each(struct store *s, int64_t checkpoint, store_cosig_fn fn,
 {
 	return s->ops->cosig_each(s, checkpoint, fn, ctx, e);
 }
+
+int store_readonly(const struct store *s)
+{
+	return s->readonly;
+}

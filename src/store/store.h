@@ -171,6 +171,10 @@ int store_receipt_time(struct store *s, int64_t log, uint64_t index,
 int store_receipted(struct store *s, int64_t log, const char *cosigner,
 		    uint64_t *size, uint64_t *time, struct err *e);
 
+/* True if the store was opened on a read-only file system: reads work,
+ * every write fails with ERR_READONLY. */
+int store_readonly(const struct store *s);
+
 /* Finds the log sender->receiver, creating it (size 0) when create is set
  * and both parties are known. Returns 0, ERR_NOTFOUND or ERR_INVALID. */
 int store_log_get(struct store *s, const char *sender, const char *receiver,

@@ -115,6 +115,7 @@ struct store {
 	struct node_cache_slot *cache;
 	uint8_t key[32];      /* body sealing key, if has_key */
 	int has_key;
+	int readonly;         /* opened on a read-only file system */
 };
 
 int store_sqlite_open(struct store **out, const char *path, struct err *e);

@@ -3,8 +3,10 @@
 #include "store/store_backend.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include <sqlite3.h>
 
@@ -197,10 +199,15 @@ static struct sqlite_store *S(struct store *s)
 
 static int db_err(struct sqlite_store *s, struct err *e, const char *what)
 {
-	int code = sqlite3_extended_errcode(s->db);
+	int code = sqlite3_extended_errcode(s->db) & 0xff;
 
-	return err_set(e, code == SQLITE_FULL ? ERR_IO : ERR_STORE,
-		       "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+	if (code == SQLITE_FULL)
+		return err_set(e, ERR_FULL, "%s: %s: the disk or the database is full; nothing was written",
+			       s->path, what);
+	if (code == SQLITE_READONLY)
+		return err_set(e, ERR_READONLY, "%s: %s: the store is read-only (%s); nothing was written",
+			       s->path, what, sqlite3_errmsg(s->db));
+	return err_set(e, ERR_STORE, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
 /* Resets and returns prepared statement i. */
@@ -1091,6 +1098,9 @@ static int migrate(struct sqlite_store *s, struct err *e)
 	sqlite3_finalize(st);
 	if (version == SCHEMA_VERSION)
 		return 0;
+	if (s->base.readonly)
+		return err_set(e, ERR_READONLY, "%s: the store is on a read-only file system and holds "
+			       "no parley schema (version %d)", s->path, version);
 	if (version != 0)
 		return err_set(e, ERR_STORE,
 			       "%s: schema version %d, this parley knows %d",
@@ -1106,9 +1116,34 @@ static int migrate(struct sqlite_store *s, struct err *e)
 	return 0;
 }
 
+/* "file:PATH?immutable=1", PATH percent-encoded: how SQLite reads a WAL
+ * database on a read-only file system (it cannot create the -shm file). */
+static char *immutable_uri(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *u = malloc(strlen(path) * 3 + 32), *p = u;
+
+	if (!u)
+		return NULL;
+	p += sprintf(p, "file:");
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		    strchr("/-._~", *c)) {
+			*p++ = (char)*c;
+		} else {
+			*p++ = '%';
+			*p++ = hex[*c >> 4];
+			*p++ = hex[*c & 15];
+		}
+	}
+	strcpy(p, "?immutable=1");
+	return u;
+}
+
 int store_sqlite_open(struct store **out, const char *path, struct err *e)
 {
 	struct sqlite_store *s = calloc(1, sizeof(*s));
+	struct statvfs vfs;
 	int rc;
 
 	*out = NULL;
@@ -1117,9 +1152,19 @@ int store_sqlite_open(struct store **out, const char *path, struct err *e)
 		return err_set(e, ERR_NOMEM, "out of memory opening the store");
 	}
 	s->base.ops = &sqlite_ops;
-	if (sqlite3_open_v2(path, &s->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+	/* An existing store on a read-only file system opens for reading
+	 * (verify, reports, audits); every write is refused as ERR_READONLY. */
+	s->base.readonly = statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY);
+	if (s->base.readonly) {
+		char *uri = immutable_uri(path);
+		rc = uri ? sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+					   SQLITE_OPEN_NOFOLLOW, NULL) : SQLITE_NOMEM;
+		free(uri);
+	} else {
+		rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				     SQLITE_OPEN_NOFOLLOW, NULL);
+	}
+	if (rc != SQLITE_OK) {
 		rc = err_set(e, ERR_STORE, "%s: cannot open: %s", path,
 			     s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		goto fail;
@@ -1129,15 +1174,18 @@ int store_sqlite_open(struct store **out, const char *path, struct err *e)
 	/* Page size first: it is fixed once the first table exists. A random
 	 * page read costs about the same at 4 and 64 KiB here, so large
 	 * pages put a proof's low nodes and leaf in fewer reads. */
-	if ((rc = exec(s, "PRAGMA page_size = " PAGE_SIZE_STR, e)) < 0)
+	if (s->base.readonly) {
+		if ((rc = migrate(s, e)) < 0) /* only checks the version */
+			goto fail;
+	} else if ((rc = exec(s, "PRAGMA page_size = " PAGE_SIZE_STR, e)) < 0 ||
+		   /* WAL + FULL: every commit is fsync'd before it returns. */
+		   (rc = exec(s, "PRAGMA journal_mode = WAL", e)) < 0 ||
+		   (rc = exec(s, "PRAGMA synchronous = FULL", e)) < 0 ||
+		   (rc = exec(s, "PRAGMA foreign_keys = ON", e)) < 0 ||
+		   (rc = exec(s, "PRAGMA cache_size = -16384", e)) < 0 ||
+		   (rc = migrate(s, e)) < 0) {
 		goto fail;
-	/* WAL + FULL: every commit is fsync'd before it returns. */
-	if ((rc = exec(s, "PRAGMA journal_mode = WAL", e)) < 0 ||
-	    (rc = exec(s, "PRAGMA synchronous = FULL", e)) < 0 ||
-	    (rc = exec(s, "PRAGMA foreign_keys = ON", e)) < 0 ||
-	    (rc = exec(s, "PRAGMA cache_size = -16384", e)) < 0 ||
-	    (rc = migrate(s, e)) < 0)
-		goto fail;
+	}
 	for (int i = 0; i < Q_COUNT; i++)
 		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 				       &s->q[i], NULL) != SQLITE_OK) {

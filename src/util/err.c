@@ -62,6 +62,8 @@ const char *err_name(int code)
 	case ERR_UNVERIFIED: return "unverified";
 	case ERR_FORBIDDEN: return "forbidden";
 	case ERR_UNAUTHORIZED: return "unauthorized";
+	case ERR_FULL: return "storage_full";
+	case ERR_READONLY: return "read_only";
 	}
 	return "unknown";
 }

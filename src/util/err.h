@@ -21,6 +21,8 @@ enum err_code {
 	ERR_UNVERIFIED = -11, /* no signature from any known key */
 	ERR_FORBIDDEN = -12,  /* authenticated, but not allowed */
 	ERR_UNAUTHORIZED = -13, /* no, a wrong or a revoked credential */
+	ERR_FULL = -14,     /* the disk or the database is full: nothing was written */
+	ERR_READONLY = -15, /* the store cannot be written: nothing was written */
 };
 
 struct err {

@@ -94,7 +94,7 @@ done
 	|| bad "at least 3 kills came with entries still undelivered" "$midway"
 
 t=0
-while [ "$(backlog)" != 0 ] && [ $t -lt 600 ]; do sleep 0.1; t=$((t + 1)); done
+while [ "$(backlog)" != 0 ] && [ $t -lt 1200 ]; do sleep 0.1; t=$((t + 1)); done
 [ "$(backlog)" = 0 ] && ok "the outbox drains after the last restart" || bad "the outbox drains" "backlog $(backlog)"
 kill9 a
 kill9 b
