@@ -49,7 +49,24 @@ struct client {
 	struct store_party peer;
 	char url[STORE_ENDPOINT_MAX + 32];
 	char cerr[CURL_ERROR_SIZE];
+	const atomic_int *stop;
 };
+
+static int progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	const struct client *c = ctx;
+
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return c->stop && atomic_load(c->stop) ? 1 : 0;
+}
+
+void client_abort_on(struct client *c, const atomic_int *stop)
+{
+	c->stop = stop;
+	curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, progress);
+	curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, c);
+	curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
+}
 
 int client_new(struct client **out, struct node *n, const struct store_party *peer,
 	       struct err *e)

@@ -4,6 +4,8 @@
 #ifndef PARLEY_CLIENT_H
 #define PARLEY_CLIENT_H
 
+#include <stdatomic.h>
+
 #include "node/node.h"
 
 #define CLIENT_CONNECT_TIMEOUT_S 10
@@ -18,6 +20,9 @@ struct client;
 int client_new(struct client **out, struct node *n, const struct store_party *peer,
 	       struct err *e);
 void client_free(struct client *c);
+/* Any transfer of c is abandoned within a second once *stop is non-zero
+ * (parley serve shutting down while a peer hangs). */
+void client_abort_on(struct client *c, const atomic_int *stop);
 
 /* POSTs a batch (JSON) to the peer's /peer/v1/batch and writes the receipt
  * line it returns into line. Returns 0; ERR_IO for a network or TLS

@@ -51,7 +51,8 @@ static void record(struct node *n, const char *peer, int ok, const struct err *e
 	store_delivery_put(n->store, &d, &ignore);
 }
 
-int outbox_deliver(struct node *n, const char *peer, uint64_t *sent, struct err *e)
+static int deliver(struct node *n, const char *peer, const atomic_int *stop, uint64_t *sent,
+		   struct err *e)
 {
 	struct store_party p;
 	struct store_log log;
@@ -81,8 +82,8 @@ int outbox_deliver(struct node *n, const char *peer, uint64_t *sent, struct err 
 		if ((rc = node_batch_make(n, peer, done, max, &b, e)) < 0)
 			break;
 		rc = wire_batch_encode(&b, &json, &len, e);
-		if (rc == 0 && !cl)
-			rc = client_new(&cl, n, &p, e);
+		if (rc == 0 && !cl && (rc = client_new(&cl, n, &p, e)) == 0 && stop)
+			client_abort_on(cl, stop);
 		if (rc == 0)
 			rc = client_post_batch(cl, json, len, line, sizeof(line), e);
 		if (rc == 0)
@@ -99,6 +100,11 @@ int outbox_deliver(struct node *n, const char *peer, uint64_t *sent, struct err 
 	return rc;
 }
 
+int outbox_deliver(struct node *n, const char *peer, uint64_t *sent, struct err *e)
+{
+	return deliver(n, peer, NULL, sent, e);
+}
+
 unsigned outbox_backoff_ms(unsigned failures, double r)
 {
 	double d = OUTBOX_BACKOFF_MIN_MS;
@@ -110,18 +116,22 @@ unsigned outbox_backoff_ms(unsigned failures, double r)
 	return (unsigned)(d * (0.5 + r / 2));
 }
 
-struct peer_state {
+/* One peer's delivery thread, on its own node handle. */
+struct peer_worker {
 	char name[STORE_NAME_MAX + 1];
-	unsigned failures;
-	double next; /* monotonic seconds */
+	struct outbox *o;
+	struct node *n;
+	pthread_t thread;
+	struct peer_worker *next;
 };
 
 struct outbox {
-	struct node *n;
+	char dir[1024];
+	struct node *n;          /* the supervisor's: finds new peers */
 	pthread_t thread;
+	int running;             /* thread was started */
 	atomic_int stop;
-	struct peer_state *peers;
-	size_t npeers;
+	struct peer_worker *workers;
 };
 
 static double mono(void)
@@ -132,56 +142,80 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void *peer_loop(void *arg)
+{
+	struct peer_worker *w = arg;
+	struct timespec pause = { 0, OUTBOX_POLL_MS * 1000000L };
+	unsigned failures = 0;
+	double next = 0;
+	struct err e;
+
+	while (!atomic_load(&w->o->stop)) {
+		uint64_t backlog, sent;
+
+		if (mono() >= next && outbox_backlog(w->n, w->name, &backlog, &e) == 0 && backlog) {
+			if (deliver(w->n, w->name, &w->o->stop, &sent, &e) == 0) {
+				if (failures)
+					fprintf(stderr, "level=info peer=%s msg=\"peer reachable again\"\n",
+						w->name);
+				failures = 0;
+				next = 0;
+				fprintf(stderr, "level=info peer=%s delivered=%" PRIu64 " msg=\"receipted\"\n",
+					w->name, sent);
+			} else if (!atomic_load(&w->o->stop)) {
+				unsigned ms = outbox_backoff_ms(failures++, randombytes_uniform(1000000) / 1e6);
+				next = mono() + ms / 1000.0;
+				fprintf(stderr, "level=warn peer=%s failures=%u retry_ms=%u error=\"%s\"\n",
+					w->name, failures, ms, e.msg);
+			}
+		}
+		nanosleep(&pause, NULL);
+	}
+	return NULL;
+}
+
 static int add_peer(void *ctx, const struct store_party *p)
 {
 	struct outbox *o = ctx;
-	struct peer_state *np;
+	struct peer_worker *w;
+	struct err e;
 
-	if (!p->endpoint[0])
+	if (!p->endpoint[0] || p->self)
 		return 0;
-	for (size_t i = 0; i < o->npeers; i++)
-		if (strcmp(o->peers[i].name, p->name) == 0)
+	for (w = o->workers; w; w = w->next)
+		if (strcmp(w->name, p->name) == 0)
 			return 0;
-	if (!(np = realloc(o->peers, (o->npeers + 1) * sizeof(*np))))
+	if (!(w = calloc(1, sizeof(*w))))
 		return 0;
-	o->peers = np;
-	memset(&np[o->npeers], 0, sizeof(*np));
-	snprintf(np[o->npeers].name, sizeof(np[o->npeers].name), "%s", p->name);
-	o->npeers++;
+	snprintf(w->name, sizeof(w->name), "%s", p->name);
+	w->o = o;
+	if (node_open(&w->n, o->dir, &e) < 0) {
+		fprintf(stderr, "level=error peer=%s msg=\"cannot start its delivery\" error=\"%s\"\n",
+			p->name, e.msg);
+		free(w);
+		return 0;
+	}
+	if (pthread_create(&w->thread, NULL, peer_loop, w) != 0) {
+		node_close(w->n);
+		free(w);
+		return 0;
+	}
+	w->next = o->workers;
+	o->workers = w;
 	return 0;
 }
 
-static void *worker(void *arg)
+/* Starts a thread for every peer with an endpoint, now and later. */
+static void *supervise(void *arg)
 {
 	struct outbox *o = arg;
-	struct timespec pause = { 0, OUTBOX_POLL_MS * 1000000L };
 	struct err e;
 
-	while (!atomic_load(&o->stop)) {
-		store_party_each(o->n->store, add_peer, o, &e); /* peers added later too */
-		for (size_t i = 0; i < o->npeers && !atomic_load(&o->stop); i++) {
-			struct peer_state *p = &o->peers[i];
-			uint64_t backlog, sent;
+	struct timespec pause = { 0, OUTBOX_POLL_MS * 1000000L };
 
-			if (mono() < p->next ||
-			    outbox_backlog(o->n, p->name, &backlog, &e) < 0 || backlog == 0)
-				continue;
-			if (outbox_deliver(o->n, p->name, &sent, &e) == 0) {
-				if (p->failures)
-					fprintf(stderr, "level=info peer=%s msg=\"peer reachable again\"\n",
-						p->name);
-				p->failures = 0;
-				p->next = 0;
-				fprintf(stderr, "level=info peer=%s delivered=%" PRIu64 " msg=\"receipted\"\n",
-					p->name, sent);
-			} else {
-				unsigned ms = outbox_backoff_ms(p->failures++,
-								randombytes_uniform(1000000) / 1e6);
-				p->next = mono() + ms / 1000.0;
-				fprintf(stderr, "level=warn peer=%s failures=%u retry_ms=%u error=\"%s\"\n",
-					p->name, p->failures, ms, e.msg);
-			}
-		}
+	for (int t = 1; !atomic_load(&o->stop); t++) {
+		if (t % 20 == 0) /* every second */
+			store_party_each(o->n->store, add_peer, o, &e);
 		nanosleep(&pause, NULL);
 	}
 	return NULL;
@@ -195,16 +229,18 @@ int outbox_start(struct outbox **out, const char *dir, struct err *e)
 	*out = NULL;
 	if (!o)
 		return err_set(e, ERR_NOMEM, "out of memory");
+	snprintf(o->dir, sizeof(o->dir), "%s", dir);
 	if ((rc = node_open(&o->n, dir, e)) < 0) {
 		free(o);
 		return rc;
 	}
 	atomic_init(&o->stop, 0);
-	if (pthread_create(&o->thread, NULL, worker, o) != 0) {
-		node_close(o->n);
-		free(o);
+	store_party_each(o->n->store, add_peer, o, e);
+	if (pthread_create(&o->thread, NULL, supervise, o) != 0) {
+		outbox_stop(o);
 		return err_set(e, ERR_IO, "cannot start the delivery thread");
 	}
+	o->running = 1;
 	*out = o;
 	return 0;
 }
@@ -214,8 +250,15 @@ void outbox_stop(struct outbox *o)
 	if (!o)
 		return;
 	atomic_store(&o->stop, 1);
-	pthread_join(o->thread, NULL);
+	if (o->running)
+		pthread_join(o->thread, NULL);
+	while (o->workers) {
+		struct peer_worker *w = o->workers;
+		o->workers = w->next;
+		pthread_join(w->thread, NULL);
+		node_close(w->n);
+		free(w);
+	}
 	node_close(o->n);
-	free(o->peers);
 	free(o);
 }

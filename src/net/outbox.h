@@ -5,7 +5,8 @@
  * checkpoint, verifies and stores each receipt; re-delivery after a crash
  * or a lost answer is idempotent on the receiver.
  *
- * The worker (parley serve) retries each peer with capped exponential
+ * The worker (parley serve) runs one thread per peer, so a peer that is
+ * down or hangs delays no other, and retries each with capped exponential
  * backoff and jitter: delay = min(OUTBOX_BACKOFF_MAX, OUTBOX_BACKOFF_MIN *
  * 2^failures) * uniform(0.5, 1), and records every attempt's outcome in the
  * store for parley peer list. */
@@ -31,7 +32,9 @@ int outbox_deliver(struct node *n, const char *peer, uint64_t *sent,
 unsigned outbox_backoff_ms(unsigned failures, double r);
 
 struct outbox;
-/* Starts the worker thread on its own node handle (opened from dir). */
+/* Starts the worker: a thread per peer (peers added later too), each on
+ * its own node handle opened from dir. outbox_stop abandons transfers in
+ * progress within a second. */
 int outbox_start(struct outbox **out, const char *dir, struct err *e);
 void outbox_stop(struct outbox *o);
 
