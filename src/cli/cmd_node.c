@@ -1,6 +1,7 @@
 /* cmd_node.c — parley init, parley identity, parley peer. */
 #include "cli/cli.h"
 #include "net/outbox.h"
+#include "node/keyfile.h"
 #include "node/node.h"
 
 #include <getopt.h>
@@ -9,9 +10,10 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 static const char init_usage[] =
-	"parley init --name NAME [--dir DIR] [--listen HOST:PORT] [--endpoint URL]\n"
+	"parley init --name NAME [--dir DIR] [--listen HOST:PORT] [--endpoint URL] [--protect]\n"
 	"                   [--operator-listen HOST:PORT] [--json]";
 
 int cli_init_main(int argc, char **argv)
@@ -22,6 +24,7 @@ int cli_init_main(int argc, char **argv)
 		{ "endpoint", required_argument, NULL, 'E' },
 		{ "operator-listen", required_argument, NULL, 'O' },
 		{ "dir", required_argument, NULL, 'd' },
+		{ "protect", no_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 }
@@ -29,8 +32,9 @@ int cli_init_main(int argc, char **argv)
 	const char *name = NULL, *dir = NULL, *listen = NULL, *endpoint = NULL, *oplisten = NULL;
 	struct node *n = NULL;
 	struct err e = { 0 };
-	char vkey[1024];
-	int c, json = 0;
+	char vkey[1024], pass[KEYFILE_PASS_MAX];
+	size_t plen = 0;
+	int c, json = 0, protect = 0, rc;
 
 	while ((c = getopt_long(argc, argv, "hn:d:", opts, NULL)) != -1) {
 		switch (c) {
@@ -40,6 +44,7 @@ int cli_init_main(int argc, char **argv)
 		case 'O': oplisten = optarg; break;
 		case 'd': dir = optarg; break;
 		case 'j': json = 1; break;
+		case 'P': protect = 1; break;
 		case 'h':
 			printf("usage: %s\n\n"
 			       "Creates a party in DIR (default $PARLEY_DIR, else ./parley-node):\n"
@@ -53,7 +58,10 @@ int cli_init_main(int argc, char **argv)
 			       "--endpoint is the URL peers dial (default https://LISTEN).\n"
 			       "--operator-listen is where the operator API (/api/v1/) listens: by\n"
 			       "default %s when --listen is not given either, else off\n"
-			       "until given. Keep it on loopback unless a proxy guards it.\n",
+			       "until given. Keep it on loopback unless a proxy guards it.\n"
+			       "--protect seals identity.key under a passphrase (Argon2id): from\n"
+			       "$PARLEY_PASSPHRASE_FILE, else $PARLEY_PASSPHRASE, else asked twice on\n"
+			       "the terminal; every later command needs it the same way.\n",
 			       init_usage, CONFIG_LISTEN_DEFAULT, CONFIG_OPERATOR_LISTEN_DEFAULT);
 			return CLI_OK;
 		default:
@@ -65,13 +73,17 @@ int cli_init_main(int argc, char **argv)
 	if (!name)
 		return cli_usage("init", init_usage, "--name is required");
 	dir = cli_dir(dir);
-	if (node_init_with_api(dir, name, listen, endpoint, oplisten, &e) < 0 ||
-	    node_open(&n, dir, &e) < 0 ||
-	    node_identity(n, vkey, sizeof(vkey), &e) < 0) {
-		node_close(n);
+	if (protect && keyfile_passphrase(pass, sizeof(pass), &plen, "the new identity key", 1, &e) < 0)
 		return cli_error("init", &e, json);
-	}
+	rc = node_init_with_api(dir, name, listen, endpoint, oplisten, &e);
+	if (rc == 0 && (rc = node_open(&n, dir, &e)) == 0 &&
+	    (rc = node_identity(n, vkey, sizeof(vkey), &e)) == 0 && protect &&
+	    (rc = node_key_protect(dir, 1, pass, plen, &e)) < 0)
+		err_wrap(&e, "the node was created but its key is NOT protected (run parley key protect)");
+	sodium_memzero(pass, sizeof(pass));
 	node_close(n);
+	if (rc < 0)
+		return cli_error("init", &e, json);
 	if (json) {
 		json_t *o = json_pack("{s:s,s:s,s:s}", "name", name, "dir", dir,
 				      "identity", vkey);
@@ -409,4 +421,51 @@ int cli_peer_main(int argc, char **argv)
 		return rc < 0 ? cli_error("peer list", &e, json) : CLI_OK;
 	}
 	return cli_usage("peer", peer_usage, "unknown subcommand '%s'", argv[optind]);
+}
+
+static const char key_usage[] = "parley key protect|unprotect [--dir DIR] [--json]";
+
+/* parley key protect|unprotect: seal the identity key under a passphrase,
+ * or open it back into a plain file. */
+int cli_key_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	const char *dir = NULL;
+	struct err e = { 0 };
+	int c, json = 0, protect;
+
+	while ((c = getopt_long(argc, argv, "hd:j", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'j': json = 1; break;
+		case 'h':
+			printf("usage: %s\n\n"
+			       "protect seals identity.key under a passphrase (Argon2id, then\n"
+			       "XChaCha20-Poly1305); unprotect opens it back into a plain file. The\n"
+			       "passphrase comes from $PARLEY_PASSPHRASE_FILE (a file holding it),\n"
+			       "else $PARLEY_PASSPHRASE, else the terminal (asked twice to protect).\n"
+			       "Once protected, every command that opens the node needs it the same\n"
+			       "way, parley serve included. The file is replaced atomically.\n", key_usage);
+			return CLI_OK;
+		default:
+			return cli_usage("key", key_usage, "bad option");
+		}
+	}
+	if (argc - optind != 1 || (strcmp(argv[optind], "protect") && strcmp(argv[optind], "unprotect")))
+		return cli_usage("key", key_usage, "say protect or unprotect");
+	protect = strcmp(argv[optind], "protect") == 0;
+	dir = cli_dir(dir);
+	if (node_key_protect(dir, protect, NULL, 0, &e) < 0)
+		return cli_error("key", &e, json);
+	if (json)
+		cli_print_json(json_pack("{s:s,s:b}", "dir", dir, "protected", protect));
+	else
+		printf("the identity key in %s is %s\n", dir,
+		       protect ? "now sealed under the passphrase" : "now a plain file (mode 0600)");
+	return CLI_OK;
 }

@@ -4,6 +4,7 @@
 
 #include "core/charter.h"
 #include "core/register.h"
+#include "node/keyfile.h"
 #include "net/tls.h"
 #include "util/fsio.h"
 
@@ -191,14 +192,72 @@ static int load_key(struct node *n, struct err *e)
 	if ((rc = secret_path(n->dir, NODE_KEY, path, sizeof(path), e)) < 0 ||
 	    (rc = fsio_read(path, KEY_FILE_MAX, &buf, &len, e)) < 0)
 		return rc;
-	if (len && buf[len - 1] == '\n')
-		len--;
-	rc = note_signer_parse(&n->key, buf, len, e);
+	if (keyfile_is_sealed(buf, len)) {
+		char pass[KEYFILE_PASS_MAX], signer[NOTE_KEY_STR_MAX + 1], why[1200];
+		size_t plen;
+		snprintf(why, sizeof(why), "the identity key in %s", n->dir);
+		rc = keyfile_passphrase(pass, sizeof(pass), &plen, why, 0, e);
+		if (rc == 0)
+			rc = keyfile_open(buf, len, pass, plen, signer, sizeof(signer), e);
+		if (rc == 0 && (rc = note_signer_parse(&n->key, signer, strlen(signer), e)) == 0)
+			keyfile_remember(pass, plen);
+		sodium_memzero(pass, sizeof(pass));
+		sodium_memzero(signer, sizeof(signer));
+	} else {
+		if (len && buf[len - 1] == '\n')
+			len--;
+		rc = note_signer_parse(&n->key, buf, len, e);
+	}
 	sodium_memzero(buf, len);
 	free(buf);
 	if (rc < 0)
 		return err_wrap(e, "%s", path);
 	return 0;
+}
+
+int node_key_protect(const char *dir, int protect, const char *given, size_t glen,
+		     struct err *e)
+{
+	char path[1100], *buf = NULL, *sealed = NULL, why[1200];
+	char pass[KEYFILE_PASS_MAX], signer[NOTE_KEY_STR_MAX + 2];
+	size_t len, plen, slen;
+	int rc;
+
+	if ((rc = secret_path(dir, NODE_KEY, path, sizeof(path), e)) < 0 ||
+	    (rc = fsio_read(path, KEY_FILE_MAX, &buf, &len, e)) < 0)
+		return rc;
+	snprintf(why, sizeof(why), "the identity key in %s", dir);
+	if (keyfile_is_sealed(buf, len) == protect) {
+		rc = err_set(e, ERR_CONFLICT, "%s is %s protected by a passphrase", path,
+			     protect ? "already" : "not");
+	} else if (given && glen < sizeof(pass)) {
+		memcpy(pass, given, glen);
+		plen = glen;
+	} else if ((rc = keyfile_passphrase(pass, sizeof(pass), &plen, why, protect, e)) < 0) {
+		goto out;
+	}
+	if (rc == 0) {
+		if (protect) {
+			struct note_signer check;
+			slen = len && buf[len - 1] == '\n' ? len - 1 : len;
+			/* Only a key that parses is sealed. */
+			if ((rc = note_signer_parse(&check, buf, slen, e)) == 0 &&
+			    (rc = keyfile_seal(buf, slen, pass, plen, &sealed, &slen, e)) == 0)
+				rc = fsio_replace(path, 0600, sealed, slen, e);
+			note_signer_wipe(&check);
+		} else if ((rc = keyfile_open(buf, len, pass, plen, signer, sizeof(signer) - 1, e)) == 0) {
+			slen = strlen(signer);
+			signer[slen++] = '\n';
+			rc = fsio_replace(path, 0600, signer, slen, e);
+		}
+	}
+out:
+	sodium_memzero(pass, sizeof(pass));
+	sodium_memzero(signer, sizeof(signer));
+	sodium_memzero(buf, len);
+	free(buf);
+	free(sealed);
+	return rc < 0 ? err_wrap(e, "%s", path) : 0;
 }
 
 /* Reads the 32-byte data key and gives it to the store. */

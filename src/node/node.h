@@ -53,6 +53,11 @@ int node_init(const char *dir, const char *name, const char *listen,
 /* node_init with the operator API's address too (NULL: off). */
 int node_init_with_api(const char *dir, const char *name, const char *listen,
 		       const char *endpoint, const char *operator_listen, struct err *e);
+/* Seals the identity key under a passphrase (protect) or opens it back
+ * into a plain file, replacing the file atomically. pass NULL: ask (see
+ * node/keyfile.h for where the passphrase comes from). */
+int node_key_protect(const char *dir, int protect, const char *pass, size_t plen,
+		     struct err *e);
 /* Opens the node in dir; *out is owned by the caller (node_close). */
 int node_open(struct node **out, const char *dir, struct err *e);
 /* Closes the store and wipes the key. Accepts NULL. */

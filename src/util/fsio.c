@@ -95,3 +95,31 @@ int fsio_join(char *out, size_t cap, const char *dir, const char *name,
 		return err_set(e, ERR_TOOBIG, "path %s/%s is too long", dir, name);
 	return 0;
 }
+
+int fsio_replace(const char *path, int mode, const void *data, size_t len, struct err *e)
+{
+	char tmp[4200], dir[4200], *slash;
+	int rc, fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
+		return err_set(e, ERR_IO, "%s: path too long", path);
+	unlink(tmp); /* a leftover of a crash */
+	if ((rc = fsio_create(tmp, mode, data, len, e)) < 0)
+		return rc;
+	if (rename(tmp, path) != 0) {
+		rc = err_set(e, ERR_IO, "%s: cannot replace: %s", path, strerror(errno));
+		unlink(tmp);
+		return rc;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
+}

@@ -17,6 +17,12 @@ int fsio_read(const char *path, size_t max, char **buf, size_t *len,
  * Returns 0, ERR_EXISTS or ERR_IO. */
 int fsio_create(const char *path, int mode, const void *data, size_t len,
 		struct err *e);
+/* Replaces path atomically with a new file of mode holding data: written
+ * to path.new (exclusively), fsync'd, renamed over path, the directory
+ * fsync'd. A crash leaves the old file or the new one, never a mix.
+ * Returns 0 or ERR_IO. */
+int fsio_replace(const char *path, int mode, const void *data, size_t len,
+		 struct err *e);
 /* Joins dir and name into out (cap bytes). Returns 0 or ERR_TOOBIG. */
 int fsio_join(char *out, size_t cap, const char *dir, const char *name,
 	      struct err *e);
