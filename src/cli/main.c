@@ -57,8 +57,12 @@ static void usage(FILE *f)
 
 static int version_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (argc == 2 && strcmp(argv[1], "--json") == 0) {
+		cli_print_json(json_pack("{s:s,s:s}", "version", VERSION, "envelope", "parley/1"));
+		return CLI_OK;
+	}
+	if (argc > 1 && !cli_wants_help(argc, argv))
+		return cli_usage("version", "parley version [--json]", "unexpected argument '%s'", argv[1]);
 	printf("parley %s\n", VERSION);
 	return CLI_OK;
 }
