@@ -125,8 +125,16 @@ static unsigned free_port(void)
 /* Starts `parley serve --dir dir` with its log in dir/serve.log. */
 static pid_t start_server(const char *dir)
 {
-	char logp[1200];
-	pid_t pid = fork();
+	char logp[1200], self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	pid_t pid;
+
+	/* Our path, resolved now: exec of /proc/self/exe itself would start
+	 * whatever runs us (valgrind's tool, under valgrind). */
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	pid = fork();
 
 	if (pid == 0) {
 		int fd;
@@ -136,7 +144,7 @@ static pid_t start_server(const char *dir)
 			dup2(fd, 2);
 			close(fd);
 		}
-		execl("/proc/self/exe", "parley", "serve", "--dir", dir, (char *)NULL);
+		execl(self, "parley", "serve", "--dir", dir, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
