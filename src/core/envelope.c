@@ -80,6 +80,18 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 
 #define TIME_MAX INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
 
+int envelope_time_month(int64_t t, int *year, unsigned *month)
+{
+	int64_t y;
+	unsigned d;
+
+	if (t < 0 || t > TIME_MAX)
+		return -1;
+	civil_from_days(t / 86400, &y, month, &d);
+	*year = (int)y;
+	return 0;
+}
+
 int envelope_time_format(int64_t t, char out[static 21], struct err *e)
 {
 	int64_t y, days;

@@ -80,5 +80,7 @@ int envelope_type_valid(const char *s, size_t len);
  * returns ERR_INVALID for a time outside that range. */
 int envelope_time_format(int64_t t, char out[static 21], struct err *e);
 int envelope_time_parse(const char *s, size_t len, int64_t *t);
+/* The UTC year and month (1..12) of t; -1 outside 1970..9999. */
+int envelope_time_month(int64_t t, int *year, unsigned *month);
 
 #endif

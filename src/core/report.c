@@ -7,21 +7,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A period as a number that sorts like its label: 0 for "all" (or a
+ * time outside 1970..9999), else year*100 + month, year*100 + quarter or
+ * year*100. */
+static int period_key(int64_t t, enum report_by by)
+{
+	int y;
+	unsigned m;
+
+	if (by == REPORT_ALL || envelope_time_month(t, &y, &m) < 0)
+		return 0;
+	return y * 100 + (by == REPORT_MONTH ? (int)m : by == REPORT_QUARTER ? (int)(m - 1) / 3 + 1 : 0);
+}
+
+static void period_label(int key, enum report_by by, char out[static 16])
+{
+	if (key == 0)
+		snprintf(out, 16, "all");
+	else if (by == REPORT_YEAR)
+		snprintf(out, 16, "%04d", key / 100);
+	else if (by == REPORT_QUARTER)
+		snprintf(out, 16, "%04d-Q%d", key / 100, key % 100);
+	else
+		snprintf(out, 16, "%04d-%02d", key / 100, key % 100);
+}
+
 void report_period(int64_t t, enum report_by by, char out[static 16])
 {
-	char iso[21];
-	struct err e;
-
-	if (by == REPORT_ALL || envelope_time_format(t, iso, &e) < 0) {
-		snprintf(out, 16, "all");
-		return;
-	}
-	if (by == REPORT_YEAR)
-		snprintf(out, 16, "%.4s", iso);
-	else if (by == REPORT_QUARTER)
-		snprintf(out, 16, "%.4s-Q%d", iso, ((iso[5] - '0') * 10 + (iso[6] - '0') - 1) / 3 + 1);
-	else
-		snprintf(out, 16, "%.7s", iso);
+	period_label(period_key(t, by), by, out);
 }
 
 void report_free(struct report *r)
@@ -46,14 +59,23 @@ static int64_t pct(int64_t *v, size_t n, int q)
 
 	if (n == 0)
 		return -1;
-	qsort(v, n, sizeof(*v), cmp_i64);
 	rank = (size_t)((q * n + 99) / 100); /* ceil(q/100 * n) */
 	return v[rank ? rank - 1 : 0];
 }
 
-struct keyed {
-	const struct report_case *c;
-	char period[16];
+/* A direction: who asked whom, on whose word ("" : proven). Few of them,
+ * so cases find theirs by a short scan from the last one used. */
+struct dir {
+	const char *attested_by, *requester, *responder;
+};
+
+/* A row in the making: direction and period, its counts, and where its
+ * durations go in the shared arrays. */
+struct group {
+	int dir, period;
+	int rank;                /* of its direction in row order */
+	struct report_row *row;
+	size_t nack, nans, ack_at, ans_at;
 };
 
 static const char *basis(const struct report_case *c)
@@ -61,98 +83,257 @@ static const char *basis(const struct report_case *c)
 	return c->attested_by ? c->attested_by : "";
 }
 
-static int cmp_keyed(const void *a, const void *b)
+static int cmp_dir(const struct dir *p, const struct dir *q)
 {
-	const struct keyed *x = a, *y = b;
 	int r;
 
-	if ((r = strcmp(basis(x->c), basis(y->c))) != 0 ||
-	    (r = strcmp(x->c->requester, y->c->requester)) != 0 ||
-	    (r = strcmp(x->c->responder, y->c->responder)) != 0 ||
-	    (r = strcmp(x->period, y->period)) != 0)
+	if ((r = strcmp(p->attested_by, q->attested_by)) || (r = strcmp(p->requester, q->requester)))
 		return r;
-	return x->c->opened < y->c->opened ? -1 : x->c->opened > y->c->opened;
+	return strcmp(p->responder, q->responder);
+}
+
+/* Groups by their direction's rank in row order, then period. */
+static int cmp_group(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return (x->period > y->period) - (x->period < y->period);
+}
+
+struct maker {
+	struct dir *dirs;
+	size_t ndirs, cap_dirs, last_dir;
+	struct group *groups;
+	size_t ngroups, cap_groups;
+	int32_t *table;          /* (dir, period) -> group + 1; open addressing */
+	size_t table_cap;
+};
+
+static int dir_of(struct maker *m, const struct report_case *c)
+{
+	const char *b = basis(c);
+
+	for (size_t k = 0; k < m->ndirs; k++) {
+		size_t i = (m->last_dir + k) % m->ndirs;
+		const struct dir *d = &m->dirs[i];
+		if (strcmp(d->requester, c->requester) == 0 && strcmp(d->responder, c->responder) == 0 &&
+		    strcmp(d->attested_by, b) == 0)
+			return (int)(m->last_dir = i);
+	}
+	if (m->ndirs == m->cap_dirs) {
+		size_t cap = m->cap_dirs ? m->cap_dirs * 2 : 8;
+		struct dir *nd = realloc(m->dirs, cap * sizeof(*nd));
+		if (!nd)
+			return -1;
+		m->dirs = nd;
+		m->cap_dirs = cap;
+	}
+	m->dirs[m->ndirs] = (struct dir){ b, c->requester, c->responder };
+	return (int)(m->last_dir = m->ndirs++);
+}
+
+static size_t slot_of(int dir, int period, size_t cap)
+{
+	uint64_t h = ((uint64_t)(uint32_t)dir << 32 | (uint32_t)period) * UINT64_C(0x9e3779b97f4a7c15);
+
+	return (size_t)(h >> 32) & (cap - 1);
+}
+
+static int grow_table(struct maker *m)
+{
+	size_t cap = m->table_cap ? m->table_cap * 2 : 1024;
+	int32_t *t = calloc(cap, sizeof(*t));
+
+	if (!t)
+		return -1;
+	for (size_t g = 0; g < m->ngroups; g++) {
+		size_t i = slot_of(m->groups[g].dir, m->groups[g].period, cap);
+		while (t[i])
+			i = (i + 1) & (cap - 1);
+		t[i] = (int32_t)g + 1;
+	}
+	free(m->table);
+	m->table = t;
+	m->table_cap = cap;
+	return 0;
+}
+
+/* The group of (dir, period), made if new; -1 out of memory. */
+static long group_of(struct maker *m, int dir, int period)
+{
+	size_t i;
+
+	if ((m->ngroups + 1) * 2 > m->table_cap && grow_table(m) < 0)
+		return -1;
+	for (i = slot_of(dir, period, m->table_cap); m->table[i]; i = (i + 1) & (m->table_cap - 1)) {
+		const struct group *g = &m->groups[m->table[i] - 1];
+		if (g->dir == dir && g->period == period)
+			return m->table[i] - 1;
+	}
+	if (m->ngroups == m->cap_groups) {
+		size_t cap = m->cap_groups ? m->cap_groups * 2 : 64;
+		struct group *ng = realloc(m->groups, cap * sizeof(*ng));
+		if (!ng)
+			return -1;
+		m->groups = ng;
+		m->cap_groups = cap;
+	}
+	memset(&m->groups[m->ngroups], 0, sizeof(m->groups[0]));
+	m->groups[m->ngroups].dir = dir;
+	m->groups[m->ngroups].period = period;
+	m->table[i] = (int32_t)m->ngroups + 1;
+	return (long)m->ngroups++;
+}
+
+static void count(struct report_row *r, const struct report_case *c)
+{
+	int answered = c->state == CASE_ANSWERED || (c->state == CASE_CLOSED && c->answered);
+
+	r->requests++;
+	if (c->attested_by) {
+		int done = c->state == CASE_ANSWERED;
+		r->answered += done;
+		r->open += !done;
+		return;
+	}
+	r->receipted += c->receipt != 0;
+	r->no_receipt += c->receipt == 0;
+	r->acknowledged += c->first_reply != 0;
+	r->answered += answered;
+	r->answered_on_time += answered && c->answered && (!c->answer_due || c->answered <= c->answer_due);
+	r->declined += c->state == CASE_DECLINED;
+	r->withdrawn += c->state == CASE_WITHDRAWN;
+	r->open += case_is_open(c->state);
+	r->overdue_ack += c->overdue_ack != 0;
+	r->overdue_answer += c->overdue_answer != 0;
+}
+
+/* The durations a case contributes: to its first reply, to its answer. */
+static int ack_time(const struct report_case *c, int64_t *d)
+{
+	if (c->attested_by || !c->receipt || !c->first_reply)
+		return 0;
+	*d = c->first_reply - c->receipt;
+	return 1;
+}
+
+static int answer_time(const struct report_case *c, int64_t *d)
+{
+	if (c->attested_by) {
+		if (c->state != CASE_ANSWERED || !c->answered)
+			return 0;
+		*d = c->answered - c->opened;
+		return 1;
+	}
+	if (!c->receipt || !c->answered)
+		return 0;
+	*d = c->answered - c->receipt;
+	return 1;
 }
 
 int report_make(const struct report_case *cases, size_t n, enum report_by by,
 		int64_t from, int64_t to, const char *type, struct report *out,
 		struct err *e)
 {
-	struct keyed *k = calloc(n ? n : 1, sizeof(*k));
-	int64_t *acks = calloc(n ? n : 1, sizeof(int64_t)), *answers = calloc(n ? n : 1, sizeof(int64_t));
-	size_t m = 0;
+	struct maker m;
+	int32_t *gof = malloc((n ? n : 1) * sizeof(*gof)); /* each case's group, -1: filtered out */
+	int64_t *acks = NULL, *answers = NULL;
+	size_t na = 0, nn = 0;
 	int rc = 0;
 
+	memset(&m, 0, sizeof(m));
 	memset(out, 0, sizeof(*out));
-	if (!k || !acks || !answers) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-		goto done;
-	}
+	if (!gof)
+		goto nomem;
+	/* Pass 1: each case's group, its counts, how many durations. */
 	for (size_t i = 0; i < n; i++) {
 		const struct report_case *c = &cases[i];
+		int64_t d;
+		long g;
+		int dir;
+
+		gof[i] = -1;
 		if (c->opened < from || (to && c->opened >= to) || (type && strcmp(type, c->type) != 0))
 			continue;
-		k[m].c = c;
-		report_period(c->opened, by, k[m].period);
-		m++;
+		if ((dir = dir_of(&m, c)) < 0 || (g = group_of(&m, dir, period_key(c->opened, by))) < 0)
+			goto nomem;
+		gof[i] = (int32_t)g;
+		m.groups[g].nack += (size_t)ack_time(c, &d);
+		m.groups[g].nans += (size_t)answer_time(c, &d);
 	}
-	qsort(k, m, sizeof(*k), cmp_keyed);
-	if (m && !(out->rows = calloc(m, sizeof(*out->rows)))) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-		goto done;
+	if (m.ngroups && !(out->rows = calloc(m.ngroups, sizeof(*out->rows))))
+		goto nomem;
+	for (size_t g = 0; g < m.ngroups; g++) {
+		m.groups[g].ack_at = na;
+		m.groups[g].ans_at = nn;
+		na += m.groups[g].nack;
+		nn += m.groups[g].nans;
+		m.groups[g].nack = m.groups[g].nans = 0;
+		m.groups[g].row = &out->rows[g];
 	}
-	for (size_t i = 0; i < m;) {
-		struct report_row *r = &out->rows[out->n++];
-		size_t na = 0, nn = 0, j = i;
+	if (!(acks = malloc((na ? na : 1) * sizeof(*acks))) ||
+	    !(answers = malloc((nn ? nn : 1) * sizeof(*answers))))
+		goto nomem;
+	/* Pass 2: counts and durations into place. */
+	for (size_t i = 0; i < n; i++) {
+		struct group *g;
+		int64_t d;
 
-		snprintf(r->attested_by, sizeof(r->attested_by), "%s", basis(k[i].c));
-		snprintf(r->requester, sizeof(r->requester), "%s", k[i].c->requester);
-		snprintf(r->responder, sizeof(r->responder), "%s", k[i].c->responder);
-		memcpy(r->period, k[i].period, sizeof(r->period));
-		for (; j < m && strcmp(basis(k[j].c), r->attested_by) == 0 &&
-		       strcmp(k[j].c->requester, r->requester) == 0 &&
-		       strcmp(k[j].c->responder, r->responder) == 0 &&
-		       strcmp(k[j].period, r->period) == 0; j++) {
-			const struct report_case *c = k[j].c;
-			int answered = c->state == CASE_ANSWERED ||
-				       (c->state == CASE_CLOSED && c->answered);
-
-			r->requests++;
-			if (c->attested_by) {
-				int done = c->state == CASE_ANSWERED;
-				r->answered += done;
-				r->open += !done;
-				if (done && c->answered)
-					answers[nn++] = c->answered - c->opened;
-				continue;
-			}
-			r->receipted += c->receipt != 0;
-			r->no_receipt += c->receipt == 0;
-			r->acknowledged += c->first_reply != 0;
-			r->answered += answered;
-			r->answered_on_time += answered && c->answered &&
-					       (!c->answer_due || c->answered <= c->answer_due);
-			r->declined += c->state == CASE_DECLINED;
-			r->withdrawn += c->state == CASE_WITHDRAWN;
-			r->open += case_is_open(c->state);
-			r->overdue_ack += c->overdue_ack != 0;
-			r->overdue_answer += c->overdue_answer != 0;
-			if (c->receipt && c->first_reply)
-				acks[na++] = c->first_reply - c->receipt;
-			if (c->receipt && c->answered)
-				answers[nn++] = c->answered - c->receipt;
-		}
-		r->ack_p50 = pct(acks, na, 50);
-		r->ack_p90 = pct(acks, na, 90);
-		r->answer_p50 = pct(answers, nn, 50);
-		r->answer_p90 = pct(answers, nn, 90);
-		i = j;
+		if (gof[i] < 0)
+			continue;
+		g = &m.groups[gof[i]];
+		count(g->row, &cases[i]);
+		if (ack_time(&cases[i], &d))
+			acks[g->ack_at + g->nack++] = d;
+		if (answer_time(&cases[i], &d))
+			answers[g->ans_at + g->nans++] = d;
 	}
+	for (size_t k = 0; k < m.ngroups; k++) {
+		struct group *g = &m.groups[k];
+		struct report_row *r = g->row;
+		const struct dir *dr = &m.dirs[g->dir];
+
+		snprintf(r->attested_by, sizeof(r->attested_by), "%s", dr->attested_by);
+		snprintf(r->requester, sizeof(r->requester), "%s", dr->requester);
+		snprintf(r->responder, sizeof(r->responder), "%s", dr->responder);
+		period_label(g->period, by, r->period);
+		qsort(acks + g->ack_at, g->nack, sizeof(*acks), cmp_i64);
+		qsort(answers + g->ans_at, g->nans, sizeof(*answers), cmp_i64);
+		r->ack_p50 = pct(acks + g->ack_at, g->nack, 50);
+		r->ack_p90 = pct(acks + g->ack_at, g->nack, 90);
+		r->answer_p50 = pct(answers + g->ans_at, g->nans, 50);
+		r->answer_p90 = pct(answers + g->ans_at, g->nans, 90);
+	}
+	/* Rows in order: basis ("" first), requester, responder, period. */
+	for (size_t k = 0; k < m.ngroups; k++) {
+		int rank = 0;
+		for (size_t d = 0; d < m.ndirs; d++)
+			rank += cmp_dir(&m.dirs[d], &m.dirs[m.groups[k].dir]) < 0;
+		m.groups[k].rank = rank;
+	}
+	qsort(m.groups, m.ngroups, sizeof(*m.groups), cmp_group);
+	{
+		struct report_row *rows = calloc(m.ngroups ? m.ngroups : 1, sizeof(*rows));
+		if (!rows)
+			goto nomem;
+		for (size_t k = 0; k < m.ngroups; k++)
+			rows[k] = *m.groups[k].row;
+		free(out->rows);
+		out->rows = m.ngroups ? rows : (free(rows), NULL);
+		out->n = m.ngroups;
+	}
+	goto done;
+nomem:
+	rc = err_set(e, ERR_NOMEM, "out of memory");
+	report_free(out);
 done:
-	free(k);
+	free(gof);
 	free(acks);
 	free(answers);
-	if (rc < 0)
-		report_free(out);
+	free(m.dirs);
+	free(m.groups);
+	free(m.table);
 	return rc;
 }

@@ -10,27 +10,67 @@
 
 #include "util/jsonu.h"
 
+/* What cases need of an entry: 64 bytes, not a whole struct envelope,
+ * since a channel may hold millions. From and to follow from mine. */
+struct ent {
+	int64_t time;
+	uint64_t case_index;
+	uint8_t body[32];
+	uint16_t type;           /* into items.types */
+	uint8_t kind;
+	uint8_t case_ours;       /* the case is named by an entry of our log */
+};
+
 /* One entry of a channel's logs, parsed. */
 struct item {
-	struct envelope env;
-	int64_t log;
+	struct ent env;
 	uint64_t index;
-	int mine; /* in our log (we sent it) */
+	uint8_t mine; /* in our log (we sent it) */
 };
 
 struct items {
 	struct item *v;
 	size_t n, cap;
 	int mine;
-	int64_t log;
+	int64_t ours, theirs;    /* the two logs' ids */
+	const char *self;
+	char (*types)[ENVELOPE_TYPE_MAX + 1];
+	size_t ntypes, last_type;
 	struct err *e;
 };
+
+static int type_id(struct items *it, const char *type)
+{
+	for (size_t k = 0; k < it->ntypes; k++) {
+		size_t i = (it->last_type + k) % it->ntypes;
+		if (strcmp(it->types[i], type) == 0)
+			return (int)(it->last_type = i);
+	}
+	if (it->ntypes == 65535)
+		return err_set(it->e, ERR_TOOBIG, "more than 65535 case types in one channel");
+	if ((it->ntypes & (it->ntypes - 1)) == 0) {
+		void *nt = realloc(it->types, (it->ntypes ? it->ntypes * 2 : 1) * sizeof(*it->types));
+		if (!nt)
+			return err_set(it->e, ERR_NOMEM, "out of memory");
+		it->types = nt;
+	}
+	memcpy(it->types[it->ntypes], type, strlen(type) + 1);
+	return (int)(it->last_type = it->ntypes++);
+}
+
+static void items_free(struct items *it)
+{
+	free(it->v);
+	free(it->types);
+}
 
 static int collect(void *ctx, uint64_t index, const char *buf, size_t len,
 		   const uint8_t *leaf)
 {
 	struct items *it = ctx;
+	struct envelope env;
 	struct item *x;
+	int t;
 
 	(void)leaf;
 	if (it->n == it->cap) {
@@ -42,11 +82,18 @@ static int collect(void *ctx, uint64_t index, const char *buf, size_t len,
 		it->cap = cap;
 	}
 	x = &it->v[it->n];
-	if (envelope_parse(&x->env, buf, len, it->e) < 0)
+	if (envelope_parse(&env, buf, len, it->e) < 0)
 		return err_wrap(it->e, "entry %" PRIu64, index);
-	x->log = it->log;
+	if ((t = type_id(it, env.type)) < 0)
+		return t;
+	x->env.time = env.time;
+	x->env.case_index = env.case_index;
+	memcpy(x->env.body, env.body, 32);
+	x->env.type = (uint16_t)t;
+	x->env.kind = (uint8_t)env.kind;
+	x->env.case_ours = strcmp(env.case_from, it->self) == 0;
 	x->index = index;
-	x->mine = it->mine;
+	x->mine = (uint8_t)it->mine;
 	it->n++;
 	return 0;
 }
@@ -60,6 +107,10 @@ static int load_channel(struct node *n, const char *peer, struct items *it,
 
 	memset(it, 0, sizeof(*it));
 	it->e = e;
+	it->self = n->cfg.name;
+	/* An unknown party has no channel: say so, not "no charter". */
+	if ((rc = store_party_get(n->store, peer, &(struct store_party){ 0 }, e)) < 0)
+		return rc;
 	for (int k = 0; k < 2; k++) {
 		rc = k == 0 ? store_log_get(n->store, n->cfg.name, peer, 0, logs[k], e)
 			    : store_log_get(n->store, peer, n->cfg.name, 0, logs[k], e);
@@ -71,7 +122,7 @@ static int load_channel(struct node *n, const char *peer, struct items *it,
 		if (rc < 0)
 			return rc;
 		it->mine = k == 0;
-		it->log = logs[k]->id;
+		*(k == 0 ? &it->ours : &it->theirs) = logs[k]->id;
 		if ((rc = store_scan(n->store, logs[k]->id, collect, it, e)) < 0)
 			return rc;
 	}
@@ -141,7 +192,7 @@ int channel_state(struct node *n, const char *peer, struct channel_state *st,
 	memset(st, 0, sizeof(*st));
 	if ((rc = load_channel(n, peer, &it, &ours, &theirs, e)) == 0)
 		rc = state_from(n, &it, st, e);
-	free(it.v);
+	items_free(&it);
 	return rc;
 }
 
@@ -189,7 +240,7 @@ int channel_accept(struct node *n, const char *peer, uint64_t *index, struct err
 out:
 	charter_free(c);
 	free(body);
-	free(it.v);
+	items_free(&it);
 	return rc;
 }
 
@@ -209,6 +260,25 @@ int case_id_parse(const char *id, char *party, uint64_t *index, struct err *e)
 	return 0;
 }
 
+static const char no_subject[] = "";
+
+/* s, held once by l: the views point to it. NULL: out of memory. */
+static const char *intern(struct case_list *l, const char *s)
+{
+	for (size_t i = l->nstrings; i-- > 0;)
+		if (strcmp(l->strings[i], s) == 0)
+			return l->strings[i];
+	if ((l->nstrings & (l->nstrings - 1)) == 0) {
+		char **nv = realloc(l->strings, (l->nstrings ? l->nstrings * 2 : 1) * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		l->strings = nv;
+	}
+	if (!(l->strings[l->nstrings] = strdup(s)))
+		return NULL;
+	return l->strings[l->nstrings++];
+}
+
 void case_list_free(struct case_list *l)
 {
 	if (!l)
@@ -217,7 +287,12 @@ void case_list_free(struct case_list *l)
 		for (size_t k = 0; k < l->v[i].nmsgs; k++)
 			free(l->v[i].msgs[k].body);
 		free(l->v[i].msgs);
+		if (l->v[i].subject != no_subject)
+			free((char *)(uintptr_t)l->v[i].subject);
 	}
+	for (size_t i = 0; i < l->nstrings; i++)
+		free(l->strings[i]);
+	free(l->strings);
 	free(l->v);
 	free(l->att);
 	memset(l, 0, sizeof(*l));
@@ -317,7 +392,7 @@ static void receipts_free(struct receipts *r)
 }
 
 static int add_msg(struct node *n, struct case_view *cv, const struct item *x,
-		   const struct receipts rt[2], unsigned flags, struct err *e)
+		   const char *from, const struct receipts rt[2], unsigned flags, struct err *e)
 {
 	struct case_msg *m;
 	int rc;
@@ -330,7 +405,7 @@ static int add_msg(struct node *n, struct case_view *cv, const struct item *x,
 	}
 	m = &cv->msgs[cv->nmsgs++];
 	memset(m, 0, sizeof(*m));
-	snprintf(m->from, sizeof(m->from), "%s", x->env.from);
+	m->from = from;
 	m->index = x->index;
 	m->kind = x->env.kind;
 	m->sent = x->env.time;
@@ -379,8 +454,9 @@ static void subject_of(struct case_view *cv)
 		return;
 	o = json_loadb(cv->msgs[0].body, cv->msgs[0].body_len, 0, NULL);
 	if (json_is_string(json_object_get(o, "subject")))
-		snprintf(cv->subject, sizeof(cv->subject), "%s",
-			 json_string_value(json_object_get(o, "subject")));
+		cv->subject = strdup(json_string_value(json_object_get(o, "subject")));
+	if (!cv->subject)
+		cv->subject = no_subject;
 	json_decref(o);
 }
 
@@ -418,7 +494,7 @@ static int agreed_charters(struct node *n, const struct items *it, const char *p
 			continue;
 		if (*nag == AGREED_MAX)
 			break;
-		if ((rc = store_receipt_time(n->store, x->log, x->index,
+		if ((rc = store_receipt_time(n->store, x->mine ? it->ours : it->theirs, x->index,
 					     x->mine ? peer : n->cfg.name, &t, e)) < 0 ||
 		    (rc = store_body_get(n->store, x->env.body, (void **)&json, &len, e)) < 0)
 			return rc;
@@ -449,9 +525,11 @@ static const struct charter *charter_at(const struct agreed *ag, size_t nag, int
 }
 
 /* A register entry: its body is needed (the record is in it). */
-static int add_attested(struct node *n, struct case_list *out, const struct item *x,
-			const struct receipts rt[2], struct err *e)
+static int add_attested(struct node *n, struct case_list *out, const struct items *it,
+			const struct item *x, const char *peer, const struct receipts rt[2],
+			struct err *e)
 {
+	const char *from = x->mine ? n->cfg.name : peer, *to = x->mine ? peer : n->cfg.name;
 	struct case_attested *a;
 	char *body;
 	size_t len;
@@ -468,15 +546,15 @@ static int add_attested(struct node *n, struct case_list *out, const struct item
 	a = &out->att[out->natt];
 	memset(a, 0, sizeof(*a));
 	if ((rc = store_body_get(n->store, x->env.body, (void **)&body, &len, e)) < 0)
-		return err_wrap(e, "register entry %s/%" PRIu64, x->env.from, x->index);
+		return err_wrap(e, "register entry %s/%" PRIu64, from, x->index);
 	rc = register_body_parse(body, len, &a->rec, e);
 	free(body);
 	if (rc < 0)
-		return err_wrap(e, "register entry %s/%" PRIu64, x->env.from, x->index);
-	memcpy(a->rec.type, x->env.type, sizeof(a->rec.type));
-	memcpy(a->by, x->env.from, sizeof(a->by));
-	memcpy(a->requester, a->rec.sent ? x->env.from : x->env.to, sizeof(a->requester));
-	memcpy(a->responder, a->rec.sent ? x->env.to : x->env.from, sizeof(a->responder));
+		return err_wrap(e, "register entry %s/%" PRIu64, from, x->index);
+	snprintf(a->rec.type, sizeof(a->rec.type), "%s", it->types[x->env.type]);
+	snprintf(a->by, sizeof(a->by), "%s", from);
+	snprintf(a->requester, sizeof(a->requester), "%s", a->rec.sent ? from : to);
+	snprintf(a->responder, sizeof(a->responder), "%s", a->rec.sent ? to : from);
 	a->index = x->index;
 	a->receipt = receipt_of(&rt[x->mine ? 0 : 1], x->index);
 	out->natt++;
@@ -492,6 +570,7 @@ static int load_peer(struct node *n, const char *peer, int64_t now, unsigned fla
 	struct items it;
 	struct receipts rt[2] = { { 0 }, { 0 } };
 	size_t *by_ours = NULL, *by_theirs = NULL, first = out->n;
+	const char *self, *other, **types = NULL;
 	int rc;
 
 	if ((rc = load_channel(n, peer, &it, &ours, &theirs, e)) < 0 ||
@@ -502,7 +581,13 @@ static int load_peer(struct node *n, const char *peer, int64_t now, unsigned fla
 	/* Cases by the index of their request, in either log. */
 	by_ours = calloc(ours.size + 1, sizeof(*by_ours));
 	by_theirs = calloc(theirs.size + 1, sizeof(*by_theirs));
-	if (!by_ours || !by_theirs) {
+	types = calloc(it.ntypes + 1, sizeof(*types));
+	self = intern(out, n->cfg.name);
+	other = intern(out, peer);
+	for (size_t k = 0; types && k < it.ntypes; k++)
+		if (!(types[k] = intern(out, it.types[k])))
+			self = NULL;
+	if (!by_ours || !by_theirs || !types || !self || !other) {
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -523,21 +608,22 @@ static int load_peer(struct node *n, const char *peer, int64_t now, unsigned fla
 		}
 		cv = &out->v[out->n++];
 		memset(cv, 0, sizeof(*cv));
-		snprintf(cv->requester, sizeof(cv->requester), "%s", x->env.from);
-		snprintf(cv->responder, sizeof(cv->responder), "%s", x->env.to);
-		snprintf(cv->type, sizeof(cv->type), "%s", x->env.type);
+		cv->requester = x->mine ? self : other;
+		cv->responder = x->mine ? other : self;
+		cv->type = types[x->env.type];
+		cv->subject = no_subject;
 		cv->index = x->index;
 		(x->mine ? by_ours : by_theirs)[x->index] = out->n; /* 1-based */
-		if ((rc = add_msg(n, cv, x, rt, flags, e)) < 0)
+		if ((rc = add_msg(n, cv, x, cv->requester, rt, flags, e)) < 0)
 			goto out;
 	}
 	for (size_t i = 0; i < it.n; i++)
 		if (it.v[i].env.kind == ENVELOPE_REGISTER &&
-		    (rc = add_attested(n, out, &it.v[i], rt, e)) < 0)
+		    (rc = add_attested(n, out, &it, &it.v[i], peer, rt, e)) < 0)
 			goto out;
 	for (size_t i = 0; i < it.n; i++) {
 		const struct item *x = &it.v[i];
-		int ours_case = strcmp(x->env.case_from, n->cfg.name) == 0;
+		int ours_case = x->env.case_ours;
 		uint64_t lim = ours_case ? ours.size : theirs.size;
 		size_t k;
 
@@ -545,7 +631,7 @@ static int load_peer(struct node *n, const char *peer, int64_t now, unsigned fla
 		    x->env.case_index >= lim)
 			continue;
 		k = (ours_case ? by_ours : by_theirs)[x->env.case_index];
-		if (k && (rc = add_msg(n, &out->v[k - 1], x, rt, flags, e)) < 0)
+		if (k && (rc = add_msg(n, &out->v[k - 1], x, x->mine ? self : other, rt, flags, e)) < 0)
 			goto out;
 	}
 	for (size_t i = first; i < out->n; i++) {
@@ -558,16 +644,18 @@ static int load_peer(struct node *n, const char *peer, int64_t now, unsigned fla
 				opened = cv->msgs[k].sent;
 		settle(cv, NULL, now);
 		settle(cv, charter_at(ag, nag, cv->receipt ? (int64_t)cv->receipt : opened), now);
-		subject_of(cv);
+		if (!(flags & CASES_NO_BODIES))
+			subject_of(cv);
 	}
 out:
 	for (size_t i = 0; i < nag; i++)
 		charter_free(ag[i].c);
 	receipts_free(&rt[0]);
 	receipts_free(&rt[1]);
+	free(types);
 	free(by_ours);
 	free(by_theirs);
-	free(it.v);
+	items_free(&it);
 	return rc;
 }
 

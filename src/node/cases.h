@@ -42,7 +42,7 @@ int channel_state(struct node *n, const char *peer, struct channel_state *st,
 void channel_state_free(struct channel_state *st);
 
 struct case_msg {
-	char from[ENVELOPE_NAME_MAX + 1];
+	const char *from;       /* a name held by the case_list */
 	uint64_t index;         /* in from's log to the other party */
 	enum envelope_kind kind;
 	int64_t sent;           /* sender's claimed time */
@@ -52,12 +52,14 @@ struct case_msg {
 	size_t body_len;
 };
 
+/* Names and types are held once by the case_list (a million cases name
+ * a handful of parties and types); subject is "" unless bodies were read. */
 struct case_view {
-	char requester[ENVELOPE_NAME_MAX + 1];
-	char responder[ENVELOPE_NAME_MAX + 1];
+	const char *requester;
+	const char *responder;
 	uint64_t index;
-	char type[ENVELOPE_TYPE_MAX + 1];
-	char subject[CHARTER_SUBJECT_MAX + 1];
+	const char *type;
+	const char *subject;
 	enum case_state state;
 	uint64_t receipt;        /* of the request, 0 if none */
 	int64_t ack_due, answer_due; /* 0: no deadline (no receipt, or none expected) */
@@ -82,6 +84,8 @@ struct case_list {
 	size_t n;
 	struct case_attested *att;
 	size_t natt, att_cap;
+	char **strings;          /* the names and types the views point to */
+	size_t nstrings;
 };
 
 /* Every case between us and peer (or all peers if peer is NULL), as of
