@@ -300,13 +300,13 @@ static int report_compute(struct node *n, const struct cli_report_opts *o, struc
 {
 	struct case_list l = { 0 };
 	struct report_case *rin = NULL;
+	size_t nin = 0;
 	int rc;
 
 	memset(rep, 0, sizeof(*rep));
 	memset(ps, 0, sizeof(*ps));
-	if ((rc = cases_load(n, o->peer, o->at ? o->at : n->now(), CASES_NO_BODIES, &l, e)) == 0 &&
-	    (rc = cases_report_input(&l, &rin, e)) == 0 &&
-	    (rc = report_make(rin, l.n + l.natt, (enum report_by)o->by, o->from, o->to, o->type, rep, e)) == 0 &&
+	if ((rc = cases_report_load(n, o->peer, o->at ? o->at : n->now(), &l, &rin, &nin, e)) == 0 &&
+	    (rc = report_make(rin, nin, (enum report_by)o->by, o->from, o->to, o->type, rep, e)) == 0 &&
 	    o->reciprocity)
 		rc = pairs_make(rep, ps, e);
 	free(rin);

@@ -561,38 +561,102 @@ static int add_attested(struct node *n, struct case_list *out, const struct item
 	return 0;
 }
 
+/* A channel read for cases: both logs' entries, the agreed charters, the
+ * receipt tables, and names and types held by the case list. */
+struct chan {
+	struct items it;
+	struct store_log ours, theirs;
+	struct agreed ag[AGREED_MAX];
+	size_t nag;
+	struct receipts rt[2];
+	const char *self, *other, **types;
+	uint32_t *by_ours, *by_theirs;  /* request index -> case number + 1 */
+};
+
+static void chan_close(struct chan *c)
+{
+	for (size_t i = 0; i < c->nag; i++)
+		charter_free(c->ag[i].c);
+	receipts_free(&c->rt[0]);
+	receipts_free(&c->rt[1]);
+	free(c->types);
+	free(c->by_ours);
+	free(c->by_theirs);
+	items_free(&c->it);
+}
+
+static int chan_open(struct node *n, const char *peer, struct case_list *out, struct chan *c,
+		     struct err *e)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((rc = load_channel(n, peer, &c->it, &c->ours, &c->theirs, e)) < 0 ||
+	    (rc = agreed_charters(n, &c->it, peer, c->ag, &c->nag, e)) < 0 ||
+	    (rc = receipts_load(n, c->ours.id, peer, &c->rt[0], e)) < 0 ||
+	    (rc = receipts_load(n, c->theirs.id, n->cfg.name, &c->rt[1], e)) < 0)
+		return rc;
+	c->by_ours = calloc(c->ours.size + 1, sizeof(*c->by_ours));
+	c->by_theirs = calloc(c->theirs.size + 1, sizeof(*c->by_theirs));
+	c->types = calloc(c->it.ntypes + 1, sizeof(*c->types));
+	c->self = intern(out, n->cfg.name);
+	c->other = intern(out, peer);
+	for (size_t k = 0; c->types && k < c->it.ntypes; k++)
+		if (!(c->types[k] = intern(out, c->it.types[k])))
+			c->self = NULL;
+	if (!c->by_ours || !c->by_theirs || !c->types || !c->self || !c->other)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < c->it.n; i++)
+		if (c->it.v[i].env.kind == ENVELOPE_REGISTER &&
+		    (rc = add_attested(n, out, &c->it, &c->it.v[i], peer, c->rt, e)) < 0)
+			return rc;
+	return 0;
+}
+
+/* The case a reply names, as a case number + 1; 0 if none. */
+static uint32_t case_of(const struct chan *c, const struct item *x)
+{
+	if (case_event_of((enum envelope_kind)x->env.kind) < 0 || x->env.kind == ENVELOPE_REQUEST ||
+	    x->env.case_index >= (x->env.case_ours ? c->ours.size : c->theirs.size))
+		return 0;
+	return (x->env.case_ours ? c->by_ours : c->by_theirs)[x->env.case_index];
+}
+
+/* A new case view of the request x: no messages yet. */
+static void view_init(const struct chan *c, struct case_view *cv, const struct item *x)
+{
+	memset(cv, 0, sizeof(*cv));
+	cv->requester = x->mine ? c->self : c->other;
+	cv->responder = x->mine ? c->other : c->self;
+	cv->type = c->types[x->env.type];
+	cv->subject = no_subject;
+	cv->index = x->index;
+}
+
+/* Replays a case's messages; the request's receipt decides which charter's
+ * deadlines apply, so replay once to learn it, then again. */
+static void view_settle(const struct chan *c, struct case_view *cv, int64_t now)
+{
+	int64_t opened = 0;
+
+	for (size_t k = 0; k < cv->nmsgs; k++)
+		if (cv->msgs[k].kind == ENVELOPE_REQUEST)
+			opened = cv->msgs[k].sent;
+	settle(cv, NULL, now);
+	settle(cv, charter_at(c->ag, c->nag, cv->receipt ? (int64_t)cv->receipt : opened), now);
+}
+
 static int load_peer(struct node *n, const char *peer, int64_t now, unsigned flags,
 		     struct case_list *out, size_t *cap, struct err *e)
 {
-	struct agreed ag[AGREED_MAX];
-	size_t nag = 0;
-	struct store_log ours, theirs;
-	struct items it;
-	struct receipts rt[2] = { { 0 }, { 0 } };
-	size_t *by_ours = NULL, *by_theirs = NULL, first = out->n;
-	const char *self, *other, **types = NULL;
+	struct chan c;
+	size_t first = out->n;
 	int rc;
 
-	if ((rc = load_channel(n, peer, &it, &ours, &theirs, e)) < 0 ||
-	    (rc = agreed_charters(n, &it, peer, ag, &nag, e)) < 0 ||
-	    (rc = receipts_load(n, ours.id, peer, &rt[0], e)) < 0 ||
-	    (rc = receipts_load(n, theirs.id, n->cfg.name, &rt[1], e)) < 0)
+	if ((rc = chan_open(n, peer, out, &c, e)) < 0)
 		goto out;
-	/* Cases by the index of their request, in either log. */
-	by_ours = calloc(ours.size + 1, sizeof(*by_ours));
-	by_theirs = calloc(theirs.size + 1, sizeof(*by_theirs));
-	types = calloc(it.ntypes + 1, sizeof(*types));
-	self = intern(out, n->cfg.name);
-	other = intern(out, peer);
-	for (size_t k = 0; types && k < it.ntypes; k++)
-		if (!(types[k] = intern(out, it.types[k])))
-			self = NULL;
-	if (!by_ours || !by_theirs || !types || !self || !other) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < it.n; i++) {
-		const struct item *x = &it.v[i];
+	for (size_t i = 0; i < c.it.n; i++) {
+		const struct item *x = &c.it.v[i];
 		struct case_view *cv, *nv;
 
 		if (x->env.kind != ENVELOPE_REQUEST)
@@ -607,55 +671,188 @@ static int load_peer(struct node *n, const char *peer, int64_t now, unsigned fla
 			*cap = nc;
 		}
 		cv = &out->v[out->n++];
-		memset(cv, 0, sizeof(*cv));
-		cv->requester = x->mine ? self : other;
-		cv->responder = x->mine ? other : self;
-		cv->type = types[x->env.type];
-		cv->subject = no_subject;
-		cv->index = x->index;
-		(x->mine ? by_ours : by_theirs)[x->index] = out->n; /* 1-based */
-		if ((rc = add_msg(n, cv, x, cv->requester, rt, flags, e)) < 0)
+		view_init(&c, cv, x);
+		(x->mine ? c.by_ours : c.by_theirs)[x->index] = (uint32_t)(out->n - first);
+		if ((rc = add_msg(n, cv, x, cv->requester, c.rt, flags, e)) < 0)
 			goto out;
 	}
-	for (size_t i = 0; i < it.n; i++)
-		if (it.v[i].env.kind == ENVELOPE_REGISTER &&
-		    (rc = add_attested(n, out, &it, &it.v[i], peer, rt, e)) < 0)
-			goto out;
-	for (size_t i = 0; i < it.n; i++) {
-		const struct item *x = &it.v[i];
-		int ours_case = x->env.case_ours;
-		uint64_t lim = ours_case ? ours.size : theirs.size;
-		size_t k;
+	for (size_t i = 0; i < c.it.n; i++) {
+		const struct item *x = &c.it.v[i];
+		uint32_t k = case_of(&c, x);
 
-		if (case_event_of(x->env.kind) < 0 || x->env.kind == ENVELOPE_REQUEST ||
-		    x->env.case_index >= lim)
-			continue;
-		k = (ours_case ? by_ours : by_theirs)[x->env.case_index];
-		if (k && (rc = add_msg(n, &out->v[k - 1], x, x->mine ? self : other, rt, flags, e)) < 0)
+		if (k && (rc = add_msg(n, &out->v[first + k - 1], x, x->mine ? c.self : c.other, c.rt,
+				       flags, e)) < 0)
 			goto out;
 	}
 	for (size_t i = first; i < out->n; i++) {
-		struct case_view *cv = &out->v[i];
-		/* The request's receipt decides which charter's deadlines apply;
-		 * settle() finds it, so replay once to learn it, then again. */
-		int64_t opened = 0;
-		for (size_t k = 0; k < cv->nmsgs; k++)
-			if (cv->msgs[k].kind == ENVELOPE_REQUEST)
-				opened = cv->msgs[k].sent;
-		settle(cv, NULL, now);
-		settle(cv, charter_at(ag, nag, cv->receipt ? (int64_t)cv->receipt : opened), now);
+		view_settle(&c, &out->v[i], now);
 		if (!(flags & CASES_NO_BODIES))
-			subject_of(cv);
+			subject_of(&out->v[i]);
 	}
 out:
-	for (size_t i = 0; i < nag; i++)
-		charter_free(ag[i].c);
-	receipts_free(&rt[0]);
-	receipts_free(&rt[1]);
-	free(types);
-	free(by_ours);
-	free(by_theirs);
-	items_free(&it);
+	chan_close(&c);
+	return rc;
+}
+
+/* The report's view of one settled case. */
+static void report_case_of(const struct case_view *cv, struct report_case *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->requester = cv->requester;
+	r->responder = cv->responder;
+	r->type = cv->type;
+	r->receipt = (int64_t)cv->receipt;
+	r->state = cv->state;
+	r->answer_due = cv->answer_due;
+	r->overdue_ack = cv->overdue_ack;
+	r->overdue_answer = cv->overdue_answer;
+	for (size_t k = 0; k < cv->nmsgs; k++) {
+		const struct case_msg *m = &cv->msgs[k];
+		if (m->kind == ENVELOPE_REQUEST)
+			r->opened = m->sent;
+		if (!m->counted || strcmp(m->from, cv->responder) != 0 || !m->receipt)
+			continue;
+		if ((m->kind == ENVELOPE_ACK || m->kind == ENVELOPE_ANSWER ||
+		     m->kind == ENVELOPE_DECLINE) && !r->first_reply)
+			r->first_reply = (int64_t)m->receipt;
+		if (m->kind == ENVELOPE_ANSWER && !r->answered)
+			r->answered = (int64_t)m->receipt;
+	}
+}
+
+static void report_attested_of(const struct case_attested *a, struct report_case *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->requester = a->requester;
+	r->responder = a->responder;
+	r->type = a->rec.type;
+	r->attested_by = a->by;
+	r->opened = a->rec.date;
+	r->state = a->rec.answered ? CASE_ANSWERED : CASE_SENT;
+	r->answered = a->rec.answered_on;
+}
+
+struct report_out {
+	struct report_case *v;
+	size_t n, cap;
+};
+
+static struct report_case *report_slot(struct report_out *o)
+{
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 1024;
+		struct report_case *nv = realloc(o->v, cap * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		o->v = nv;
+		o->cap = cap;
+	}
+	return &o->v[o->n++];
+}
+
+/* The report's input for the channel with peer, without keeping views:
+ * messages are bucketed by case, and each case is settled in a reused
+ * buffer exactly as load_peer settles it (same message order). */
+static int report_peer(struct node *n, const char *peer, int64_t now, struct case_list *l,
+		       struct report_out *o, struct err *e)
+{
+	struct chan c;
+	uint32_t ncase = 0, *start = NULL, *fill = NULL;
+	size_t *refs = NULL, natt = l->natt;
+	struct case_msg buf[64], *msgs = buf;
+	size_t cap = 64;
+	int rc;
+
+	if ((rc = chan_open(n, peer, l, &c, e)) < 0)
+		goto out;
+	for (size_t i = 0; i < c.it.n; i++)
+		if (c.it.v[i].env.kind == ENVELOPE_REQUEST)
+			(c.it.v[i].mine ? c.by_ours : c.by_theirs)[c.it.v[i].index] = ++ncase;
+	start = calloc((size_t)ncase + 2, sizeof(*start));
+	fill = calloc((size_t)ncase + 2, sizeof(*fill));
+	if (!start || !fill) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* Count each case's messages (the request, then its replies in log
+	 * order, as load_peer adds them), then place them. */
+	for (size_t i = 0; i < c.it.n; i++) {
+		const struct item *x = &c.it.v[i];
+		uint32_t k = x->env.kind == ENVELOPE_REQUEST
+				     ? (x->mine ? c.by_ours : c.by_theirs)[x->index] : case_of(&c, x);
+		if (k)
+			start[k]++;
+	}
+	for (uint32_t k = 1, sum = 0; k <= ncase + 1; k++) {
+		uint32_t cnt = start[k];
+		start[k] = sum;
+		sum += cnt;
+	}
+	if (!(refs = malloc(((size_t)start[ncase + 1] + 1) * sizeof(*refs)))) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < c.it.n; i++) {
+			const struct item *x = &c.it.v[i];
+			uint32_t k = 0;
+			if (pass == 0 && x->env.kind == ENVELOPE_REQUEST)
+				k = (x->mine ? c.by_ours : c.by_theirs)[x->index];
+			else if (pass == 1)
+				k = case_of(&c, x);
+			if (k)
+				refs[start[k] + fill[k]++] = i;
+		}
+	for (uint32_t k = 1; k <= ncase; k++) {
+		size_t nm = fill[k];
+		struct case_view cv;
+		struct report_case *r;
+
+		if (nm > cap) {
+			struct case_msg *nb = malloc(nm * sizeof(*nb));
+			if (!nb) {
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			if (msgs != buf)
+				free(msgs);
+			msgs = nb;
+			cap = nm;
+		}
+		view_init(&c, &cv, &c.it.v[refs[start[k]]]);
+		cv.msgs = msgs;
+		for (size_t j = 0; j < nm; j++) {
+			const struct item *x = &c.it.v[refs[start[k] + j]];
+			struct case_msg *m = &msgs[cv.nmsgs++];
+			memset(m, 0, sizeof(*m));
+			m->from = x->mine ? c.self : c.other;
+			m->index = x->index;
+			m->kind = (enum envelope_kind)x->env.kind;
+			m->sent = x->env.time;
+			m->receipt = receipt_of(&c.rt[x->mine ? 0 : 1], x->index);
+		}
+		view_settle(&c, &cv, now);
+		if (!(r = report_slot(o))) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		report_case_of(&cv, r);
+	}
+	for (size_t i = natt; i < l->natt; i++) {
+		struct report_case *r = report_slot(o);
+		if (!r) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		report_attested_of(&l->att[i], r);
+	}
+out:
+	if (msgs != buf)
+		free(msgs);
+	free(start);
+	free(fill);
+	free(refs);
+	chan_close(&c);
 	return rc;
 }
 
@@ -665,6 +862,7 @@ struct each_peer {
 	unsigned flags;
 	struct case_list *out;
 	size_t cap;
+	struct report_out *ro;   /* cases_report_load */
 	struct err *e;
 };
 
@@ -672,13 +870,36 @@ static int load_each(void *ctx, const struct store_party *p)
 {
 	struct each_peer *ep = ctx;
 
+	if (ep->ro)
+		return report_peer(ep->n, p->name, ep->now, ep->out, ep->ro, ep->e);
 	return load_peer(ep->n, p->name, ep->now, ep->flags, ep->out, &ep->cap, ep->e);
+}
+
+int cases_report_load(struct node *n, const char *peer, int64_t now, struct case_list *l,
+		      struct report_case **out, size_t *nout, struct err *e)
+{
+	struct report_out ro = { NULL, 0, 0 };
+	struct each_peer ep = { n, now, 0, l, 0, &ro, e };
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	*out = NULL;
+	*nout = 0;
+	rc = peer ? report_peer(n, peer, now, l, &ro, e) : store_party_each(n->store, load_each, &ep, e);
+	if (rc < 0) {
+		free(ro.v);
+		case_list_free(l);
+		return rc;
+	}
+	*out = ro.v;
+	*nout = ro.n;
+	return 0;
 }
 
 int cases_load(struct node *n, const char *peer, int64_t now, unsigned flags,
 	       struct case_list *out, struct err *e)
 {
-	struct each_peer ep = { n, now, flags, out, 0, e };
+	struct each_peer ep = { n, now, flags, out, 0, NULL, e };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -894,43 +1115,10 @@ int cases_report_input(const struct case_list *l, struct report_case **out, stru
 
 	if (!rc)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < l->n; i++) {
-		const struct case_view *cv = &l->v[i];
-		struct report_case *r = &rc[i];
-
-		r->requester = cv->requester;
-		r->responder = cv->responder;
-		r->type = cv->type;
-		r->receipt = (int64_t)cv->receipt;
-		r->state = cv->state;
-		r->answer_due = cv->answer_due;
-		r->overdue_ack = cv->overdue_ack;
-		r->overdue_answer = cv->overdue_answer;
-		for (size_t k = 0; k < cv->nmsgs; k++) {
-			const struct case_msg *m = &cv->msgs[k];
-			if (m->kind == ENVELOPE_REQUEST)
-				r->opened = m->sent;
-			if (!m->counted || strcmp(m->from, cv->responder) != 0 || !m->receipt)
-				continue;
-			if ((m->kind == ENVELOPE_ACK || m->kind == ENVELOPE_ANSWER ||
-			     m->kind == ENVELOPE_DECLINE) && !r->first_reply)
-				r->first_reply = (int64_t)m->receipt;
-			if (m->kind == ENVELOPE_ANSWER && !r->answered)
-				r->answered = (int64_t)m->receipt;
-		}
-	}
-	for (size_t i = 0; i < l->natt; i++) {
-		const struct case_attested *a = &l->att[i];
-		struct report_case *r = &rc[l->n + i];
-
-		r->requester = a->requester;
-		r->responder = a->responder;
-		r->type = a->rec.type;
-		r->attested_by = a->by;
-		r->opened = a->rec.date;
-		r->state = a->rec.answered ? CASE_ANSWERED : CASE_SENT;
-		r->answered = a->rec.answered_on;
-	}
+	for (size_t i = 0; i < l->n; i++)
+		report_case_of(&l->v[i], &rc[i]);
+	for (size_t i = 0; i < l->natt; i++)
+		report_attested_of(&l->att[i], &rc[l->n + i]);
 	*out = rc;
 	return 0;
 }

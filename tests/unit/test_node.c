@@ -477,6 +477,133 @@ static void test_register_entries(void **state)
 	case_list_free(&l);
 }
 
+/* Delivers everything pending from x to y and the receipt back. */
+static void deliver_all(struct node *x, struct node *y, const char *to)
+{
+	struct node_batch b;
+	struct store_log log;
+	struct err e = { 0 };
+	char line[512];
+	uint64_t done, t;
+
+	tu_ok(store_log_get(x->store, x->cfg.name, to, 0, &log, &e), &e);
+	tu_ok(store_receipted(x->store, log.id, to, &done, &t, &e), &e);
+	while (done < log.size) {
+		tu_ok(node_batch_make(x, to, done, 1000, &b, &e), &e);
+		tu_ok(node_receive(y, &b, line, sizeof(line), &e), &e);
+		tu_ok(node_receipt_add(x, to, b.note, b.note_len, line, &t, &e), &e);
+		done += b.n;
+		node_batch_free(&b);
+	}
+}
+
+static char *report_via(struct node *n, int fast, int64_t now, enum report_by by)
+{
+	struct case_list l;
+	struct report_case *rin = NULL;
+	struct report rep;
+	struct err e = { 0 };
+	size_t nin = 0;
+	char *s = malloc(1 << 16);
+	size_t used = 0;
+
+	if (fast) {
+		tu_ok(cases_report_load(n, NULL, now, &l, &rin, &nin, &e), &e);
+	} else {
+		tu_ok(cases_load(n, NULL, now, CASES_NO_BODIES, &l, &e), &e);
+		tu_ok(cases_report_input(&l, &rin, &e), &e);
+		nin = l.n + l.natt;
+	}
+	tu_ok(report_make(rin, nin, by, 0, 0, NULL, &rep, &e), &e);
+	for (size_t i = 0; i < rep.n && used < (1 << 16) - 512; i++) {
+		const struct report_row *r = &rep.rows[i];
+		used += (size_t)snprintf(s + used, (1 << 16) - used,
+					 "%s %s %s %s %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %ld %ld %ld %ld\n",
+					 r->attested_by, r->requester, r->responder, r->period,
+					 (unsigned long)r->requests, (unsigned long)r->receipted,
+					 (unsigned long)r->no_receipt, (unsigned long)r->acknowledged,
+					 (unsigned long)r->answered, (unsigned long)r->answered_on_time,
+					 (unsigned long)r->declined, (unsigned long)r->withdrawn,
+					 (unsigned long)r->open, (unsigned long)r->overdue_ack,
+					 (unsigned long)r->overdue_answer, (long)r->ack_p50, (long)r->ack_p90,
+					 (long)r->answer_p50, (long)r->answer_p90);
+	}
+	report_free(&rep);
+	free(rin);
+	case_list_free(&l);
+	return s;
+}
+
+static int64_t moving;
+static int64_t moving_clock(void)
+{
+	return moving;
+}
+
+/* The report's fast path (no case views) gives exactly the numbers of
+ * the path through cases_load, over random traffic both ways: requests,
+ * replies legal and not, replies racing each other, messages left
+ * without receipt, a register, and several points in time. */
+static void test_report_paths_agree(void **state)
+{
+	struct fixture *f = *state;
+	struct register_rec r = { .date = NOW - 86400 * 90, .sent = 0, .type = "visa",
+				  .answered = 1, .answered_on = NOW - 86400 * 80 };
+	static const enum envelope_kind replies[] = { ENVELOPE_ACK, ENVELOPE_ANSWER, ENVELOPE_DECLINE,
+						      ENVELOPE_WITHDRAW, ENVELOPE_REMIND, ENVELOPE_CLOSE };
+	static const char *const types[] = { "cyber-incident", "visa", "legal-assistance" };
+	uint64_t rng = 0x5eed, first;
+	struct err e = { 0 };
+
+	moving = NOW - 86400 * 60;
+	f->a->now = f->b->now = moving_clock;
+	tu_ok(cases_import_register(f->b, "a.example", &r, 1, &first, &e), &e);
+	for (int round = 0; round < 40; round++) {
+		struct node *x = round % 3 ? f->a : f->b, *y = x == f->a ? f->b : f->a;
+		const char *to = x == f->a ? B : "a.example";
+		struct node_msg m[12];
+		int k = 0;
+
+		for (; k < 4; k++) {
+			rng = rng * 6364136223846793005u + 1442695040888963407u;
+			m[k] = (struct node_msg){ .kind = ENVELOPE_REQUEST, .type = types[(rng >> 33) % 3],
+						  .body = "{\"subject\":\"s\"}", .body_len = 15 };
+		}
+		for (; k < 12 && round > 0; k++) {
+			rng = rng * 6364136223846793005u + 1442695040888963407u;
+			m[k] = (struct node_msg){ .kind = replies[(rng >> 33) % 6], .type = "reply",
+						  .case_from = (rng >> 40) % 2 ? "a.example" : B,
+						  .case_index = 1 + (rng >> 45) % (uint64_t)(4 * round),
+						  .body = "{\"text\":\"t\"}", .body_len = 12 };
+		}
+		moving += 3600 * (1 + (int64_t)(rng >> 50) % 30);
+		if (node_send(x, to, m, (size_t)k, &first, &e) < 0) {
+			/* a case index beyond the other log: fine, it names nothing */
+			for (int j = 4; j < k; j++)
+				m[j].case_index = 1;
+			tu_ok(node_send(x, to, m, (size_t)k, &first, &e), &e);
+		}
+		if (round % 5 != 4) /* some rounds stay without receipt for a while */
+			deliver_all(x, y, to);
+	}
+	for (int t = 0; t < 3; t++) {
+		int64_t now = moving + 86400 * 7 * t;
+		for (int by = REPORT_ALL; by <= REPORT_YEAR; by++) {
+			char *slow = report_via(f->a, 0, now, (enum report_by)by);
+			char *fast = report_via(f->a, 1, now, (enum report_by)by);
+			assert_true(strlen(slow) > 100);
+			assert_string_equal(fast, slow);
+			free(slow);
+			free(fast);
+			slow = report_via(f->b, 0, now, (enum report_by)by);
+			fast = report_via(f->b, 1, now, (enum report_by)by);
+			assert_string_equal(fast, slow);
+			free(slow);
+			free(fast);
+		}
+	}
+}
+
 static void test_attachment_refusals(void **state)
 {
 	struct fixture *f = *state;
@@ -595,6 +722,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_equivocation_kept_as_evidence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attachment_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_register_entries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_paths_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receipt_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_refusals, setup, teardown),
 	};
