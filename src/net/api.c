@@ -47,9 +47,10 @@ static json_t *body_json(const struct http_req *r, struct err *e)
 	}
 	o = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &je);
 	if (!json_is_object(o)) {
-		json_decref(o);
 		err_set(e, ERR_INVALID, "the request body must be a JSON object%s%s",
-			r->len ? ": " : "", r->len ? je.text : "");
+			o ? ", not " : r->len ? ": " : "",
+			o ? (json_is_array(o) ? "an array" : "a scalar") : r->len ? je.text : "");
+		json_decref(o);
 		return NULL;
 	}
 	return o;

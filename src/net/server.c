@@ -208,6 +208,9 @@ static enum MHD_Result get_proof(struct MHD_Connection *c, const char *peer, int
 	if (b > log.size)
 		return err_set(&e, ERR_INVALID, "size %" PRIu64 " is beyond the log's %" PRIu64,
 			       b, log.size), http_send_error(c, &e);
+	if (!inclusion && a > b)
+		return err_set(&e, ERR_INVALID, "size1 %" PRIu64 " is larger than size2 %" PRIu64,
+			       a, b), http_send_error(c, &e);
 	rc = inclusion ? store_inclusion_proof(the_server->n->store, log.id, a, b, proof, &np, &e)
 		       : store_consistency_proof(the_server->n->store, log.id, a, b, proof, &np, &e);
 	if (rc < 0)

@@ -216,7 +216,8 @@ int wire_batch_decode(struct node_batch *b, const char *json, size_t len,
 	if ((rc = jsonu_only_keys(o, keys, "batch", e)) < 0)
 		goto out;
 	if (!json_is_string(origin) || json_string_length(origin) > STORE_ORIGIN_MAX) {
-		rc = err_set(e, ERR_INVALID, "batch: 'origin' must be a string");
+		rc = err_set(e, ERR_INVALID, "batch: 'origin' must be a string of at most %d bytes",
+			     STORE_ORIGIN_MAX);
 		goto out;
 	}
 	if (!json_is_integer(first) || json_integer_value(first) < 0) {
@@ -229,7 +230,8 @@ int wire_batch_decode(struct node_batch *b, const char *json, size_t len,
 		goto out;
 	}
 	if (!json_is_string(cp) || json_string_length(cp) > NOTE_MAX_SIZE) {
-		rc = err_set(e, ERR_INVALID, "batch: 'checkpoint' must be a signed note");
+		rc = err_set(e, ERR_INVALID, "batch: 'checkpoint' must be a signed note of at most %d bytes",
+			     NOTE_MAX_SIZE);
 		goto out;
 	}
 	memcpy(b->origin, json_string_value(origin), json_string_length(origin) + 1);

@@ -856,9 +856,10 @@ int node_receive(struct node *n, const struct node_batch *b, char *line,
 	if ((rc = checkpoint_parse(&cp, nt->text, nt->textlen, e)) < 0)
 		goto out;
 	if (strcmp(cp.origin, b->origin) != 0 || cp.nextensions) {
-		rc = err_set(e, ERR_INVALID,
-			     "checkpoint origin '%s' does not match the batch (%s), or has extension lines",
-			     cp.origin, b->origin);
+		rc = strcmp(cp.origin, b->origin) != 0
+			? err_set(e, ERR_INVALID, "checkpoint origin '%s' does not match the batch (%s)",
+				  cp.origin, b->origin)
+			: err_set(e, ERR_INVALID, "checkpoint for %s has extension lines", b->origin);
 		goto out;
 	}
 	if (cp.size != b->first + b->n) {

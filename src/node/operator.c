@@ -47,9 +47,13 @@ int operator_auth(struct node *n, const char *token, struct store_operator *op,
 	uint8_t h[32];
 	struct err ignore;
 
-	if (!token || strncmp(token, TOKEN_PREFIX, sizeof(TOKEN_PREFIX) - 1) != 0 ||
-	    strlen(token) >= OPERATOR_TOKEN_MAX)
+	if (!token)
 		return err_set(e, ERR_UNAUTHORIZED, "a bearer token (parley_...) is required");
+	if (strncmp(token, TOKEN_PREFIX, sizeof(TOKEN_PREFIX) - 1) != 0 ||
+	    strlen(token) >= OPERATOR_TOKEN_MAX)
+		return err_set(e, ERR_UNAUTHORIZED,
+			       "the token is not valid: not a parley_... token of at most %d characters",
+			       OPERATOR_TOKEN_MAX - 1);
 	merkle_sha256(h, token, strlen(token));
 	if (store_operator_by_token(n->store, h, op, &ignore) < 0)
 		return err_set(e, ERR_UNAUTHORIZED, "the token is not valid");
