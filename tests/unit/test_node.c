@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include "core/templates.h"
 #include "node/cases.h"
 #include "node/node.h"
 #include "util/fsio.h"
@@ -551,12 +552,20 @@ static void test_report_paths_agree(void **state)
 				  .answered = 1, .answered_on = NOW - 86400 * 80 };
 	static const enum envelope_kind replies[] = { ENVELOPE_ACK, ENVELOPE_ANSWER, ENVELOPE_DECLINE,
 						      ENVELOPE_WITHDRAW, ENVELOPE_REMIND, ENVELOPE_CLOSE };
-	static const char *const types[] = { "cyber-incident", "visa", "legal-assistance" };
+	static const char *const types[] = { "cyber-incident-urgent", "deconfliction", "unchartered" };
+	const struct charter_template *t = charter_templates;
 	uint64_t rng = 0x5eed, first;
 	struct err e = { 0 };
 
 	moving = NOW - 86400 * 60;
 	f->a->now = f->b->now = moving_clock;
+	/* A charter, so that deadlines and overdue counts come into play. */
+	while (strcmp(t->name, "standard") != 0)
+		t++;
+	tu_ok(channel_propose(f->a, B, t->json, strlen(t->json), &first, &e), &e);
+	deliver_all(f->a, f->b, B);
+	tu_ok(channel_accept(f->b, "a.example", &first, &e), &e);
+	deliver_all(f->b, f->a, "a.example");
 	tu_ok(cases_import_register(f->b, "a.example", &r, 1, &first, &e), &e);
 	for (int round = 0; round < 40; round++) {
 		struct node *x = round % 3 ? f->a : f->b, *y = x == f->a ? f->b : f->a;
@@ -573,10 +582,10 @@ static void test_report_paths_agree(void **state)
 			rng = rng * 6364136223846793005u + 1442695040888963407u;
 			m[k] = (struct node_msg){ .kind = replies[(rng >> 33) % 6], .type = "reply",
 						  .case_from = (rng >> 40) % 2 ? "a.example" : B,
-						  .case_index = 1 + (rng >> 45) % (uint64_t)(4 * round),
+						  .case_index = 1 + (rng >> 45) % (uint64_t)(4 * round + 1),
 						  .body = "{\"text\":\"t\"}", .body_len = 12 };
 		}
-		moving += 3600 * (1 + (int64_t)(rng >> 50) % 30);
+		moving += 600 * (1 + (int64_t)(rng >> 50) % 30);
 		if (node_send(x, to, m, (size_t)k, &first, &e) < 0) {
 			/* a case index beyond the other log: fine, it names nothing */
 			for (int j = 4; j < k; j++)
@@ -586,8 +595,8 @@ static void test_report_paths_agree(void **state)
 		if (round % 5 != 4) /* some rounds stay without receipt for a while */
 			deliver_all(x, y, to);
 	}
-	for (int t = 0; t < 3; t++) {
-		int64_t now = moving + 86400 * 7 * t;
+	for (int k = 0; k < 4; k++) {
+		int64_t now = moving + 3600 * 6 * k;
 		for (int by = REPORT_ALL; by <= REPORT_YEAR; by++) {
 			char *slow = report_via(f->a, 0, now, (enum report_by)by);
 			char *fast = report_via(f->a, 1, now, (enum report_by)by);
