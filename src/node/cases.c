@@ -309,6 +309,24 @@ static int msg_cmp(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+/* A stable sort by msg_cmp: insertion for the few messages most cases
+ * have (and for the second, already sorted, pass), glibc's merge sort
+ * otherwise. */
+static void sort_msgs(struct case_msg *v, size_t n)
+{
+	if (n > 16) {
+		qsort(v, n, sizeof(*v), msg_cmp);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct case_msg x = v[i];
+		size_t j = i;
+		for (; j > 0 && msg_cmp(&v[j - 1], &x) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
 /* Receipt times of one log by its receiver, read once per load: for
  * each cosigned checkpoint in size order, the earliest cosignature time
  * at that size or later. An entry's receipt is the value at the first
@@ -422,10 +440,12 @@ static void settle(struct case_view *cv, const struct charter *c, int64_t now)
 	const struct charter_type *t = c ? charter_type(c, cv->type) : NULL;
 	int s = CASE_NONE;
 
-	qsort(cv->msgs, cv->nmsgs, sizeof(*cv->msgs), msg_cmp);
+	sort_msgs(cv->msgs, cv->nmsgs);
 	for (size_t i = 0; i < cv->nmsgs; i++) {
 		struct case_msg *m = &cv->msgs[i];
-		enum case_role r = strcmp(m->from, cv->requester) == 0 ? CASE_REQUESTER : CASE_RESPONDER;
+		/* names are interned: equal names are mostly the same pointer */
+		enum case_role r = m->from == cv->requester || strcmp(m->from, cv->requester) == 0
+					   ? CASE_REQUESTER : CASE_RESPONDER;
 		int next = case_step((enum case_state)s, (enum case_event)case_event_of(m->kind), r, NULL);
 
 		m->counted = next >= 0;
