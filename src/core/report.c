@@ -313,7 +313,8 @@ int report_make(const struct report_case *cases, size_t n, enum report_by by,
 			rank += cmp_dir(&m.dirs[d], &m.dirs[m.groups[k].dir]) < 0;
 		m.groups[k].rank = rank;
 	}
-	qsort(m.groups, m.ngroups, sizeof(*m.groups), cmp_group);
+	if (m.ngroups)
+		qsort(m.groups, m.ngroups, sizeof(*m.groups), cmp_group);
 	{
 		struct report_row *rows = calloc(m.ngroups ? m.ngroups : 1, sizeof(*rows));
 		if (!rows)

@@ -87,7 +87,7 @@ int keyfile_open(const char *buf, size_t len, const char *pass, size_t plen,
 	uint8_t salt[crypto_pwhash_SALTBYTES], nonce[NONCE_LEN], key[32];
 	uint8_t ct[SIGNER_MAX + TAG_LEN];
 	unsigned long long mlen;
-	char alg[16], salt64[SALT_B64 + 1];
+	char alg[16], salt64[64];
 	int rc;
 
 	if (!keyfile_is_sealed(buf, len) || !(l2 = memchr(buf, '\n', len)) ||
@@ -103,7 +103,7 @@ int keyfile_open(const char *buf, size_t len, const char *pass, size_t plen,
 			return err_set(e, ERR_INVALID, "sealed key file: line 2 is too long");
 		memcpy(line, l2, ll);
 		line[ll] = '\0';
-		if (sscanf(line, "%15s %llu %zu %44s", alg, &ops, &mem, salt64) != 4 ||
+		if (sscanf(line, "%15s %llu %zu %63s", alg, &ops, &mem, salt64) != 4 ||
 		    strcmp(alg, "argon2id13") != 0 || ops < crypto_pwhash_OPSLIMIT_MIN ||
 		    ops > crypto_pwhash_OPSLIMIT_SENSITIVE || mem < crypto_pwhash_MEMLIMIT_MIN ||
 		    mem > crypto_pwhash_MEMLIMIT_SENSITIVE ||
