@@ -1,17 +1,24 @@
 #!/bin/sh
 # test.sh — set up a fresh Debian 12 machine and run the whole test suite:
-# once in a normal build (warnings are errors) and once under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Ends with one line
+# once in a normal build (warnings are errors), once under
+# AddressSanitizer + UndefinedBehaviorSanitizer, then a short libFuzzer run
+# of every fuzz harness (clang, 5 s each over a copy of its corpus: the
+# fuzz-run suite, tests/fuzz/meson.build). Ends with one line
 # "tests: N passed, M failed".
 set -u
 cd "$(dirname "$0")/.."
+# The fuzz stage needs clang and its runtimes: deps.sh installs them.
+PARLEY_FUZZ=1
+export PARLEY_FUZZ
 sh scripts/deps.sh || exit 1
 
 total_ok=0
 total_fail=0
 status=0
 
-# suite DIR [meson options...]: configure, build, test, count.
+# suite DIR [meson options...]: configure, build, test, count. Runs the
+# tests of suite $only if set, else all.
+only=""
 suite() {
 	dir=$1
 	shift
@@ -19,7 +26,8 @@ suite() {
 		meson setup "$dir" -Dwerror=true "$@" >/dev/null || { status=1; return; }
 	fi
 	ninja -C "$dir" || { status=1; total_fail=$((total_fail + 1)); return; }
-	meson test -C "$dir" --print-errorlogs --num-processes 2 > "$dir/test.out" 2>&1
+	meson test -C "$dir" --print-errorlogs --num-processes 2 ${only:+--suite "$only"} \
+		> "$dir/test.out" 2>&1
 	rc=$?
 	cat "$dir/test.out"
 	okn=$(sed -n 's/^Ok: *\([0-9]*\) *$/\1/p' "$dir/test.out")
@@ -37,6 +45,12 @@ echo "== tests (debugoptimized, -Werror)"
 suite build
 echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 suite build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+echo "== short libFuzzer run of every harness (clang)"
+CC=clang
+export CC
+only=fuzz-run
+suite build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+	-Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=all'
 
 echo "tests: $total_ok passed, $total_fail failed"
 exit "$status"
