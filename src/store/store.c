@@ -258,7 +258,7 @@ static int nodes_get(struct store *s, int64_t log, const struct merkle_id *ids,
 		return rc;
 	for (size_t k = 0; k < nmiss; k++) {
 		memcpy(out[where[k]], got[k], 32);
-		if (s->cache && miss[k].level >= NODE_CACHE_LEVEL) {
+		if (s->cache && !s->uncommitted && miss[k].level >= NODE_CACHE_LEVEL) {
 			struct node_cache_slot *c = cache_slot(s, log, miss[k], &key);
 			c->log = log;
 			c->key = key;
@@ -404,6 +404,8 @@ int store_append(struct store *s, const struct store_log *log,
 	}
 	if (rc < 0 || (rc = frontier_load(s, cur.id, cur.size, &f, e)) < 0)
 		goto out;
+	/* From here on reads may see this transaction's own rows. */
+	s->uncommitted = 1;
 	for (size_t i = 0; i < b->nblobs; i++) {
 		uint8_t h[32];
 		if (b->blobs[i].len > STORE_BLOB_MAX) {
@@ -424,6 +426,7 @@ int store_append(struct store *s, const struct store_log *log,
 		goto out;
 	if ((rc = s->ops->commit(s, e)) < 0)
 		goto out;
+	s->uncommitted = 0;
 	if (out) {
 		out->size = f.size;
 		merkle_frontier_root(&f, out->root);
@@ -432,6 +435,7 @@ int store_append(struct store *s, const struct store_log *log,
 	return 0;
 out:
 	s->ops->rollback(s);
+	s->uncommitted = 0;
 	return rc;
 }
 

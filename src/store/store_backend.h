@@ -96,8 +96,11 @@ struct store_ops {
 /* A direct-mapped cache of complete nodes of level >= NODE_CACHE_LEVEL.
  * Complete nodes never change (store.h, invariant 2), so an entry can be
  * stale only if it was never right: entries are filled from committed
- * reads only. The top of the tree is shared by every proof; caching it
- * leaves a proof with about NODE_CACHE_LEVEL reads. Fixed size: 6 MiB. */
+ * reads only (never while an append has written rows it may still roll
+ * back: struct store's uncommitted). That holds across processes too: a
+ * node another process committed is final, and one it rolled back was
+ * never read here. The top of the tree is shared by every proof; caching
+ * it leaves a proof with about NODE_CACHE_LEVEL reads. Fixed size: 6 MiB. */
 #define NODE_CACHE_LEVEL 8
 #define NODE_CACHE_SLOTS (1u << 17)
 
@@ -116,6 +119,7 @@ struct store {
 	uint8_t key[32];      /* body sealing key, if has_key */
 	int has_key;
 	int readonly;         /* opened on a read-only file system */
+	int uncommitted;      /* an append has written: reads fill no cache */
 };
 
 int store_sqlite_open(struct store **out, const char *path, struct err *e);

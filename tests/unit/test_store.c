@@ -321,6 +321,44 @@ static void test_open_errors(void **state)
 	assert_int_equal(store_log_get(f->s, B, A, 0, &l, &e), ERR_NOTFOUND);
 }
 
+/* A refused batch leaves nothing behind, not even in the node cache: the
+ * checkpoint check reads nodes the batch wrote (a level-9 node here),
+ * and caching one of those would poison every later root once a batch
+ * with other entries takes those indices. */
+static void test_refused_batch_caches_nothing(void **state)
+{
+	struct fixture *f = *state;
+	const size_t n = 600;
+	struct store_entry *en = calloc(n, sizeof(*en));
+	char (*bufs)[ENVELOPE_MAX] = malloc(n * sizeof(*bufs));
+	struct store_batch b = { .entries = en, .n = n };
+	struct store_appended res;
+	struct err e = { 0 };
+	uint8_t wrong[32] = { 1 }, root[32];
+
+	assert_non_null(en);
+	assert_non_null(bufs);
+	for (size_t i = 0; i < n; i++) {
+		en[i].envelope = bufs[i];
+		en[i].len = tu_envelope(bufs[i], ENVELOPE_MAX, A, B, i, "x", 1);
+	}
+	b.cp_size = 520;
+	b.cp_root = wrong;
+	b.cp_note = "note";
+	b.cp_note_len = 4;
+	assert_int_equal(store_append(f->s, &f->log, &b, &res, &e), ERR_CONFLICT);
+	assert_msg_contains(&e, "differs from the root");
+	/* Other entries at the same indices. */
+	for (size_t i = 0; i < n; i++)
+		en[i].len = tu_envelope(bufs[i], ENVELOPE_MAX, A, B, i, "y", 1);
+	b.cp_note = NULL;
+	tu_ok(store_append(f->s, &f->log, &b, &res, &e), &e);
+	tu_ok(store_root(f->s, f->log.id, n, root, &e), &e);
+	assert_memory_equal(root, res.root, 32);
+	free(en);
+	free(bufs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +369,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_survives_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_batch_caches_nothing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
