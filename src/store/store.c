@@ -391,12 +391,12 @@ int store_append(struct store *s, const struct store_log *log,
 	int64_t cp = 0;
 	int rc;
 
-	if ((rc = s->ops->begin(s, e)) < 0)
-		return rc;
-	/* Re-read the size inside the transaction: it is the truth. A log
-	 * that does not exist yet is created here, so a refused first batch
-	 * leaves no trace. */
-	rc = s->ops->log_get(s, log->origin, &cur, e);
+	/* Lock the log's head and read its size inside the transaction: that
+	 * size is the truth, never log->size nor anything this process read
+	 * before (another process may have appended since). A log that does
+	 * not exist yet is created here, so a refused first batch leaves no
+	 * trace. */
+	rc = s->ops->begin_log(s, log->origin, &cur, e);
 	if (rc == ERR_NOTFOUND && log->sender[0] && log->receiver[0]) {
 		cur = *log;
 		cur.size = 0;

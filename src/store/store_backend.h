@@ -11,6 +11,13 @@ struct store_ops {
 	/* A write transaction; for a log, begin_log also locks its head so
 	 * that appends to one log are serialised. */
 	int (*begin)(struct store *s, struct err *e);
+	/* Begins a write transaction and reads the head of log origin,
+	 * locked until commit or rollback: a concurrent begin_log on the
+	 * same log (another process too) waits, then reads the size this
+	 * transaction committed. ERR_NOTFOUND if there is no such log; the
+	 * transaction stays open for log_create. */
+	int (*begin_log)(struct store *s, const char *origin,
+			 struct store_log *out, struct err *e);
 	int (*commit)(struct store *s, struct err *e);
 	void (*rollback)(struct store *s);
 
@@ -45,6 +52,9 @@ struct store_ops {
 
 	int (*log_get)(struct store *s, const char *origin,
 		       struct store_log *out, struct err *e);
+	/* Creates log (origin, sender, receiver) and sets log->id. If another
+	 * process created it first, *log becomes that log (id and size; in a
+	 * transaction, locked as by begin_log). */
 	int (*log_create)(struct store *s, struct store_log *log,
 			  struct err *e);
 	int (*log_each)(struct store *s, store_log_fn fn, void *ctx,

@@ -267,6 +267,21 @@ static int sq_begin(struct store *base, struct err *e)
 	return exec(S(base), "BEGIN IMMEDIATE", e);
 }
 
+static int sq_log_get(struct store *base, const char *origin,
+		      struct store_log *out, struct err *e);
+
+/* BEGIN IMMEDIATE takes the database's write lock: that serialises
+ * appends to every log, this one included. */
+static int sq_begin_log(struct store *base, const char *origin,
+			struct store_log *out, struct err *e)
+{
+	int rc;
+
+	if ((rc = sq_begin(base, e)) < 0)
+		return rc;
+	return sq_log_get(base, origin, out, e);
+}
+
 static int tile_flush(struct sqlite_store *s, struct err *e);
 
 static int sq_commit(struct store *base, struct err *e)
@@ -1051,6 +1066,7 @@ static int sq_cosig_each(struct store *base, int64_t checkpoint,
 static const struct store_ops sqlite_ops = {
 	.close = sq_close,
 	.begin = sq_begin,
+	.begin_log = sq_begin_log,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
 	.party_put = sq_party_put,
