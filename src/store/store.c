@@ -18,16 +18,22 @@ int store_open(struct store **out, const char *url, struct err *e)
 	int rc;
 
 	*out = NULL;
-	if (strncmp(url, "sqlite:", 7) == 0)
-		url += 7;
-	else if (strstr(url, "://"))
-		return err_set(e, ERR_INVALID,
-			       "store URL '%s': only sqlite:PATH is supported by this build",
-			       url);
-	if (*url == '\0')
-		return err_set(e, ERR_INVALID, "store URL: empty path");
-	if ((rc = store_sqlite_open(out, url, e)) < 0)
-		return rc;
+	if (strncmp(url, "postgresql://", 13) == 0 ||
+	    strncmp(url, "postgres://", 11) == 0) {
+		if ((rc = store_pg_open(out, url, e)) < 0)
+			return rc;
+	} else {
+		if (strncmp(url, "sqlite:", 7) == 0)
+			url += 7;
+		else if (strstr(url, "://"))
+			return err_set(e, ERR_INVALID,
+				       "store URL '%s': only sqlite:PATH and postgresql://... are supported",
+				       url);
+		if (*url == '\0')
+			return err_set(e, ERR_INVALID, "store URL: empty path");
+		if ((rc = store_sqlite_open(out, url, e)) < 0)
+			return rc;
+	}
 	/* Without memory for the cache the store still works, uncached. */
 	(*out)->cache = calloc(NODE_CACHE_SLOTS, sizeof(*(*out)->cache));
 	return 0;

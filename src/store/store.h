@@ -17,8 +17,11 @@
  *      computes for its size, so two checkpoints of one size never differ.
  *   5. Roots and proofs read O(log n) nodes; nothing walks all leaves except
  *      store_scan (used by verify).
- * The backend (store_sqlite.c; later PostgreSQL) supplies primitive
- * operations through struct store_ops; the logic above lives in store.c. */
+ * The backend (store_sqlite.c, store_pg.c) supplies primitive operations
+ * through struct store_ops; the logic above lives in store.c. Appends to
+ * one log are serialised by the backend's lock on the log's head, held
+ * for the whole append transaction, so several processes may append to
+ * one store (PostgreSQL: several frontends on one database). */
 #ifndef PARLEY_STORE_H
 #define PARLEY_STORE_H
 
@@ -99,9 +102,10 @@ struct store_cosig {
 	char *line; /* the signature line, without "\n"; owned by caller */
 };
 
-/* Opens (creating if missing) the store at url: "sqlite:PATH" or a bare
- * path. Returns 0 or ERR_INVALID / ERR_STORE; *out is owned by the caller
- * and closed with store_close. */
+/* Opens (creating if missing) the store at url: "sqlite:PATH", a bare
+ * path, or a libpq URI "postgresql://..." (or "postgres://..."; the schema
+ * is created in that database on first open). Returns 0 or ERR_INVALID /
+ * ERR_STORE; *out is owned by the caller and closed with store_close. */
 int store_open(struct store **out, const char *url, struct err *e);
 void store_close(struct store *s);
 

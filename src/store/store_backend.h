@@ -133,5 +133,7 @@ struct store {
 };
 
 int store_sqlite_open(struct store **out, const char *path, struct err *e);
+/* url: a libpq connection URI, postgresql://... or postgres://... */
+int store_pg_open(struct store **out, const char *url, struct err *e);
 
 #endif
