@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int store_open(struct store **out, const char *url, struct err *e)
 {
@@ -132,7 +133,8 @@ int store_delivery_get(struct store *s, const char *peer,
 int store_evidence_add(struct store *s, const char *origin, uint64_t size,
 		       const char *reason, const char *note, struct err *e)
 {
-	return s->ops->evidence_add(s, origin, size, reason, note, e);
+	return s->ops->evidence_add(s, origin, size, (int64_t)time(NULL), reason,
+				    note, e);
 }
 
 int store_evidence_each(struct store *s, store_evidence_fn fn, void *ctx,

@@ -151,6 +151,7 @@ struct store_operator {
 	char role[16]; /* officer, supervisor, auditor */
 	int64_t created;
 	int revoked;
+	uint8_t token_hash[32]; /* read back by listings (for store copy) */
 };
 /* ERR_EXISTS if the name is taken. */
 int store_operator_add(struct store *s, const struct store_operator *op,

@@ -6,6 +6,11 @@
 
 #include "store/store.h"
 
+typedef int (*store_body_fn)(void *ctx, const uint8_t hash[static 32],
+			     const void *data, size_t len);
+typedef int (*store_audit_fn)(void *ctx, int64_t time, const char *who,
+			      const char *action, const char *outcome);
+
 struct store_ops {
 	void (*close)(struct store *s);
 	/* A write transaction; for a log, begin_log also locks its head so
@@ -33,8 +38,10 @@ struct store_ops {
 			    struct err *e);
 	int (*delivery_get)(struct store *s, const char *peer,
 			    struct store_delivery *d, struct err *e);
+	/* time: when the evidence was recorded (Unix seconds). */
 	int (*evidence_add)(struct store *s, const char *origin, uint64_t size,
-			    const char *reason, const char *note, struct err *e);
+			    int64_t time, const char *reason, const char *note,
+			    struct err *e);
 	int (*evidence_each)(struct store *s, store_evidence_fn fn, void *ctx,
 			     struct err *e);
 	int (*operator_add)(struct store *s, const struct store_operator *op,
@@ -101,6 +108,14 @@ struct store_ops {
 			 struct err *e);
 	int (*cosig_each)(struct store *s, int64_t checkpoint,
 			  store_cosig_fn fn, void *ctx, struct err *e);
+
+	/* For store_copy: every body and attachment as stored (sealed when
+	 * the store has a key) by hash, and the operators' audit trail in
+	 * order. */
+	int (*body_each)(struct store *s, store_body_fn fn, void *ctx,
+			 struct err *e);
+	int (*audit_each)(struct store *s, store_audit_fn fn, void *ctx,
+			  struct err *e);
 };
 
 /* A direct-mapped cache of complete nodes of level >= NODE_CACHE_LEVEL.

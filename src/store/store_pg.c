@@ -41,7 +41,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -152,6 +151,7 @@ enum {
 	Q_BODY_PUT, Q_BODY_GET,
 	Q_CP_FIND, Q_CP_PUT, Q_CP_EACH, Q_CP_LATEST,
 	Q_COSIG_PUT, Q_COSIG_EACH,
+	Q_BODY_EACH, Q_AUDIT_EACH,
 	Q_COUNT
 };
 
@@ -182,9 +182,10 @@ static const char *const sql[Q_COUNT] = {
 			    " WHERE id >= $1::bigint ORDER BY id LIMIT 1024",
 	[Q_OP_ADD] = "INSERT INTO operator(name, role, token_hash, created)"
 		     " VALUES ($1::text, $2::text, $3::bytea, $4::bigint)",
-	[Q_OP_TOKEN] = "SELECT name, role, created, revoked FROM operator WHERE token_hash = $1::bytea",
+	[Q_OP_TOKEN] = "SELECT name, role, created, revoked, token_hash FROM operator"
+		       " WHERE token_hash = $1::bytea",
 	[Q_OP_REVOKE] = "UPDATE operator SET revoked = 1 WHERE name = $1::text",
-	[Q_OP_EACH] = "SELECT name, role, created, revoked FROM operator ORDER BY name",
+	[Q_OP_EACH] = "SELECT name, role, created, revoked, token_hash FROM operator ORDER BY name",
 	[Q_AUDIT_ADD] = "INSERT INTO audit(time, operator, action, outcome)"
 			" VALUES ($1::bigint, $2::text, $3::text, $4::text)",
 	[Q_RECEIPT_TIME] = "SELECT min(s.time) FROM checkpoint c JOIN cosignature s ON s.checkpoint = c.id"
@@ -226,6 +227,9 @@ static const char *const sql[Q_COUNT] = {
 			" VALUES ($1::bigint, $2::text, $3::bigint, $4::text) ON CONFLICT DO NOTHING",
 	[Q_COSIG_EACH] = "SELECT checkpoint, cosigner, time, line FROM cosignature"
 			 " WHERE checkpoint = $1::bigint ORDER BY cosigner",
+	[Q_BODY_EACH] = "SELECT hash, data FROM body WHERE hash > $1::bytea ORDER BY hash LIMIT 1024",
+	[Q_AUDIT_EACH] = "SELECT id, time, operator, action, outcome FROM audit"
+			 " WHERE id >= $1::bigint ORDER BY id LIMIT 1024",
 };
 
 /* A tile, as in store_sqlite.c: a presence bitmap, then the hashes of
@@ -657,7 +661,8 @@ static int pg_delivery_get(struct store *base, const char *peer,
 }
 
 static int pg_evidence_add(struct store *base, const char *origin, uint64_t size,
-			   const char *reason, const char *note, struct err *e)
+			   int64_t time, const char *reason, const char *note,
+			   struct err *e)
 {
 	struct params a = { 0 };
 	uint8_t h[32];
@@ -665,7 +670,7 @@ static int pg_evidence_add(struct store *base, const char *origin, uint64_t size
 	merkle_sha256(h, note, strlen(note));
 	p_text(&a, origin);
 	p_i64(&a, (int64_t)size);
-	p_i64(&a, (int64_t)time(NULL));
+	p_i64(&a, time);
 	p_text(&a, reason);
 	p_text(&a, note);
 	p_bytes(&a, h, 32);
@@ -737,6 +742,9 @@ static void op_row(const PGresult *r, int row, struct store_operator *op)
 	col_text(op->role, sizeof(op->role), r, row, 1);
 	op->created = col_i64(r, row, 2);
 	op->revoked = (int)col_i64(r, row, 3);
+	memset(op->token_hash, 0, 32);
+	if (PQgetlength(r, row, 4) == 32)
+		memcpy(op->token_hash, PQgetvalue(r, row, 4), 32);
 }
 
 static int pg_operator_by_token(struct store *base, const uint8_t hash[static 32],
@@ -1248,6 +1256,71 @@ static int pg_cosig_each(struct store *base, int64_t checkpoint,
 	return rc;
 }
 
+/* Bodies and attachments can be many and large: paged by hash, a page
+ * of at most PAGE_ROWS rows in memory. */
+static int pg_body_each(struct store *base, store_body_fn fn, void *ctx,
+			struct err *e)
+{
+	struct pg_store *s = S(base);
+	uint8_t from[32] = { 0 };
+	size_t nfrom = 0; /* the first page starts after the empty string */
+	int rows, rc = 0;
+
+	do {
+		struct params a = { 0 };
+		PGresult *r;
+
+		p_bytes(&a, from, nfrom);
+		if ((rc = run(s, Q_BODY_EACH, &a, &r, e, "listing bodies")) < 0)
+			return rc;
+		rows = PQntuples(r);
+		for (int i = 0; i < rows && rc == 0; i++) {
+			if (PQgetlength(r, i, 0) != 32) {
+				rc = err_set(e, ERR_STORE, "%s: a body's hash is not 32 bytes",
+					     s->name);
+				break;
+			}
+			memcpy(from, PQgetvalue(r, i, 0), 32);
+			nfrom = 32;
+			rc = fn(ctx, from, PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1));
+		}
+		PQclear(r);
+	} while (rc == 0 && rows == PAGE_ROWS);
+	return rc;
+}
+
+static int pg_audit_each(struct store *base, store_audit_fn fn, void *ctx,
+			 struct err *e)
+{
+	struct pg_store *s = S(base);
+	int64_t from = 0;
+	int rows, rc = 0;
+
+	do {
+		struct params a = { 0 };
+		PGresult *r;
+
+		p_i64(&a, from);
+		if ((rc = run(s, Q_AUDIT_EACH, &a, &r, e, "listing the audit trail")) < 0)
+			return rc;
+		rows = PQntuples(r);
+		for (int i = 0; i < rows && rc == 0; i++) {
+			char *t[3] = { NULL, NULL, NULL };
+			size_t len;
+
+			from = col_i64(r, i, 0) + 1;
+			for (int k = 0; k < 3 && rc == 0; k++)
+				rc = col_dup(r, i, 2 + k, (void **)&t[k], &len, e);
+			if (rc == 0)
+				rc = fn(ctx, col_i64(r, i, 1), t[0], t[1], t[2]);
+			for (int k = 0; k < 3; k++)
+				free(t[k]);
+		}
+		PQclear(r);
+	} while (rc == 0 && rows == PAGE_ROWS);
+	return rc;
+}
+
 static const struct store_ops pg_ops = {
 	.close = pg_close,
 	.begin = pg_begin,
@@ -1285,6 +1358,8 @@ static const struct store_ops pg_ops = {
 	.checkpoint_latest = pg_checkpoint_latest,
 	.cosig_put = pg_cosig_put,
 	.cosig_each = pg_cosig_each,
+	.body_each = pg_body_each,
+	.audit_each = pg_audit_each,
 };
 
 /* Reads the schema version: 0 if the database has no parley tables. */
