@@ -282,4 +282,35 @@ typedef int (*store_cosig_fn)(void *ctx, const struct store_cosig *c);
 int store_cosig_each(struct store *s, int64_t checkpoint, store_cosig_fn fn,
 		     void *ctx, struct err *e);
 
+/* Copying a whole store (store_copy.c; parley store copy). progress, if
+ * not NULL, hears what is being copied ("bodies" or a log's origin) and
+ * how far: done of total (0: unknown). */
+typedef void (*store_progress_fn)(void *ctx, const char *what, uint64_t done,
+				  uint64_t total);
+
+/* Copies everything from holds into to, which must hold no party and no
+ * log: parties and their delivery state, operators, the audit trail,
+ * evidence, bodies and attachments as stored (sealed ones stay sealed),
+ * and every log with its checkpoints and cosignatures. Each log's entries
+ * are appended in batches that rebuild its tree, each checkpoint with the
+ * batch that reaches its size, so every checkpoint root is checked on the
+ * way. from must not change meanwhile. Returns 0, ERR_EXISTS (to is not
+ * empty), ERR_VERIFY or ERR_CONFLICT (from is inconsistent: a gap, a
+ * checkpoint root that differs), or a store error; a failed copy leaves a
+ * partial target, to be discarded. */
+int store_copy(struct store *from, struct store *to, store_progress_fn progress,
+	       void *ctx, struct err *e);
+
+struct store_copy_stats {
+	uint64_t parties, operators, bodies, logs, entries, checkpoints, cosigs;
+};
+
+/* Checks that b holds what a holds: the same parties, operators and
+ * bodies (byte for byte), and for every log the same size, the same root
+ * from its stored nodes and again from its envelopes rehashed, the same
+ * checkpoints and cosignatures. Fills *st; returns 0, ERR_VERIFY naming
+ * the first difference, or a store error. */
+int store_compare(struct store *a, struct store *b, store_progress_fn progress,
+		  void *ctx, struct store_copy_stats *st, struct err *e);
+
 #endif

@@ -387,6 +387,70 @@ static void test_refused_batch_caches_nothing(void **state)
 	free(bufs);
 }
 
+/* store_copy into an empty store of the other backend (a second SQLite
+ * file when this run is on SQLite), then store_compare: equal, and a
+ * difference is found and named. */
+static void test_copy_and_compare(void **state)
+{
+	struct fixture *f = *state;
+	struct store_appended res;
+	struct store_copy_stats st;
+	struct store_entry en = { 0 };
+	struct store_batch b = { .entries = &en, .n = 1 };
+	struct store_operator op = { .name = "alice", .role = "officer", .created = 1795000000 };
+	struct store *to;
+	struct store_log log;
+	struct err e = { 0 };
+	uint8_t tok[32] = { 7 }, root[32];
+	char url[700], buf[ENVELOPE_MAX];
+
+	tu_ok(append_range(f, 0, 300, &res, &e), &e);
+	en.envelope = buf;
+	en.len = tu_envelope(buf, sizeof(buf), A, B, 300, "body", 4);
+	en.body = "body";
+	en.body_len = 4;
+	tu_ok(store_root(f->s, f->log.id, 120, root, &e), &e);
+	tu_ok(store_append(f->s, &f->log, &b, &res, &e), &e);
+	b = (struct store_batch){ .cp_size = 120, .cp_root = root, .cp_note = "n120",
+				  .cp_note_len = 4, .cosigner = B, .cosig_time = 1795000001,
+				  .cosig_line = "cosig-120" };
+	tu_ok(store_append(f->s, &f->log, &b, &res, &e), &e);
+	tu_ok(store_operator_add(f->s, &op, tok, &e), &e);
+	tu_ok(store_evidence_add(f->s, "parley/b.example/a.example", 3, "a fork", "note", &e), &e);
+	tu_ok(store_audit_add(f->s, 1795000002, "alice", "case open", "ok", &e), &e);
+
+	if (use_pg) {
+		snprintf(url, sizeof(url), "sqlite:%s/copy.db", f->dir);
+	} else if (tu_pg_admin()) {
+		tu_pg_createdb(url, sizeof(url));
+	} else {
+		snprintf(url, sizeof(url), "sqlite:%s/copy.db", f->dir);
+	}
+	tu_ok(store_open(&to, url, &e), &e);
+	tu_ok(store_copy(f->s, to, NULL, NULL, &e), &e);
+	tu_ok(store_compare(f->s, to, NULL, NULL, &st, &e), &e);
+	assert_int_equal(st.parties, 2);
+	assert_int_equal(st.operators, 1);
+	assert_int_equal(st.bodies, 1);
+	assert_int_equal(st.logs, 1);
+	assert_int_equal(st.entries, 301);
+	assert_int_equal(st.checkpoints, 1);
+	assert_int_equal(st.cosigs, 1);
+	/* Not into a store that holds something. */
+	assert_int_equal(store_copy(f->s, to, NULL, NULL, &e), ERR_EXISTS);
+	/* One more entry in the copy: found. */
+	tu_ok(store_log_get(to, A, B, 0, &log, &e), &e);
+	en.len = tu_envelope(buf, sizeof(buf), A, B, 301, "x", 1);
+	en.body = NULL;
+	b = (struct store_batch){ .entries = &en, .n = 1 };
+	tu_ok(store_append(to, &log, &b, &res, &e), &e);
+	assert_int_equal(store_compare(f->s, to, NULL, NULL, &st, &e), ERR_VERIFY);
+	assert_msg_contains(&e, "size 301 in the source, 302 in the copy");
+	store_close(to);
+	if (strncmp(url, "postgresql", 10) == 0)
+		tu_pg_dropdb(url);
+}
+
 /* Several processes append to one log at once, each with its own store
  * handle (PostgreSQL: its own connection, as separate frontends would).
  * Each one, like a sender's frontend, reads the size, catches up its own
@@ -611,6 +675,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_survives_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_batch_caches_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_and_compare, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_appends, setup, teardown),
 	};
 
