@@ -20,6 +20,12 @@
  *      crash could lose.
  *   4. Results that can grow with the log (scan, checkpoints, evidence) are
  *      read in pages by key, never whole into memory.
+ *   5. Inside a transaction the writes whose results are not needed
+ *      (entries, bodies, nodes, tiles, the log size) are pipelined: sent
+ *      without waiting, their results read at the next read, at commit,
+ *      or every PIPE_MAX statements, so a batch costs a few round trips
+ *      rather than one per row. A failed write fails that read or the
+ *      commit, and the transaction rolls back.
  *
  * PostgreSQL features used, and nothing else (no extensions, no advisory
  * locks, no server-side functions), so that PostgreSQL-compatible engines
@@ -31,7 +37,8 @@
  *   - SELECT ... FOR UPDATE row locks;
  *   - INSERT ... ON CONFLICT DO NOTHING / DO UPDATE, INSERT ... RETURNING;
  *   - prepared statements with binary parameters and results (extended
- *     query protocol), ORDER BY ... LIMIT for paging, min();
+ *     query protocol, pipelined within a transaction), ORDER BY ... LIMIT
+ *     for paging, min();
  *   - SET synchronous_commit = on (ignored where the engine lacks it).
  * The schema version is a row in table parley_schema. */
 #include "store/store_backend.h"
@@ -245,11 +252,17 @@ struct tile {
 	uint8_t b[TILE_BYTES];
 };
 
+/* Pipelined statements between reads of their results (invariant 5):
+ * their results are small, so the server never blocks writing them. */
+#define PIPE_MAX 256
+
 struct pg_store {
 	struct store base; /* first: a struct store * is a struct pg_store * */
 	PGconn *db;
 	char name[160];    /* "postgresql://host/db" for messages: no password */
 	int in_txn;
+	int pipe_n;        /* statements sent in pipeline mode, results unread */
+	const char *pipe_what[PIPE_MAX];
 	/* The tile being written in the open transaction: node_put fills it,
 	 * reads see it, commit writes it, rollback drops it. */
 	struct tile pend;
@@ -410,6 +423,75 @@ static PGresult *exec_q(struct pg_store *s, int i, const struct params *p)
 			      p ? p->len : NULL, p ? p->fmt : NULL, 1);
 }
 
+/* Reads the results of the pipelined statements and leaves pipeline mode.
+ * Returns 0, or the first failure (the statements after it were skipped
+ * by the server). */
+static int pipe_flush(struct pg_store *s, struct err *e)
+{
+	int rc = 0, gaps = 0, n = s->pipe_n;
+
+	if (n == 0)
+		return 0;
+	s->pipe_n = 0;
+	if (PQpipelineSync(s->db) != 1)
+		rc = db_err(s, NULL, e, "sending a batch of writes");
+	for (;;) {
+		PGresult *r = PQgetResult(s->db);
+		ExecStatusType st;
+
+		if (!r) {
+			/* A NULL ends each statement's results; the sync's comes
+			 * after the n-th. One more means no sync is coming. */
+			if (++gaps > n || PQstatus(s->db) != CONNECTION_OK) {
+				if (rc == 0)
+					rc = db_err(s, NULL, e, "reading the results of a batch of writes");
+				break;
+			}
+			continue;
+		}
+		st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+		    st != PGRES_PIPELINE_ABORTED && rc == 0)
+			rc = db_err(s, r, e, gaps < n ? s->pipe_what[gaps] : "a batch of writes");
+		PQclear(r);
+	}
+	if (PQexitPipelineMode(s->db) != 1 && rc == 0)
+		rc = db_err(s, NULL, e, "ending a batch of writes");
+	return rc;
+}
+
+/* Runs a write whose result is not needed: pipelined inside a transaction
+ * (invariant 5), at once outside one. */
+static int run0(struct pg_store *s, int i, const struct params *p,
+		struct err *e, const char *what);
+
+static int run_write(struct pg_store *s, int i, const struct params *p,
+		     struct err *e, const char *what)
+{
+	char name[16];
+	int rc;
+
+	if (!s->in_txn)
+		return run0(s, i, p, e, what);
+	if (s->pipe_n == PIPE_MAX && (rc = pipe_flush(s, e)) < 0)
+		return rc;
+	if (s->pipe_n == 0 && PQenterPipelineMode(s->db) != 1)
+		return db_err(s, NULL, e, "starting a batch of writes");
+	snprintf(name, sizeof(name), "q%d", i);
+	if (!PQsendQueryPrepared(s->db, name, p->n, p->v, p->len, p->fmt, 1)) {
+		rc = db_err(s, NULL, e, what);
+		/* What was sent before is answered; then the batch ends. */
+		pipe_flush(s, NULL);
+		return rc;
+	}
+	s->pipe_what[s->pipe_n++] = what;
+	return 0;
+}
+
 /* Runs prepared statement i. On success *out is the result (caller
  * PQclears it); on failure e says why. */
 static int run(struct pg_store *s, int i, const struct params *p,
@@ -420,7 +502,7 @@ static int run(struct pg_store *s, int i, const struct params *p,
 	int rc;
 
 	*out = NULL;
-	if ((rc = ensure_conn(s, e)) < 0)
+	if ((rc = ensure_conn(s, e)) < 0 || (rc = pipe_flush(s, e)) < 0)
 		return rc;
 	r = exec_q(s, i, p);
 	st = PQresultStatus(r);
@@ -447,9 +529,14 @@ static int run0(struct pg_store *s, int i, const struct params *p,
 /* Runs plain SQL text without parameters. */
 static int exec(struct pg_store *s, const char *text, struct err *e)
 {
-	PGresult *r = PQexec(s->db, text);
-	ExecStatusType st = PQresultStatus(r);
-	int rc = 0;
+	PGresult *r;
+	ExecStatusType st;
+	int rc;
+
+	if ((rc = pipe_flush(s, e)) < 0)
+		return rc;
+	r = PQexec(s->db, text);
+	st = PQresultStatus(r);
 
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
 		rc = db_err(s, r, e, text);
@@ -527,7 +614,7 @@ static int tile_flush(struct pg_store *s, struct err *e)
 	p_i64(&p, s->pend.block);
 	p_bytes(&p, s->pend.b, TILE_BYTES);
 	s->pend_dirty = 0;
-	return run0(s, Q_TILE_PUT, &p, e, "storing a tree tile");
+	return run_write(s, Q_TILE_PUT, &p, e, "storing a tree tile");
 }
 
 static int pg_commit(struct store *base, struct err *e)
@@ -536,7 +623,7 @@ static int pg_commit(struct store *base, struct err *e)
 	PGresult *r;
 	int rc;
 
-	if ((rc = tile_flush(s, e)) < 0)
+	if ((rc = tile_flush(s, e)) < 0 || (rc = pipe_flush(s, e)) < 0)
 		return rc;
 	s->pend.log = 0;
 	s->last.log = 0;
@@ -557,6 +644,7 @@ static void pg_rollback(struct store *base)
 	s->pend.log = 0;
 	s->pend_dirty = 0;
 	s->last.log = 0;
+	pipe_flush(s, NULL); /* its failure is why we roll back */
 	if (PQtransactionStatus(s->db) != PQTRANS_IDLE)
 		PQclear(PQexec(s->db, "ROLLBACK"));
 	s->in_txn = 0;
@@ -904,7 +992,7 @@ static int pg_log_set_size(struct store *base, int64_t log, uint64_t size,
 
 	p_i64(&a, log);
 	p_i64(&a, (int64_t)size);
-	return run0(S(base), Q_LOG_SIZE, &a, e, "updating a log size");
+	return run_write(S(base), Q_LOG_SIZE, &a, e, "updating a log size");
 }
 
 static int pg_entry_put(struct store *base, int64_t log, uint64_t index,
@@ -917,7 +1005,7 @@ static int pg_entry_put(struct store *base, int64_t log, uint64_t index,
 	p_i64(&a, (int64_t)index);
 	p_bytes(&a, leaf, 32);
 	p_bytes(&a, env, len);
-	return run0(S(base), Q_ENTRY_PUT, &a, e, "storing an entry");
+	return run_write(S(base), Q_ENTRY_PUT, &a, e, "storing an entry");
 }
 
 static int pg_entry_get(struct store *base, int64_t log, uint64_t index,
@@ -1028,7 +1116,7 @@ static int pg_node_put(struct store *base, int64_t log, struct merkle_id id,
 	p_i64(&a, id.level);
 	p_i64(&a, (int64_t)id.index);
 	p_bytes(&a, hash, 32);
-	return run0(s, Q_NODE_PUT, &a, e, "storing a tree node");
+	return run_write(s, Q_NODE_PUT, &a, e, "storing a tree node");
 }
 
 static int not_found(int64_t log, struct merkle_id id, struct err *e)
@@ -1101,7 +1189,7 @@ static int pg_body_put(struct store *base, const uint8_t hash[static 32],
 
 	p_bytes(&a, hash, 32);
 	p_bytes(&a, data, len);
-	return run0(S(base), Q_BODY_PUT, &a, e, "storing a body");
+	return run_write(S(base), Q_BODY_PUT, &a, e, "storing a body");
 }
 
 static int pg_body_get(struct store *base, const uint8_t hash[static 32],

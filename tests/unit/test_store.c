@@ -387,6 +387,38 @@ static void test_refused_batch_caches_nothing(void **state)
 	free(bufs);
 }
 
+/* PostgreSQL: a write that fails inside an append (its result read only
+ * later, invariant 5 of store_pg.c) fails the append, rolls it back
+ * whole, and leaves the handle usable. A stray row at index 5, put there
+ * behind the store's back, makes the insert of entry 5 fail. */
+static void test_pg_failed_write_rolls_back(void **state)
+{
+	struct fixture *f = *state;
+	struct store_appended res;
+	struct err e = { 0 };
+	uint8_t before[32], after[32];
+	char sql[200];
+	PGconn *c;
+
+	if (!use_pg)
+		skip();
+	c = tu_pg_connect(f->url);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO entry(log, idx, leaf, envelope) VALUES (%" PRId64 ", 5, '\\x00', '\\x00')",
+		 f->log.id);
+	tu_pg_exec(c, sql);
+	digest(f, before);
+	assert_int_equal(append_range(f, 0, 10, &res, &e), ERR_STORE);
+	assert_msg_contains(&e, "storing an entry");
+	assert_msg_contains(&e, "duplicate key");
+	digest(f, after);
+	assert_memory_equal(before, after, 32);
+	tu_pg_exec(c, "DELETE FROM entry WHERE idx = 5");
+	PQfinish(c);
+	tu_ok(append_range(f, 0, 10, &res, &e), &e);
+	assert_int_equal(res.size, 10);
+}
+
 /* store_copy into an empty store of the other backend (a second SQLite
  * file when this run is on SQLite), then store_compare: equal, and a
  * difference is found and named. */
@@ -675,6 +707,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_survives_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_batch_caches_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_failed_write_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_and_compare, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_appends, setup, teardown),
 	};
