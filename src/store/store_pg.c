@@ -16,8 +16,8 @@
  *      INSERT ... ON CONFLICT DO NOTHING, and the loser locks and reads the
  *      winner's row, size included.
  *   3. A commit returns only once PostgreSQL reports it durable
- *      (synchronous_commit = on), so no receipt is issued for data that a
- *      crash could lose.
+ *      (synchronous_commit is never off), so no receipt is issued for
+ *      data that a crash could lose.
  *   4. Results that can grow with the log (scan, checkpoints, evidence) are
  *      read in pages by key, never whole into memory.
  *   5. Inside a transaction the writes whose results are not needed
@@ -39,7 +39,8 @@
  *   - prepared statements with binary parameters and results (extended
  *     query protocol, pipelined within a transaction), ORDER BY ... LIMIT
  *     for paging, min();
- *   - SET synchronous_commit = on (ignored where the engine lacks it).
+ *   - SHOW / SET synchronous_commit (off is raised to on; an engine
+ *     without the setting is left as it is).
  * The schema version is a row in table parley_schema. */
 #include "store/store_backend.h"
 
@@ -399,6 +400,30 @@ static int prepare_all(struct pg_store *s, struct err *e)
 	return 0;
 }
 
+/* Sets a new session up: durable commits (invariant 3) and the prepared
+ * statements. synchronous_commit = off would acknowledge commits before
+ * they are on disk: it is raised to on; stronger settings (remote_write,
+ * remote_apply for standbys) are kept. An engine without the setting
+ * commits durably anyway (replicated engines acknowledge after
+ * consensus), so its refusal is not an error. */
+static int session_start(struct pg_store *s, struct err *e)
+{
+	PGresult *r = PQexec(s->db, "SHOW synchronous_commit");
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	    strcmp(PQgetvalue(r, 0, 0), "off") == 0) {
+		PQclear(r);
+		r = PQexec(s->db, "SET synchronous_commit = on");
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			int rc = db_err(s, r, e, "turning synchronous_commit on");
+			PQclear(r);
+			return rc;
+		}
+	}
+	PQclear(r);
+	return prepare_all(s, e);
+}
+
 /* Outside a transaction a broken connection is reset once (the server
  * restarted, a proxy dropped it); inside one, the transaction is lost and
  * the caller sees the error. */
@@ -409,7 +434,7 @@ static int ensure_conn(struct pg_store *s, struct err *e)
 	PQreset(s->db);
 	if (PQstatus(s->db) != CONNECTION_OK)
 		return db_err(s, NULL, e, "reconnecting");
-	return prepare_all(s, e);
+	return session_start(s, e);
 }
 
 /* Runs prepared statement i with binary parameters and results; the
@@ -493,7 +518,9 @@ static int run_write(struct pg_store *s, int i, const struct params *p,
 }
 
 /* Runs prepared statement i. On success *out is the result (caller
- * PQclears it); on failure e says why. */
+ * PQclears it); on failure e says why. A read outside a transaction whose
+ * connection broke (the server restarted) is tried once more on a new
+ * connection; a write is not, as it may have been done. */
 static int run(struct pg_store *s, int i, const struct params *p,
 	       PGresult **out, struct err *e, const char *what)
 {
@@ -506,6 +533,14 @@ static int run(struct pg_store *s, int i, const struct params *p,
 		return rc;
 	r = exec_q(s, i, p);
 	st = PQresultStatus(r);
+	if (st == PGRES_FATAL_ERROR && PQstatus(s->db) == CONNECTION_BAD && !s->in_txn &&
+	    strncmp(sql[i], "SELECT", 6) == 0) {
+		PQclear(r);
+		if ((rc = ensure_conn(s, e)) < 0)
+			return rc;
+		r = exec_q(s, i, p);
+		st = PQresultStatus(r);
+	}
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 		rc = db_err(s, r, e, what);
 		PQclear(r);
@@ -1503,7 +1538,6 @@ static void quiet(void *arg, const char *message)
 int store_pg_open(struct store **out, const char *url, struct err *e)
 {
 	struct pg_store *s = calloc(1, sizeof(*s));
-	PGresult *r;
 	int rc;
 
 	*out = NULL;
@@ -1525,12 +1559,7 @@ int store_pg_open(struct store **out, const char *url, struct err *e)
 		 PQhost(s->db) ? PQhost(s->db) : "", PQdb(s->db));
 	/* Notices (e.g. of CREATE TABLE) would go to stderr otherwise. */
 	PQsetNoticeProcessor(s->db, quiet, NULL);
-	/* Invariant 3. An engine without the setting commits durably anyway
-	 * (replicated engines acknowledge after consensus), so its refusal
-	 * is not an error. */
-	r = PQexec(s->db, "SET synchronous_commit = on");
-	PQclear(r);
-	if ((rc = migrate(s, e)) < 0 || (rc = prepare_all(s, e)) < 0)
+	if ((rc = migrate(s, e)) < 0 || (rc = session_start(s, e)) < 0)
 		goto fail;
 	*out = &s->base;
 	return 0;

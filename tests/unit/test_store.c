@@ -419,6 +419,32 @@ static void test_pg_failed_write_rolls_back(void **state)
 	assert_int_equal(res.size, 10);
 }
 
+/* PostgreSQL: the server drops the connection (a restart, a proxy):
+ * reads go on over a new one, and appends after it too. */
+static void test_pg_reconnects(void **state)
+{
+	struct fixture *f = *state;
+	struct store_appended res;
+	struct store_log log;
+	struct err e = { 0 };
+	char sql[300];
+	PGconn *c;
+
+	if (!use_pg)
+		skip();
+	tu_ok(append_range(f, 0, 10, &res, &e), &e);
+	c = tu_pg_connect(f->url);
+	/* Every other session of this database ends now. */
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+		 " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+	tu_pg_exec(c, sql);
+	tu_ok(store_log_get(f->s, A, B, 0, &log, &e), &e);
+	assert_int_equal(log.size, 10);
+	tu_ok(append_range(f, 10, 20, &res, &e), &e);
+	assert_int_equal(res.size, 20);
+	PQfinish(c);
+}
+
 /* store_copy into an empty store of the other backend (a second SQLite
  * file when this run is on SQLite), then store_compare: equal, and a
  * difference is found and named. */
@@ -708,6 +734,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_batch_caches_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_failed_write_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_reconnects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_and_compare, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_appends, setup, teardown),
 	};

@@ -76,14 +76,20 @@ static inline void tu_pg_createdb(char *url, size_t cap)
 	tu_pg_url(url, cap, tu_pg_admin(), db);
 }
 
-/* Drops the database of url (every connection to it closed first). */
+/* Drops the database of url (its name: the URI's path). FORCE: a
+ * backend of a connection just closed may not have exited yet. */
 static inline void tu_pg_dropdb(const char *url)
 {
+	const char *auth = strstr(url, "://"), *path;
 	char sql[160];
-	PGconn *c = tu_pg_connect(url);
+	size_t n;
+	PGconn *c;
 
-	snprintf(sql, sizeof(sql), "DROP DATABASE %s", PQdb(c));
-	PQfinish(c);
+	assert_non_null(auth);
+	path = auth + 3 + strcspn(auth + 3, "/?");
+	assert_true(*path == '/');
+	n = strcspn(path + 1, "?");
+	snprintf(sql, sizeof(sql), "DROP DATABASE %.*s WITH (FORCE)", (int)n, path + 1);
 	c = tu_pg_connect(tu_pg_admin());
 	tu_pg_exec(c, sql);
 	PQfinish(c);
