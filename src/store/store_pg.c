@@ -489,11 +489,11 @@ static int pipe_flush(struct pg_store *s, struct err *e)
 	return rc;
 }
 
-/* Runs a write whose result is not needed: pipelined inside a transaction
- * (invariant 5), at once outside one. */
 static int run0(struct pg_store *s, int i, const struct params *p,
 		struct err *e, const char *what);
 
+/* Runs a write whose result is not needed: pipelined inside a transaction
+ * (invariant 5), at once outside one. */
 static int run_write(struct pg_store *s, int i, const struct params *p,
 		     struct err *e, const char *what)
 {
