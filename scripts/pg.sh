@@ -8,7 +8,8 @@
 # unprivileged user postgres (Debian's package creates it), else as the
 # caller. Authentication is "trust", safe only because the socket
 # directory is private (mode 0700). fsync is off: the cluster is thrown away
-# after the run, and durability is not what the tests measure.
+# after the run, and durability is not what the tests measure; benchmarks
+# set PARLEY_PG_FSYNC=on.
 set -eu
 
 usage() {
@@ -51,7 +52,7 @@ start)
 		exit 1
 	}
 	as "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-		-o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=off -c max_connections=200" \
+		-o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=${PARLEY_PG_FSYNC:-off} -c max_connections=200" \
 		start >/dev/null || {
 		cat "$dir/server.log" >&2
 		exit 1
