@@ -40,7 +40,7 @@
  *     query protocol, pipelined within a transaction), ORDER BY ... LIMIT
  *     for paging, min();
  *   - SHOW / SET synchronous_commit (off is raised to on; an engine
- *     without the setting is left as it is).
+ *     without the setting is left as it is), SHOW transaction_read_only.
  * The schema version is a row in table parley_schema. */
 #include "store/store_backend.h"
 
@@ -369,20 +369,26 @@ static const char *sqlstate(const PGresult *r)
 	return c ? c : "";
 }
 
-/* Sets e from a failed result (or the connection's error): ERR_IO for
- * insufficient resources (class 53: disk full, out of memory), else
- * ERR_STORE. */
+/* Sets e from a failed result (or the connection's error): ERR_FULL for a
+ * full disk (SQLSTATE 53100), ERR_READONLY for a server that takes no
+ * writes (25006: a standby, default_transaction_read_only), as
+ * store_sqlite.c does; ERR_STORE otherwise. */
 static int db_err(struct pg_store *s, const PGresult *r, struct err *e,
 		  const char *what)
 {
-	const char *msg = r ? PQresultErrorMessage(r) : "";
+	const char *msg = r ? PQresultErrorMessage(r) : "", *state = sqlstate(r);
 	size_t n;
 
 	if (!*msg)
 		msg = PQerrorMessage(s->db);
 	n = strcspn(msg, "\n");
-	return err_set(e, strncmp(sqlstate(r), "53", 2) == 0 ? ERR_IO : ERR_STORE,
-		       "%s: %s: %.*s", s->name, what, (int)n, msg);
+	if (strcmp(state, "53100") == 0)
+		return err_set(e, ERR_FULL, "%s: %s: the disk or the database is full; "
+			       "nothing was written (%.*s)", s->name, what, (int)n, msg);
+	if (strcmp(state, "25006") == 0)
+		return err_set(e, ERR_READONLY, "%s: %s: the store is read-only (%.*s); "
+			       "nothing was written", s->name, what, (int)n, msg);
+	return err_set(e, ERR_STORE, "%s: %s: %.*s", s->name, what, (int)n, msg);
 }
 
 static int prepare_all(struct pg_store *s, struct err *e)
@@ -1565,6 +1571,15 @@ int store_pg_open(struct store **out, const char *url, struct err *e)
 	PQsetNoticeProcessor(s->db, quiet, NULL);
 	if ((rc = migrate(s, e)) < 0 || (rc = session_start(s, e)) < 0)
 		goto fail;
+	/* A standby, or a database with default_transaction_read_only: as a
+	 * SQLite store on a read-only file system, it opens for reading. */
+	{
+		PGresult *r = PQexec(s->db, "SHOW transaction_read_only");
+
+		s->base.readonly = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+				   strcmp(PQgetvalue(r, 0, 0), "on") == 0;
+		PQclear(r);
+	}
 	*out = &s->base;
 	return 0;
 fail:

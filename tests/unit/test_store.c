@@ -445,6 +445,35 @@ static void test_pg_reconnects(void **state)
 	PQfinish(c);
 }
 
+/* PostgreSQL: a server that takes no writes (a standby, or
+ * default_transaction_read_only) refuses appends as ERR_READONLY, the
+ * code store_sqlite.c gives for a read-only file system; reads work. */
+static void test_pg_readonly(void **state)
+{
+	struct fixture *f = *state;
+	struct store_appended res;
+	struct store_log log;
+	struct err e = { 0 };
+	char sql[200];
+	PGconn *c;
+
+	if (!use_pg)
+		skip();
+	tu_ok(append_range(f, 0, 5, &res, &e), &e);
+	c = tu_pg_connect(f->url);
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s SET default_transaction_read_only = on",
+		 PQdb(c));
+	tu_pg_exec(c, sql);
+	PQfinish(c);
+	store_close(f->s);
+	tu_ok(store_open(&f->s, f->url, &e), &e);
+	assert_true(store_readonly(f->s));
+	assert_int_equal(append_range(f, 5, 10, &res, &e), ERR_READONLY);
+	assert_msg_contains(&e, "nothing was written");
+	tu_ok(store_log_get(f->s, A, B, 0, &log, &e), &e);
+	assert_int_equal(log.size, 5);
+}
+
 /* store_copy into an empty store of the other backend (a second SQLite
  * file when this run is on SQLite), then store_compare: equal, and a
  * difference is found and named. */
@@ -735,6 +764,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_refused_batch_caches_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_failed_write_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_reconnects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_readonly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_and_compare, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_appends, setup, teardown),
 	};
