@@ -2,9 +2,14 @@
  * parsed, leaf and node hashes computed and written, one transaction per
  * batch, WAL + synchronous=FULL) against a raw SQLite batched insert of the
  * identical entry rows into the same kind of table, same pragmas, same
- * disk, same run. Prints entries/s for both and their ratio. */
+ * disk, same run. Prints entries/s for both and their ratio. With
+ * PARLEY_BENCH_PG set (the admin URL of a cluster, e.g. from scripts/pg.sh),
+ * the same on PostgreSQL: store_append against a raw batched insert of the
+ * entry rows (prepared, pipelined, one transaction per batch), in a database
+ * parley_bench created and dropped by the run. */
 #include "benchutil.h"
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -72,18 +77,15 @@ static double raw_insert(const char *path, size_t n, size_t batch)
 	return (double)n / t0;
 }
 
-static double parley_append(const char *path, size_t n, size_t batch)
+static double parley_append(const char *url, size_t n, size_t batch)
 {
 	struct store *s;
 	struct store_log log;
 	struct store_party p = { .name = FROM, .vkey = "-", .self = 1 };
 	struct store_entry *en = calloc(batch, sizeof(*en));
 	struct err e;
-	char url[1100];
 	double t0;
 
-	rm_db(path);
-	snprintf(url, sizeof(url), "sqlite:%s", path);
 	if (store_open(&s, url, &e) < 0 || store_party_put(s, &p, &e) < 0)
 		goto fail;
 	p = (struct store_party){ .name = TO, .vkey = "-" };
@@ -106,12 +108,116 @@ fail:
 	exit(1);
 }
 
+static void die_pg(PGconn *c, const char *what)
+{
+	fprintf(stderr, "bench_append: %s: %s", what, PQerrorMessage(c));
+	exit(1);
+}
+
+static void pg_exec(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		die_pg(c, sql);
+	PQclear(r);
+}
+
+static void quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* A fresh, empty database parley_bench on the cluster of admin; its URL
+ * into url (admin's with the path replaced). */
+static void pg_fresh(const char *admin, char *url, size_t cap)
+{
+	PGconn *c = PQconnectdb(admin);
+	const char *auth = strstr(admin, "://");
+	const char *path, *query;
+
+	if (PQstatus(c) != CONNECTION_OK || !auth)
+		die_pg(c, "connecting to PARLEY_BENCH_PG");
+	PQsetNoticeProcessor(c, quiet, NULL);
+	pg_exec(c, "DROP DATABASE IF EXISTS parley_bench WITH (FORCE)");
+	pg_exec(c, "CREATE DATABASE parley_bench");
+	PQfinish(c);
+	path = auth + 3 + strcspn(auth + 3, "/?");
+	query = path + strcspn(path, "?");
+	if ((size_t)snprintf(url, cap, "%.*s/parley_bench%s", (int)(path - admin), admin,
+			     query) >= cap) {
+		fprintf(stderr, "bench_append: PARLEY_BENCH_PG too long\n");
+		exit(1);
+	}
+}
+
+/* The floor on PostgreSQL: only the entry rows, one transaction per batch,
+ * the inserts pipelined as store_pg.c pipelines its writes. */
+static double pg_raw_insert(const char *url, size_t n, size_t batch)
+{
+	PGconn *c = PQconnectdb(url);
+	PGresult *r;
+	double t0;
+
+	if (PQstatus(c) != CONNECTION_OK)
+		die_pg(c, "connecting");
+	pg_exec(c, "CREATE TABLE entry(log BIGINT NOT NULL, idx BIGINT NOT NULL,"
+		   " envelope BYTEA NOT NULL, PRIMARY KEY (log, idx))");
+	r = PQprepare(c, "ins", "INSERT INTO entry VALUES (1, $1::bigint, $2::bytea)", 0, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		die_pg(c, "prepare");
+	PQclear(r);
+	t0 = bu_now();
+	for (size_t i = 0; i < n; i += batch) {
+		size_t sent = 0;
+
+		pg_exec(c, "BEGIN");
+		if (PQenterPipelineMode(c) != 1)
+			die_pg(c, "pipeline");
+		for (size_t k = i; k < i + batch && k < n; k++) {
+			unsigned char idx[8];
+			const char *v[2] = { (const char *)idx, envs[k] };
+			int len[2] = { 8, (int)lens[k] }, fmt[2] = { 1, 1 };
+
+			for (int b = 0; b < 8; b++)
+				idx[b] = (unsigned char)((uint64_t)k >> (56 - 8 * b));
+			if (!PQsendQueryPrepared(c, "ins", 2, v, len, fmt, 1))
+				die_pg(c, "insert");
+			/* As store_pg.c: results read every 256 statements. */
+			if (++sent % 256 == 0 || k + 1 == i + batch || k + 1 == n) {
+				if (PQpipelineSync(c) != 1)
+					die_pg(c, "sync");
+				for (;;) {
+					r = PQgetResult(c);
+					if (!r)
+						continue;
+					if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+						PQclear(r);
+						break;
+					}
+					if (PQresultStatus(r) != PGRES_COMMAND_OK)
+						die_pg(c, "insert");
+					PQclear(r);
+				}
+			}
+		}
+		if (PQexitPipelineMode(c) != 1)
+			die_pg(c, "pipeline end");
+		pg_exec(c, "COMMIT");
+	}
+	t0 = bu_now() - t0;
+	PQfinish(c);
+	return (double)n / t0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : "/tmp";
 	size_t n = argc > 2 ? (size_t)strtoull(argv[2], NULL, 10) : 200000;
 	static const size_t batches[] = { 1, 64, 1000 };
-	char path[1024];
+	const char *pg = getenv("PARLEY_BENCH_PG");
+	char path[1024], url[1100];
 
 	envs = malloc(n * sizeof(*envs));
 	lens = malloc(n * sizeof(*lens));
@@ -123,9 +229,26 @@ int main(int argc, char **argv)
 	printf("%8s %14s %14s %8s\n", "batch", "parley e/s", "raw e/s", "ratio");
 	for (size_t i = 0; i < sizeof(batches) / sizeof(batches[0]); i++) {
 		size_t b = batches[i], m = b == 1 ? (n < 2000 ? n : 2000) : n;
-		double raw = raw_insert(path, m, b);
-		double par = parley_append(path, m, b);
+		double raw = raw_insert(path, m, b), par;
+
+		rm_db(path);
+		snprintf(url, sizeof(url), "sqlite:%s", path);
+		par = parley_append(url, m, b);
 		printf("%8zu %14.0f %14.0f %8.2f\n", b, par, raw, par / raw);
+	}
+	if (pg && *pg) {
+		printf("append on PostgreSQL (PARLEY_BENCH_PG), raw = pipelined batched insert\n");
+		printf("%8s %14s %14s %8s\n", "batch", "parley e/s", "raw e/s", "ratio");
+		for (size_t i = 0; i < sizeof(batches) / sizeof(batches[0]); i++) {
+			size_t b = batches[i], m = b == 1 ? (n < 2000 ? n : 2000) : n;
+			double raw, par;
+
+			pg_fresh(pg, url, sizeof(url));
+			raw = pg_raw_insert(url, m, b);
+			pg_fresh(pg, url, sizeof(url));
+			par = parley_append(url, m, b);
+			printf("%8zu %14.0f %14.0f %8.2f\n", b, par, raw, par / raw);
+		}
 	}
 	rm_db(path);
 	free(envs);

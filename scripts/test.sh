@@ -1,9 +1,10 @@
 #!/bin/sh
 # test.sh — set up a fresh Debian 12 machine and run the whole test suite:
 # once in a normal build (warnings are errors), once under
-# AddressSanitizer + UndefinedBehaviorSanitizer, then a short libFuzzer run
-# of every fuzz harness (clang, 5 s each over a copy of its corpus: the
-# fuzz-run suite, tests/fuzz/meson.build). Ends with one line
+# AddressSanitizer + UndefinedBehaviorSanitizer (the store tests run on
+# SQLite and on a throwaway PostgreSQL cluster, scripts/pg.sh), then a
+# short libFuzzer run of every fuzz harness (clang, 5 s each over a copy of
+# its corpus: the fuzz-run suite, tests/fuzz/meson.build). Ends with one line
 # "tests: N passed, M failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -15,6 +16,19 @@ sh scripts/deps.sh || exit 1
 total_ok=0
 total_fail=0
 status=0
+
+# The cluster lives in its own directory under /tmp (a Unix socket path
+# must stay short) and is stopped on every exit, failures included.
+pgdir=$(mktemp -d /tmp/parley-pg.XXXXXX) || exit 1
+trap 'sh scripts/pg.sh stop "$pgdir" 2>/dev/null || rm -rf "$pgdir"' EXIT
+trap 'exit 1' INT TERM HUP
+if PARLEY_TEST_PG=$(sh scripts/pg.sh start "$pgdir"); then
+	export PARLEY_TEST_PG
+else
+	echo "test.sh: could not start PostgreSQL: its tests are counted as failed" >&2
+	status=1
+	total_fail=$((total_fail + 1))
+fi
 
 # suite DIR [meson options...]: configure, build, test, count. Runs the
 # tests of suite $only if set, else all.

@@ -34,6 +34,7 @@ int cli_export_main(int argc, char **argv);
 int cli_audit_main(int argc, char **argv);
 int cli_import_main(int argc, char **argv);
 int cli_key_main(int argc, char **argv);
+int cli_store_main(int argc, char **argv);
 /* What parley report and parley audit print. */
 struct node;
 struct cli_report_opts {

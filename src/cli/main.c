@@ -31,6 +31,7 @@ static const struct cli_cmd commands[] = {
 	{ "outbox", cli_outbox_main, "print the batch pending for a peer as the peer API's JSON" },
 	{ "log", cli_log_main, "list logs, their sizes, checkpoints and receipts" },
 	{ "verify", cli_verify_main, "check the whole store: roots, signatures, receipts, consistency" },
+	{ "store", cli_store_main, "copy a whole store between SQLite and PostgreSQL, then check it" },
 	{ "demo", cli_demo_main, "run a local two-party exchange in a temporary directory" },
 	{ "version", version_main, "print the version" },
 	{ "help", help_main, "show help for parley or a command" },

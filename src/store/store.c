@@ -12,22 +12,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int store_open(struct store **out, const char *url, struct err *e)
 {
 	int rc;
 
 	*out = NULL;
-	if (strncmp(url, "sqlite:", 7) == 0)
-		url += 7;
-	else if (strstr(url, "://"))
-		return err_set(e, ERR_INVALID,
-			       "store URL '%s': only sqlite:PATH is supported by this build",
-			       url);
-	if (*url == '\0')
-		return err_set(e, ERR_INVALID, "store URL: empty path");
-	if ((rc = store_sqlite_open(out, url, e)) < 0)
-		return rc;
+	if (strncmp(url, "postgresql://", 13) == 0 ||
+	    strncmp(url, "postgres://", 11) == 0) {
+		if ((rc = store_pg_open(out, url, e)) < 0)
+			return rc;
+	} else {
+		if (strncmp(url, "sqlite:", 7) == 0)
+			url += 7;
+		else if (strstr(url, "://"))
+			return err_set(e, ERR_INVALID,
+				       "store URL '%s': only sqlite:PATH and postgresql://... are supported",
+				       url);
+		if (*url == '\0')
+			return err_set(e, ERR_INVALID, "store URL: empty path");
+		if ((rc = store_sqlite_open(out, url, e)) < 0)
+			return rc;
+	}
 	/* Without memory for the cache the store still works, uncached. */
 	(*out)->cache = calloc(NODE_CACHE_SLOTS, sizeof(*(*out)->cache));
 	return 0;
@@ -126,7 +133,8 @@ int store_delivery_get(struct store *s, const char *peer,
 int store_evidence_add(struct store *s, const char *origin, uint64_t size,
 		       const char *reason, const char *note, struct err *e)
 {
-	return s->ops->evidence_add(s, origin, size, reason, note, e);
+	return s->ops->evidence_add(s, origin, size, (int64_t)time(NULL), reason,
+				    note, e);
 }
 
 int store_evidence_each(struct store *s, store_evidence_fn fn, void *ctx,
@@ -258,7 +266,7 @@ static int nodes_get(struct store *s, int64_t log, const struct merkle_id *ids,
 		return rc;
 	for (size_t k = 0; k < nmiss; k++) {
 		memcpy(out[where[k]], got[k], 32);
-		if (s->cache && miss[k].level >= NODE_CACHE_LEVEL) {
+		if (s->cache && !s->uncommitted && miss[k].level >= NODE_CACHE_LEVEL) {
 			struct node_cache_slot *c = cache_slot(s, log, miss[k], &key);
 			c->log = log;
 			c->key = key;
@@ -391,12 +399,12 @@ int store_append(struct store *s, const struct store_log *log,
 	int64_t cp = 0;
 	int rc;
 
-	if ((rc = s->ops->begin(s, e)) < 0)
-		return rc;
-	/* Re-read the size inside the transaction: it is the truth. A log
-	 * that does not exist yet is created here, so a refused first batch
-	 * leaves no trace. */
-	rc = s->ops->log_get(s, log->origin, &cur, e);
+	/* Lock the log's head and read its size inside the transaction: that
+	 * size is the truth, never log->size nor anything this process read
+	 * before (another process may have appended since). A log that does
+	 * not exist yet is created here, so a refused first batch leaves no
+	 * trace. */
+	rc = s->ops->begin_log(s, log->origin, &cur, e);
 	if (rc == ERR_NOTFOUND && log->sender[0] && log->receiver[0]) {
 		cur = *log;
 		cur.size = 0;
@@ -404,6 +412,8 @@ int store_append(struct store *s, const struct store_log *log,
 	}
 	if (rc < 0 || (rc = frontier_load(s, cur.id, cur.size, &f, e)) < 0)
 		goto out;
+	/* From here on reads may see this transaction's own rows. */
+	s->uncommitted = 1;
 	for (size_t i = 0; i < b->nblobs; i++) {
 		uint8_t h[32];
 		if (b->blobs[i].len > STORE_BLOB_MAX) {
@@ -424,6 +434,7 @@ int store_append(struct store *s, const struct store_log *log,
 		goto out;
 	if ((rc = s->ops->commit(s, e)) < 0)
 		goto out;
+	s->uncommitted = 0;
 	if (out) {
 		out->size = f.size;
 		merkle_frontier_root(&f, out->root);
@@ -432,6 +443,7 @@ int store_append(struct store *s, const struct store_log *log,
 	return 0;
 out:
 	s->ops->rollback(s);
+	s->uncommitted = 0;
 	return rc;
 }
 

@@ -17,8 +17,11 @@
  *      computes for its size, so two checkpoints of one size never differ.
  *   5. Roots and proofs read O(log n) nodes; nothing walks all leaves except
  *      store_scan (used by verify).
- * The backend (store_sqlite.c; later PostgreSQL) supplies primitive
- * operations through struct store_ops; the logic above lives in store.c. */
+ * The backend (store_sqlite.c, store_pg.c) supplies primitive operations
+ * through struct store_ops; the logic above lives in store.c. Appends to
+ * one log are serialised by the backend's lock on the log's head, held
+ * for the whole append transaction, so several processes may append to
+ * one store (PostgreSQL: several frontends on one database). */
 #ifndef PARLEY_STORE_H
 #define PARLEY_STORE_H
 
@@ -99,9 +102,10 @@ struct store_cosig {
 	char *line; /* the signature line, without "\n"; owned by caller */
 };
 
-/* Opens (creating if missing) the store at url: "sqlite:PATH" or a bare
- * path. Returns 0 or ERR_INVALID / ERR_STORE; *out is owned by the caller
- * and closed with store_close. */
+/* Opens (creating if missing) the store at url: "sqlite:PATH", a bare
+ * path, or a libpq URI "postgresql://..." (or "postgres://..."; the schema
+ * is created in that database on first open). Returns 0 or ERR_INVALID /
+ * ERR_STORE; *out is owned by the caller and closed with store_close. */
 int store_open(struct store **out, const char *url, struct err *e);
 void store_close(struct store *s);
 
@@ -147,6 +151,7 @@ struct store_operator {
 	char role[16]; /* officer, supervisor, auditor */
 	int64_t created;
 	int revoked;
+	uint8_t token_hash[32]; /* read back by listings (for store copy) */
 };
 /* ERR_EXISTS if the name is taken. */
 int store_operator_add(struct store *s, const struct store_operator *op,
@@ -276,5 +281,36 @@ int store_cosig_add(struct store *s, int64_t checkpoint, const char *cosigner,
 typedef int (*store_cosig_fn)(void *ctx, const struct store_cosig *c);
 int store_cosig_each(struct store *s, int64_t checkpoint, store_cosig_fn fn,
 		     void *ctx, struct err *e);
+
+/* Copying a whole store (store_copy.c; parley store copy). progress, if
+ * not NULL, hears what is being copied ("bodies" or a log's origin) and
+ * how far: done of total (0: unknown). */
+typedef void (*store_progress_fn)(void *ctx, const char *what, uint64_t done,
+				  uint64_t total);
+
+/* Copies everything from holds into to, which must hold no party and no
+ * log: parties and their delivery state, operators, the audit trail,
+ * evidence, bodies and attachments as stored (sealed ones stay sealed),
+ * and every log with its checkpoints and cosignatures. Each log's entries
+ * are appended in batches that rebuild its tree, each checkpoint with the
+ * batch that reaches its size, so every checkpoint root is checked on the
+ * way. from must not change meanwhile. Returns 0, ERR_EXISTS (to is not
+ * empty), ERR_VERIFY or ERR_CONFLICT (from is inconsistent: a gap, a
+ * checkpoint root that differs), or a store error; a failed copy leaves a
+ * partial target, to be discarded. */
+int store_copy(struct store *from, struct store *to, store_progress_fn progress,
+	       void *ctx, struct err *e);
+
+struct store_copy_stats {
+	uint64_t parties, operators, bodies, logs, entries, checkpoints, cosigs;
+};
+
+/* Checks that b holds what a holds: the same parties, operators and
+ * bodies (byte for byte), and for every log the same size, the same root
+ * from its stored nodes and again from its envelopes rehashed, the same
+ * checkpoints and cosignatures. Fills *st; returns 0, ERR_VERIFY naming
+ * the first difference, or a store error. */
+int store_compare(struct store *a, struct store *b, store_progress_fn progress,
+		  void *ctx, struct store_copy_stats *st, struct err *e);
 
 #endif

@@ -6,11 +6,23 @@
 
 #include "store/store.h"
 
+typedef int (*store_body_fn)(void *ctx, const uint8_t hash[static 32],
+			     const void *data, size_t len);
+typedef int (*store_audit_fn)(void *ctx, int64_t time, const char *who,
+			      const char *action, const char *outcome);
+
 struct store_ops {
 	void (*close)(struct store *s);
 	/* A write transaction; for a log, begin_log also locks its head so
 	 * that appends to one log are serialised. */
 	int (*begin)(struct store *s, struct err *e);
+	/* Begins a write transaction and reads the head of log origin,
+	 * locked until commit or rollback: a concurrent begin_log on the
+	 * same log (another process too) waits, then reads the size this
+	 * transaction committed. ERR_NOTFOUND if there is no such log; the
+	 * transaction stays open for log_create. */
+	int (*begin_log)(struct store *s, const char *origin,
+			 struct store_log *out, struct err *e);
 	int (*commit)(struct store *s, struct err *e);
 	void (*rollback)(struct store *s);
 
@@ -26,8 +38,10 @@ struct store_ops {
 			    struct err *e);
 	int (*delivery_get)(struct store *s, const char *peer,
 			    struct store_delivery *d, struct err *e);
+	/* time: when the evidence was recorded (Unix seconds). */
 	int (*evidence_add)(struct store *s, const char *origin, uint64_t size,
-			    const char *reason, const char *note, struct err *e);
+			    int64_t time, const char *reason, const char *note,
+			    struct err *e);
 	int (*evidence_each)(struct store *s, store_evidence_fn fn, void *ctx,
 			     struct err *e);
 	int (*operator_add)(struct store *s, const struct store_operator *op,
@@ -45,6 +59,9 @@ struct store_ops {
 
 	int (*log_get)(struct store *s, const char *origin,
 		       struct store_log *out, struct err *e);
+	/* Creates log (origin, sender, receiver) and sets log->id. If another
+	 * process created it first, *log becomes that log (id and size; in a
+	 * transaction, locked as by begin_log). */
 	int (*log_create)(struct store *s, struct store_log *log,
 			  struct err *e);
 	int (*log_each)(struct store *s, store_log_fn fn, void *ctx,
@@ -91,13 +108,24 @@ struct store_ops {
 			 struct err *e);
 	int (*cosig_each)(struct store *s, int64_t checkpoint,
 			  store_cosig_fn fn, void *ctx, struct err *e);
+
+	/* For store_copy: every body and attachment as stored (sealed when
+	 * the store has a key) by hash, and the operators' audit trail in
+	 * order. */
+	int (*body_each)(struct store *s, store_body_fn fn, void *ctx,
+			 struct err *e);
+	int (*audit_each)(struct store *s, store_audit_fn fn, void *ctx,
+			  struct err *e);
 };
 
 /* A direct-mapped cache of complete nodes of level >= NODE_CACHE_LEVEL.
  * Complete nodes never change (store.h, invariant 2), so an entry can be
  * stale only if it was never right: entries are filled from committed
- * reads only. The top of the tree is shared by every proof; caching it
- * leaves a proof with about NODE_CACHE_LEVEL reads. Fixed size: 6 MiB. */
+ * reads only (never while an append has written rows it may still roll
+ * back: struct store's uncommitted). That holds across processes too: a
+ * node another process committed is final, and one it rolled back was
+ * never read here. The top of the tree is shared by every proof; caching
+ * it leaves a proof with about NODE_CACHE_LEVEL reads. Fixed size: 6 MiB. */
 #define NODE_CACHE_LEVEL 8
 #define NODE_CACHE_SLOTS (1u << 17)
 
@@ -116,8 +144,11 @@ struct store {
 	uint8_t key[32];      /* body sealing key, if has_key */
 	int has_key;
 	int readonly;         /* opened on a read-only file system */
+	int uncommitted;      /* an append has written: reads fill no cache */
 };
 
 int store_sqlite_open(struct store **out, const char *path, struct err *e);
+/* url: a libpq connection URI, postgresql://... or postgres://... */
+int store_pg_open(struct store **out, const char *url, struct err *e);
 
 #endif

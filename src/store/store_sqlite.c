@@ -115,6 +115,7 @@ enum {
 	Q_CP_FIND, Q_CP_PUT, Q_CP_EACH, Q_CP_LATEST,
 	Q_COSIG_PUT, Q_COSIG_EACH,
 	Q_READ_BEGIN, Q_READ_END,
+	Q_BODY_EACH, Q_AUDIT_EACH,
 	Q_COUNT
 };
 
@@ -128,12 +129,12 @@ static const char *const sql[Q_COUNT] = {
 			   " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[Q_DELIVERY_GET] = "SELECT peer, last_attempt, last_ok, failures, last_error FROM delivery WHERE peer = ?1",
 	[Q_EVIDENCE_ADD] = "INSERT INTO evidence(origin, size, time, reason, note)"
-			   " VALUES (?1, ?2, strftime('%s', 'now'), ?3, ?4) ON CONFLICT DO NOTHING",
+			   " VALUES (?1, ?2, ?5, ?3, ?4) ON CONFLICT DO NOTHING",
 	[Q_EVIDENCE_EACH] = "SELECT origin, size, time, reason, note FROM evidence ORDER BY id",
 	[Q_OP_ADD] = "INSERT INTO operator(name, role, token_hash, created) VALUES (?1, ?2, ?3, ?4)",
-	[Q_OP_TOKEN] = "SELECT name, role, created, revoked FROM operator WHERE token_hash = ?1",
+	[Q_OP_TOKEN] = "SELECT name, role, created, revoked, token_hash FROM operator WHERE token_hash = ?1",
 	[Q_OP_REVOKE] = "UPDATE operator SET revoked = 1 WHERE name = ?1",
-	[Q_OP_EACH] = "SELECT name, role, created, revoked FROM operator ORDER BY name",
+	[Q_OP_EACH] = "SELECT name, role, created, revoked, token_hash FROM operator ORDER BY name",
 	[Q_AUDIT_ADD] = "INSERT INTO audit(time, operator, action, outcome) VALUES (?1, ?2, ?3, ?4)",
 	[Q_RECEIPT_TIME] = "SELECT min(s.time) FROM checkpoint c JOIN cosignature s ON s.checkpoint = c.id"
 			   " WHERE c.log = ?1 AND c.size > ?2 AND s.cosigner = ?3",
@@ -164,6 +165,8 @@ static const char *const sql[Q_COUNT] = {
 			 " WHERE checkpoint = ?1 ORDER BY cosigner",
 	[Q_READ_BEGIN] = "BEGIN",
 	[Q_READ_END] = "COMMIT",
+	[Q_BODY_EACH] = "SELECT hash, data FROM body ORDER BY hash",
+	[Q_AUDIT_EACH] = "SELECT time, operator, action, outcome FROM audit ORDER BY id",
 };
 
 /* A tile: a presence bitmap, then the hashes of levels 1..7 of one
@@ -265,6 +268,21 @@ static void sq_close(struct store *base)
 static int sq_begin(struct store *base, struct err *e)
 {
 	return exec(S(base), "BEGIN IMMEDIATE", e);
+}
+
+static int sq_log_get(struct store *base, const char *origin,
+		      struct store_log *out, struct err *e);
+
+/* BEGIN IMMEDIATE takes the database's write lock: that serialises
+ * appends to every log, this one included. */
+static int sq_begin_log(struct store *base, const char *origin,
+			struct store_log *out, struct err *e)
+{
+	int rc;
+
+	if ((rc = sq_begin(base, e)) < 0)
+		return rc;
+	return sq_log_get(base, origin, out, e);
 }
 
 static int tile_flush(struct sqlite_store *s, struct err *e);
@@ -376,11 +394,13 @@ static int sq_delivery_get(struct store *base, const char *peer,
 }
 
 static int sq_evidence_add(struct store *base, const char *origin, uint64_t size,
-			   const char *reason, const char *note, struct err *e)
+			   int64_t time, const char *reason, const char *note,
+			   struct err *e)
 {
 	struct sqlite_store *s = S(base);
 	sqlite3_stmt *st = q(s, Q_EVIDENCE_ADD);
 
+	sqlite3_bind_int64(st, 5, time);
 	sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)size);
 	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
@@ -444,6 +464,9 @@ static void op_row(sqlite3_stmt *st, struct store_operator *op)
 	copy_text(op->role, sizeof(op->role), st, 1);
 	op->created = sqlite3_column_int64(st, 2);
 	op->revoked = sqlite3_column_int(st, 3);
+	memset(op->token_hash, 0, 32);
+	if (sqlite3_column_bytes(st, 4) == 32)
+		memcpy(op->token_hash, sqlite3_column_blob(st, 4), 32);
 }
 
 static int sq_operator_by_token(struct store *base, const uint8_t hash[static 32],
@@ -1048,9 +1071,60 @@ static int sq_cosig_each(struct store *base, int64_t checkpoint,
 	return n;
 }
 
+static int sq_body_each(struct store *base, store_body_fn fn, void *ctx,
+			struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if (sqlite3_prepare_v2(s->db, sql[Q_BODY_EACH], -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "listing bodies");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) != 32) {
+			n = err_set(e, ERR_STORE, "%s: a body's hash is not 32 bytes", s->path);
+			break;
+		}
+		n = fn(ctx, sqlite3_column_blob(st, 0), sqlite3_column_blob(st, 1),
+		       (size_t)sqlite3_column_bytes(st, 1));
+		if (n != 0)
+			break;
+	}
+	if (n == 0 && rc != SQLITE_DONE)
+		n = db_err(s, e, "listing bodies");
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int sq_audit_each(struct store *base, store_audit_fn fn, void *ctx,
+			 struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if (sqlite3_prepare_v2(s->db, sql[Q_AUDIT_EACH], -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "listing the audit trail");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *who = (const char *)sqlite3_column_text(st, 1);
+		const char *action = (const char *)sqlite3_column_text(st, 2);
+		const char *outcome = (const char *)sqlite3_column_text(st, 3);
+
+		n = fn(ctx, sqlite3_column_int64(st, 0), who ? who : "",
+		       action ? action : "", outcome ? outcome : "");
+		if (n != 0)
+			break;
+	}
+	if (n == 0 && rc != SQLITE_DONE)
+		n = db_err(s, e, "listing the audit trail");
+	sqlite3_finalize(st);
+	return n;
+}
+
 static const struct store_ops sqlite_ops = {
 	.close = sq_close,
 	.begin = sq_begin,
+	.begin_log = sq_begin_log,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
 	.party_put = sq_party_put,
@@ -1084,6 +1158,8 @@ static const struct store_ops sqlite_ops = {
 	.checkpoint_latest = sq_checkpoint_latest,
 	.cosig_put = sq_cosig_put,
 	.cosig_each = sq_cosig_each,
+	.body_each = sq_body_each,
+	.audit_each = sq_audit_each,
 };
 
 static int migrate(struct sqlite_store *s, struct err *e)

@@ -1,9 +1,17 @@
-/* test_store.c — the store interface over its SQLite backend: batch
- * appends are atomic and ordered, roots and proofs come from stored nodes
- * in O(log n) reads, checkpoints must match, everything survives reopen. */
+/* test_store.c — the store interface over a backend (SQLite; PostgreSQL
+ * when run as "test_store pg" with PARLEY_TEST_PG set): batch appends are
+ * atomic and ordered, roots and proofs come from stored nodes in O(log n)
+ * reads, checkpoints must match, everything survives reopen, and several
+ * processes appending to one log at once get one total order. */
+#include "testpg.h"
 #include "testutil.h"
 
 #include "store/store.h"
+
+#include <inttypes.h>
+#include <sys/wait.h>
+
+static int use_pg; /* this run's backend: PostgreSQL, else SQLite */
 
 #define A "a.example"
 #define B "b.example"
@@ -24,7 +32,10 @@ static int setup(void **state)
 
 	f->dir = tu_tmpdir();
 	snprintf(f->path, sizeof(f->path), "%s/t.db", f->dir);
-	snprintf(f->url, sizeof(f->url), "sqlite:%s", f->path);
+	if (use_pg)
+		tu_pg_createdb(f->url, sizeof(f->url));
+	else
+		snprintf(f->url, sizeof(f->url), "sqlite:%s", f->path);
 	tu_ok(store_open(&f->s, f->url, &e), &e);
 	tu_ok(store_party_put(f->s, &p, &e), &e);
 	p = (struct store_party){ .name = B, .vkey = "b-key" };
@@ -39,9 +50,20 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	store_close(f->s);
+	if (use_pg)
+		tu_pg_dropdb(f->url);
 	tu_rmdir(f->dir);
 	free(f);
 	return 0;
+}
+
+/* A digest of every row of the fixture's store. */
+static void digest(const struct fixture *f, uint8_t out[32])
+{
+	if (use_pg)
+		tu_pg_digest(f->url, out);
+	else
+		tu_store_digest(f->path, out);
 }
 
 /* Appends entries [from, to) of log A->B, one batch. */
@@ -154,7 +176,7 @@ static void test_batch_is_atomic(void **state)
 	uint8_t before[32], after[32];
 
 	tu_ok(append_range(f, 0, 10, &res, &e), &e);
-	tu_store_digest(f->path, before);
+	digest(f, before);
 
 	for (int i = 0; i < 3; i++) {
 		en[i] = (struct store_entry){ bufs[i], 0, NULL, 0 };
@@ -184,7 +206,7 @@ static void test_batch_is_atomic(void **state)
 	assert_int_equal(store_append(f->s, &f->log, &b, &res, &e), ERR_INVALID);
 	assert_non_null(strstr(e.msg, "body does not match"));
 
-	tu_store_digest(f->path, after);
+	digest(f, after);
 	assert_memory_equal(before, after, 32);
 
 	/* And the corrected batch goes in. */
@@ -315,13 +337,421 @@ static void test_open_errors(void **state)
 	assert_int_equal(store_open(&s, "sqlite:", &e), ERR_INVALID);
 	assert_int_equal(store_open(&s, "sqlite:/nonexistent-dir/x.db", &e), ERR_STORE);
 	assert_null(s);
+	/* No server there: a connection error, named, without a password. */
+	assert_int_equal(store_open(&s, "postgresql://u:secret@/db?host=/nonexistent-dir",
+				    &e), ERR_STORE);
+	assert_null(s);
+	assert_msg_contains(&e, "cannot connect");
+	assert_null(strstr(e.msg, "secret"));
 	/* Logs need two known, different parties. */
 	assert_int_equal(store_log_get(f->s, A, "c.example", 1, &l, &e), ERR_NOTFOUND);
 	assert_int_equal(store_log_get(f->s, A, A, 1, &l, &e), ERR_INVALID);
 	assert_int_equal(store_log_get(f->s, B, A, 0, &l, &e), ERR_NOTFOUND);
 }
 
-int main(void)
+/* A refused batch leaves nothing behind, not even in the node cache: the
+ * checkpoint check reads nodes the batch wrote (a level-9 node here),
+ * and caching one of those would poison every later root once a batch
+ * with other entries takes those indices. */
+static void test_refused_batch_caches_nothing(void **state)
+{
+	struct fixture *f = *state;
+	const size_t n = 600;
+	struct store_entry *en = calloc(n, sizeof(*en));
+	char (*bufs)[ENVELOPE_MAX] = malloc(n * sizeof(*bufs));
+	struct store_batch b = { .entries = en, .n = n };
+	struct store_appended res;
+	struct err e = { 0 };
+	uint8_t wrong[32] = { 1 }, root[32];
+
+	assert_non_null(en);
+	assert_non_null(bufs);
+	for (size_t i = 0; i < n; i++) {
+		en[i].envelope = bufs[i];
+		en[i].len = tu_envelope(bufs[i], ENVELOPE_MAX, A, B, i, "x", 1);
+	}
+	b.cp_size = 520;
+	b.cp_root = wrong;
+	b.cp_note = "note";
+	b.cp_note_len = 4;
+	assert_int_equal(store_append(f->s, &f->log, &b, &res, &e), ERR_CONFLICT);
+	assert_msg_contains(&e, "differs from the root");
+	/* Other entries at the same indices. */
+	for (size_t i = 0; i < n; i++)
+		en[i].len = tu_envelope(bufs[i], ENVELOPE_MAX, A, B, i, "y", 1);
+	b.cp_note = NULL;
+	tu_ok(store_append(f->s, &f->log, &b, &res, &e), &e);
+	tu_ok(store_root(f->s, f->log.id, n, root, &e), &e);
+	assert_memory_equal(root, res.root, 32);
+	free(en);
+	free(bufs);
+}
+
+/* PostgreSQL: a write that fails inside an append (its result read only
+ * later, invariant 5 of store_pg.c) fails the append, rolls it back
+ * whole, and leaves the handle usable. A stray row at index 5, put there
+ * behind the store's back, makes the insert of entry 5 fail. */
+static void test_pg_failed_write_rolls_back(void **state)
+{
+	struct fixture *f = *state;
+	struct store_appended res;
+	struct err e = { 0 };
+	uint8_t before[32], after[32];
+	char sql[200];
+	PGconn *c;
+
+	if (!use_pg)
+		skip();
+	c = tu_pg_connect(f->url);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO entry(log, idx, leaf, envelope) VALUES (%" PRId64 ", 5, '\\x00', '\\x00')",
+		 f->log.id);
+	tu_pg_exec(c, sql);
+	digest(f, before);
+	assert_int_equal(append_range(f, 0, 10, &res, &e), ERR_STORE);
+	assert_msg_contains(&e, "storing an entry");
+	assert_msg_contains(&e, "duplicate key");
+	digest(f, after);
+	assert_memory_equal(before, after, 32);
+	tu_pg_exec(c, "DELETE FROM entry WHERE idx = 5");
+	PQfinish(c);
+	tu_ok(append_range(f, 0, 10, &res, &e), &e);
+	assert_int_equal(res.size, 10);
+}
+
+/* PostgreSQL: the server drops the connection (a restart, a proxy):
+ * reads go on over a new one, and appends after it too. */
+static void test_pg_reconnects(void **state)
+{
+	struct fixture *f = *state;
+	struct store_appended res;
+	struct store_log log;
+	struct err e = { 0 };
+	char sql[300];
+	PGconn *c;
+
+	if (!use_pg)
+		skip();
+	tu_ok(append_range(f, 0, 10, &res, &e), &e);
+	c = tu_pg_connect(f->url);
+	/* Every other session of this database ends now. */
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+		 " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+	tu_pg_exec(c, sql);
+	tu_ok(store_log_get(f->s, A, B, 0, &log, &e), &e);
+	assert_int_equal(log.size, 10);
+	tu_ok(append_range(f, 10, 20, &res, &e), &e);
+	assert_int_equal(res.size, 20);
+	PQfinish(c);
+}
+
+/* PostgreSQL: a server that takes no writes (a standby, or
+ * default_transaction_read_only) refuses appends as ERR_READONLY, the
+ * code store_sqlite.c gives for a read-only file system; reads work. */
+static void test_pg_readonly(void **state)
+{
+	struct fixture *f = *state;
+	struct store_appended res;
+	struct store_log log;
+	struct err e = { 0 };
+	char sql[200];
+	PGconn *c;
+
+	if (!use_pg)
+		skip();
+	tu_ok(append_range(f, 0, 5, &res, &e), &e);
+	c = tu_pg_connect(f->url);
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s SET default_transaction_read_only = on",
+		 PQdb(c));
+	tu_pg_exec(c, sql);
+	PQfinish(c);
+	store_close(f->s);
+	tu_ok(store_open(&f->s, f->url, &e), &e);
+	assert_true(store_readonly(f->s));
+	assert_int_equal(append_range(f, 5, 10, &res, &e), ERR_READONLY);
+	assert_msg_contains(&e, "nothing was written");
+	tu_ok(store_log_get(f->s, A, B, 0, &log, &e), &e);
+	assert_int_equal(log.size, 5);
+}
+
+/* store_copy into an empty store of the other backend (a second SQLite
+ * file when this run is on SQLite), then store_compare: equal, and a
+ * difference is found and named. */
+static void test_copy_and_compare(void **state)
+{
+	struct fixture *f = *state;
+	struct store_appended res;
+	struct store_copy_stats st;
+	struct store_entry en = { 0 };
+	struct store_batch b = { .entries = &en, .n = 1 };
+	struct store_operator op = { .name = "alice", .role = "officer", .created = 1795000000 };
+	struct store *to;
+	struct store_log log;
+	struct err e = { 0 };
+	uint8_t tok[32] = { 7 }, root[32];
+	char url[700], buf[ENVELOPE_MAX];
+
+	tu_ok(append_range(f, 0, 300, &res, &e), &e);
+	en.envelope = buf;
+	en.len = tu_envelope(buf, sizeof(buf), A, B, 300, "body", 4);
+	en.body = "body";
+	en.body_len = 4;
+	tu_ok(store_root(f->s, f->log.id, 120, root, &e), &e);
+	tu_ok(store_append(f->s, &f->log, &b, &res, &e), &e);
+	b = (struct store_batch){ .cp_size = 120, .cp_root = root, .cp_note = "n120",
+				  .cp_note_len = 4, .cosigner = B, .cosig_time = 1795000001,
+				  .cosig_line = "cosig-120" };
+	tu_ok(store_append(f->s, &f->log, &b, &res, &e), &e);
+	tu_ok(store_operator_add(f->s, &op, tok, &e), &e);
+	tu_ok(store_evidence_add(f->s, "parley/b.example/a.example", 3, "a fork", "note", &e), &e);
+	tu_ok(store_audit_add(f->s, 1795000002, "alice", "case open", "ok", &e), &e);
+
+	if (use_pg) {
+		snprintf(url, sizeof(url), "sqlite:%s/copy.db", f->dir);
+	} else if (tu_pg_admin()) {
+		tu_pg_createdb(url, sizeof(url));
+	} else {
+		snprintf(url, sizeof(url), "sqlite:%s/copy.db", f->dir);
+	}
+	tu_ok(store_open(&to, url, &e), &e);
+	tu_ok(store_copy(f->s, to, NULL, NULL, &e), &e);
+	tu_ok(store_compare(f->s, to, NULL, NULL, &st, &e), &e);
+	assert_int_equal(st.parties, 2);
+	assert_int_equal(st.operators, 1);
+	assert_int_equal(st.bodies, 1);
+	assert_int_equal(st.logs, 1);
+	assert_int_equal(st.entries, 301);
+	assert_int_equal(st.checkpoints, 1);
+	assert_int_equal(st.cosigs, 1);
+	/* Not into a store that holds something. */
+	assert_int_equal(store_copy(f->s, to, NULL, NULL, &e), ERR_EXISTS);
+	/* One more entry in the copy: found. */
+	tu_ok(store_log_get(to, A, B, 0, &log, &e), &e);
+	en.len = tu_envelope(buf, sizeof(buf), A, B, 301, "x", 1);
+	en.body = NULL;
+	b = (struct store_batch){ .entries = &en, .n = 1 };
+	tu_ok(store_append(to, &log, &b, &res, &e), &e);
+	assert_int_equal(store_compare(f->s, to, NULL, NULL, &st, &e), ERR_VERIFY);
+	assert_msg_contains(&e, "size 301 in the source, 302 in the copy");
+	store_close(to);
+	if (strncmp(url, "postgresql", 10) == 0)
+		tu_pg_dropdb(url);
+}
+
+/* Several processes append to one log at once, each with its own store
+ * handle (PostgreSQL: its own connection, as separate frontends would).
+ * Each one, like a sender's frontend, reads the size, catches up its own
+ * copy of the tree, builds a batch at the next indices with a checkpoint
+ * for the new size, and appends; a batch that lost the race is refused
+ * with ERR_CONFLICT (never a database error: the lock on the log's head
+ * serialises the appends) and is rebuilt. */
+#define CC_PROCS 3
+#define CC_BATCHES 30
+#define CC_BATCH 7
+#define CC_BODY_MAX 32
+
+static size_t cc_body(char *buf, int who, int batch, int k)
+{
+	return (size_t)snprintf(buf, CC_BODY_MAX, "p%d-b%d-k%d", who, batch, k);
+}
+
+/* A child: 0 on success, 1 on any failure (message on stderr). */
+static int cc_child(const char *url, int who, int start_fd)
+{
+	struct store *s = NULL;
+	struct store_log log;
+	struct merkle_frontier mf;
+	struct store_entry en[CC_BATCH];
+	char env[CC_BATCH][ENVELOPE_MAX], body[CC_BATCH][CC_BODY_MAX];
+	struct err e = { 0 };
+	uint64_t known = 0;
+	int conflicts = 0, rc = 1;
+	char go;
+
+	if (read(start_fd, &go, 1) != 1 || store_open(&s, url, &e) < 0)
+		goto out;
+	merkle_frontier_init(&mf);
+	for (int batch = 0; batch < CC_BATCHES;) {
+		struct merkle_frontier next;
+		struct store_batch b = { .entries = en, .n = CC_BATCH };
+		struct store_appended res;
+		uint8_t root[32], leaf[32];
+		char note[64];
+		int r;
+
+		/* The size outside the lock is only a guess. */
+		if (store_log_get(s, A, B, 0, &log, &e) < 0)
+			goto out;
+		for (; known < log.size; known++) {
+			char *buf;
+			size_t len;
+
+			if (store_entry_get(s, log.id, known, &buf, &len, &e) < 0)
+				goto out;
+			merkle_leaf_hash(leaf, buf, len);
+			merkle_frontier_append(&mf, leaf, NULL, NULL);
+			free(buf);
+		}
+		next = mf;
+		for (int k = 0; k < CC_BATCH; k++) {
+			size_t blen = cc_body(body[k], who, batch, k);
+
+			en[k] = (struct store_entry){ env[k], 0, body[k], blen };
+			en[k].len = tu_envelope(env[k], ENVELOPE_MAX, A, B, known + (uint64_t)k,
+						body[k], blen);
+			merkle_leaf_hash(leaf, env[k], en[k].len);
+			merkle_frontier_append(&next, leaf, NULL, NULL);
+		}
+		merkle_frontier_root(&next, root);
+		b.cp_size = next.size;
+		b.cp_root = root;
+		b.cp_note_len = (size_t)snprintf(note, sizeof(note), "size %" PRIu64 " by %d",
+						 next.size, who);
+		b.cp_note = note;
+		r = store_append(s, &log, &b, &res, &e);
+		if (r == ERR_CONFLICT) {
+			conflicts++;
+			continue;
+		}
+		if (r < 0)
+			goto out;
+		if (res.size != next.size || memcmp(res.root, root, 32) != 0) {
+			err_set(&e, ERR_VERIFY, "append returned another size or root");
+			goto out;
+		}
+		batch++;
+	}
+	fprintf(stderr, "appender %d: %d batches, %d refused as raced and rebuilt\n", who,
+		CC_BATCHES, conflicts);
+	rc = 0;
+out:
+	if (rc)
+		fprintf(stderr, "appender %d: %s (%s)\n", who, e.msg, err_name(e.code));
+	store_close(s);
+	return rc;
+}
+
+struct cc_check {
+	struct store *s;
+	struct merkle_frontier mf;
+	uint8_t (*roots)[32]; /* roots[n]: the root at size n */
+	uint8_t (*bodies)[32]; /* body hash of each entry */
+	uint64_t next;
+	int ncp;
+};
+
+static int cc_entry(void *ctx, uint64_t index, const char *env, size_t len,
+		    const uint8_t *leaf)
+{
+	struct cc_check *c = ctx;
+	struct envelope ev;
+	struct err e = { 0 };
+	uint8_t want[32];
+
+	/* One total order: every index once, in order, no gap. */
+	assert_int_equal(index, c->next);
+	assert_true(index < CC_PROCS * CC_BATCHES * CC_BATCH);
+	tu_ok(envelope_parse(&ev, env, len, &e), &e);
+	assert_int_equal(ev.index, index);
+	merkle_leaf_hash(want, env, len);
+	assert_non_null(leaf);
+	assert_memory_equal(leaf, want, 32);
+	memcpy(c->bodies[index], ev.body, 32);
+	merkle_frontier_append(&c->mf, want, NULL, NULL);
+	merkle_frontier_root(&c->mf, c->roots[index + 1]);
+	c->next++;
+	return 0;
+}
+
+static int cc_checkpoint(void *ctx, const struct store_checkpoint *cp)
+{
+	struct cc_check *c = ctx;
+
+	/* Sizes strictly increase (no two of one size) and every root is the
+	 * root of the entries at that size. */
+	assert_true(cp->size > c->next);
+	assert_true(cp->size <= CC_PROCS * CC_BATCHES * CC_BATCH);
+	assert_memory_equal(cp->root, c->roots[cp->size], 32);
+	c->next = cp->size;
+	c->ncp++;
+	return 0;
+}
+
+static int cmp_hash(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+static void test_concurrent_appends(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t total = CC_PROCS * CC_BATCHES * CC_BATCH;
+	struct cc_check c = { .s = f->s };
+	struct store_log log;
+	struct err e = { 0 };
+	pid_t pid[CC_PROCS];
+	int start[2];
+	uint8_t root[32];
+	char body[CC_BODY_MAX];
+
+	assert_int_equal(pipe(start), 0);
+	for (int i = 0; i < CC_PROCS; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (pid[i] == 0) {
+			close(start[1]);
+			_exit(cc_child(f->url, i, start[0]));
+		}
+	}
+	close(start[0]);
+	/* Go, all at once. */
+	assert_int_equal(write(start[1], "gggggggg", CC_PROCS), CC_PROCS);
+	close(start[1]);
+	for (int i = 0; i < CC_PROCS; i++) {
+		int st;
+
+		assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+
+	tu_ok(store_log_get(f->s, A, B, 0, &log, &e), &e);
+	assert_int_equal(log.size, total);
+	c.roots = calloc(total + 1, 32);
+	c.bodies = calloc(total, 32);
+	assert_non_null(c.roots);
+	assert_non_null(c.bodies);
+	merkle_frontier_init(&c.mf);
+	merkle_frontier_root(&c.mf, c.roots[0]);
+	tu_ok(store_scan(f->s, log.id, cc_entry, &c, &e), &e);
+	assert_int_equal(c.next, total);
+	tu_ok(store_root(f->s, log.id, total, root, &e), &e);
+	assert_memory_equal(root, c.roots[total], 32);
+	/* Every batch of every process went in exactly once. */
+	qsort(c.bodies, total, 32, cmp_hash);
+	for (int who = 0; who < CC_PROCS; who++)
+		for (int b = 0; b < CC_BATCHES; b++)
+			for (int k = 0; k < CC_BATCH; k++) {
+				uint8_t h[32];
+				uint8_t (*hit)[32];
+				size_t len = cc_body(body, who, b, k);
+
+				merkle_sha256(h, body, len);
+				hit = bsearch(h, c.bodies, total, 32, cmp_hash);
+				assert_non_null(hit);
+				assert_true(hit == c.bodies || memcmp(hit[-1], h, 32) != 0);
+				assert_true(hit + 1 == c.bodies + total || memcmp(hit[1], h, 32) != 0);
+			}
+	/* One checkpoint per batch, each matching the entries. */
+	c.next = 0;
+	tu_ok(store_checkpoint_each(f->s, log.id, cc_checkpoint, &c, &e), &e);
+	assert_int_equal(c.next, total);
+	assert_int_equal(c.ncp, CC_PROCS * CC_BATCHES);
+	free(c.roots);
+	free(c.bodies);
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_append_and_root, setup, teardown),
@@ -331,6 +761,20 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_survives_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_batch_caches_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_failed_write_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_reconnects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_readonly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_and_compare, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_appends, setup, teardown),
 	};
+
+	if (argc > 1 && strcmp(argv[1], "pg") == 0) {
+		if (!tu_pg_admin()) {
+			printf("PARLEY_TEST_PG is not set: skipping the PostgreSQL run\n");
+			return 77; /* meson: skipped */
+		}
+		use_pg = 1;
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
