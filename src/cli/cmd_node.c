@@ -13,7 +13,7 @@
 #include <sodium.h>
 
 static const char init_usage[] =
-	"parley init --name NAME [--dir DIR] [--listen HOST:PORT] [--endpoint URL] [--protect]\n"
+	"parley init --name NAME [--dir DIR] [--listen HOST:PORT] [--endpoint URL] [--store URL] [--protect]\n"
 	"                   [--operator-listen HOST:PORT] [--json]";
 
 int cli_init_main(int argc, char **argv)
@@ -25,11 +25,13 @@ int cli_init_main(int argc, char **argv)
 		{ "operator-listen", required_argument, NULL, 'O' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "protect", no_argument, NULL, 'P' },
+		{ "store", required_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 }
 	};
 	const char *name = NULL, *dir = NULL, *listen = NULL, *endpoint = NULL, *oplisten = NULL;
+	const char *store = NULL;
 	struct node *n = NULL;
 	struct err e = { 0 };
 	char vkey[1024], pass[KEYFILE_PASS_MAX];
@@ -45,6 +47,7 @@ int cli_init_main(int argc, char **argv)
 		case 'd': dir = optarg; break;
 		case 'j': json = 1; break;
 		case 'P': protect = 1; break;
+		case 'S': store = optarg; break;
 		case 'h':
 			printf("usage: %s\n\n"
 			       "Creates a party in DIR (default $PARLEY_DIR, else ./parley-node):\n"
@@ -59,6 +62,9 @@ int cli_init_main(int argc, char **argv)
 			       "--operator-listen is where the operator API (/api/v1/) listens: by\n"
 			       "default %s when --listen is not given either, else off\n"
 			       "until given. Keep it on loopback unless a proxy guards it.\n"
+			       "--store URL keeps the store elsewhere: sqlite:PATH, or\n"
+			       "postgresql://... (several 'parley serve' may share one database;\n"
+			       "a database that holds a party already is refused).\n"
 			       "--protect seals identity.key under a passphrase (Argon2id): from\n"
 			       "$PARLEY_PASSPHRASE_FILE, else $PARLEY_PASSPHRASE, else asked twice on\n"
 			       "the terminal; every later command needs it the same way.\n",
@@ -75,7 +81,7 @@ int cli_init_main(int argc, char **argv)
 	dir = cli_dir(dir);
 	if (protect && keyfile_passphrase(pass, sizeof(pass), &plen, "the new identity key", 1, &e) < 0)
 		return cli_error("init", &e, json);
-	rc = node_init_with_api(dir, name, listen, endpoint, oplisten, &e);
+	rc = node_init_store(dir, name, listen, endpoint, oplisten, store, &e);
 	if (rc == 0 && (rc = node_open(&n, dir, &e)) == 0 &&
 	    (rc = node_identity(n, vkey, sizeof(vkey), &e)) == 0 && protect &&
 	    (rc = node_key_protect(dir, 1, pass, plen, &e)) < 0)

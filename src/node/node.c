@@ -50,6 +50,13 @@ int node_init(const char *dir, const char *name, const char *listen,
 int node_init_with_api(const char *dir, const char *name, const char *listen,
 		       const char *endpoint, const char *operator_listen, struct err *e)
 {
+	return node_init_store(dir, name, listen, endpoint, operator_listen, NULL, e);
+}
+
+int node_init_store(const char *dir, const char *name, const char *listen,
+		    const char *endpoint, const char *operator_listen, const char *store,
+		    struct err *e)
+{
 	/* All defaults: the operator API on loopback beside the peer port. A
 	 * node given its own --listen gets no guessed port: it names one. */
 	if (!listen && !operator_listen)
@@ -84,14 +91,15 @@ int node_init_with_api(const char *dir, const char *name, const char *listen,
 	/* The configuration is checked by the parser that will read it. */
 	{
 		char text[1600];
-		int tn = snprintf(text, sizeof(text), "name = %s\n%s%s%s%s%s%s%s%s%s", name,
+		int tn = snprintf(text, sizeof(text), "name = %s\n%s%s%s%s%s%s%s%s%s%s%s%s", name,
 				  listen ? "listen = " : "", listen ? listen : "", listen ? "\n" : "",
 				  endpoint ? "endpoint = " : "", endpoint ? endpoint : "",
 				  endpoint ? "\n" : "",
 				  operator_listen ? "operator_listen = " : "",
-				  operator_listen ? operator_listen : "", operator_listen ? "\n" : "");
+				  operator_listen ? operator_listen : "", operator_listen ? "\n" : "",
+				  store ? "store = " : "", store ? store : "", store ? "\n" : "");
 		if (tn < 0 || (size_t)tn >= sizeof(text)) {
-			rc = err_set(e, ERR_INVALID, "listen or endpoint too long");
+			rc = err_set(e, ERR_INVALID, "listen, endpoint or store too long");
 			goto out;
 		}
 		if ((rc = config_parse(&cfg, text, (size_t)tn, "parley init", e)) < 0)
@@ -99,8 +107,10 @@ int node_init_with_api(const char *dir, const char *name, const char *listen,
 	}
 	if ((rc = store_url(url, sizeof(url), dir, cfg.store, e)) < 0)
 		goto out;
-	snprintf(db_path, sizeof(db_path), "%s", url + 7);
-	if (access(db_path, F_OK) == 0) {
+	/* A SQLite file is ours to create; a database server's store must not
+	 * hold a party already (checked once it is open). */
+	snprintf(db_path, sizeof(db_path), "%s", strncmp(url, "sqlite:", 7) == 0 ? url + 7 : "");
+	if (db_path[0] && access(db_path, F_OK) == 0) {
 		rc = err_set(e, ERR_EXISTS, "%s already exists; not overwriting it",
 			     db_path);
 		goto out;
@@ -132,14 +142,20 @@ int node_init_with_api(const char *dir, const char *name, const char *listen,
 
 	if ((rc = store_open(&st, url, e)) < 0)
 		goto out;
+	if (store_party_self(st, &self, e) == 0) {
+		rc = err_set(e, ERR_EXISTS, "the store %s already holds the party '%s'; not overwriting it",
+			     cfg.store, self.name);
+		goto out;
+	}
 	memset(&self, 0, sizeof(self));
 	snprintf(self.name, sizeof(self.name), "%s", name);
 	self.self = 1;
 	if ((rc = note_key_encode(&key.pub, self.vkey, sizeof(self.vkey), e)) < 0 ||
 	    (rc = store_party_put(st, &self, e)) < 0)
 		goto out;
+	/* A store URL may carry a password: then only we may read the file. */
 	if ((rc = config_format(&cfg, buf, sizeof(buf), &len, e)) < 0 ||
-	    (rc = fsio_create(conf_path, 0644, buf, len, e)) < 0)
+	    (rc = fsio_create(conf_path, strchr(cfg.store, '@') ? 0600 : 0644, buf, len, e)) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -155,11 +171,13 @@ out:
 			unlink(p);
 			snprintf(p, sizeof(p), "%s/%s", dir, TLS_CERT_FILE);
 			unlink(p);
-			unlink(db_path);
-			snprintf(p, sizeof(p), "%s-wal", db_path);
-			unlink(p);
-			snprintf(p, sizeof(p), "%s-shm", db_path);
-			unlink(p);
+			if (db_path[0]) { /* a SQLite file we made */
+				unlink(db_path);
+				snprintf(p, sizeof(p), "%s-wal", db_path);
+				unlink(p);
+				snprintf(p, sizeof(p), "%s-shm", db_path);
+				unlink(p);
+			}
 		}
 		if (made_dir)
 			rmdir(dir);
@@ -440,8 +458,9 @@ static int party_key(struct node *n, const char *name, struct note_key *k,
 	return note_key_parse(k, p.vkey, strlen(p.vkey), e);
 }
 
-int node_send(struct node *n, const char *peer, const struct node_msg *msgs,
-	      size_t count, uint64_t *first, struct err *e)
+/* One attempt: envelopes numbered from the log's size as read now. */
+static int send_once(struct node *n, const char *peer, const struct node_msg *msgs,
+		     size_t count, uint64_t *size_used, uint64_t *first, struct err *e)
 {
 	struct store_party p;
 	struct store_entry *entries = NULL;
@@ -457,6 +476,7 @@ int node_send(struct node *n, const char *peer, const struct node_msg *msgs,
 	if ((rc = store_party_get(n->store, peer, &p, e)) < 0 ||
 	    (rc = log_for(n, n->cfg.name, peer, &log, e)) < 0)
 		return rc;
+	*size_used = log.size;
 	entries = calloc(count, sizeof(*entries));
 	arena = malloc(count * 320 + ENVELOPE_MAX); /* most are under 320 bytes */
 	if (!entries || !arena) {
@@ -533,6 +553,24 @@ out:
 	free(entries);
 	free(arena);
 	return rc;
+}
+
+int node_send(struct node *n, const char *peer, const struct node_msg *msgs,
+	      size_t count, uint64_t *first, struct err *e)
+{
+	struct store_log log;
+	uint64_t used = 0;
+	int rc;
+
+	/* Several frontends on one database (PostgreSQL) may append to our
+	 * log at once: the store refuses envelopes numbered from a size that
+	 * has moved on, and we number them again. */
+	for (int attempt = 0;; attempt++) {
+		rc = send_once(n, peer, msgs, count, &used, first, e);
+		if (rc != ERR_CONFLICT || attempt == 16 ||
+		    store_log_get(n->store, n->cfg.name, peer, 0, &log, e) < 0 || log.size == used)
+			return rc;
+	}
 }
 
 /* Signs (or finds) our checkpoint of log at size; *note malloc'd. */

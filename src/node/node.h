@@ -58,6 +58,12 @@ int node_init_with_api(const char *dir, const char *name, const char *listen,
  * node/keyfile.h for where the passphrase comes from). */
 int node_key_protect(const char *dir, int protect, const char *pass, size_t plen,
 		     struct err *e);
+/* node_init_with_api with the store URL too (NULL: sqlite:parley.db in
+ * dir): "sqlite:PATH" or "postgresql://...". A database that already holds
+ * a party is refused. */
+int node_init_store(const char *dir, const char *name, const char *listen,
+		    const char *endpoint, const char *operator_listen, const char *store,
+		    struct err *e);
 /* Opens the node in dir; *out is owned by the caller (node_close). */
 int node_open(struct node **out, const char *dir, struct err *e);
 /* Closes the store and wipes the key. Accepts NULL. */

@@ -47,7 +47,7 @@ pgdb() { # pgdb NAME: a fresh database; prints its URL
 	printf '%s' "$PARLEY_TEST_PG" | sed "s|^\([a-z]*://[^/?]*\)/[^?]*|\1/$1|"
 }
 dbs=""
-for n in a b; do
+for n in a b c; do
 	u=$(pgdb "parley_it_$$_$n") || { echo "cannot create a database"; exit 1; }
 	eval "url_$n=\$u"
 	dbs="$dbs parley_it_$$_$n"
@@ -94,6 +94,16 @@ sb=$("$PARLEY" log --dir "$T/bpg" | awk -v o="parley/$A/$B" '$1 == o { print $2 
 [ -n "$sa" ] && [ "$sa" = "$sb" ] && [ "$sa" -eq $((before + 200)) ] \
 	&& ok "b's mirror of a's log has a's entries, 200 more than before" \
 	|| bad "b's mirror of a's log has a's entries, 200 more than before (a: $sa, b: $sb; before: $before)"
+
+# A node made on PostgreSQL from the start, and a second one refused there.
+expect "init --store on PostgreSQL" 0 "created party c.example" \
+	"$PARLEY" init --name c.example --dir "$T/cpg" --store "$url_c" --listen 127.0.0.1:1
+expect "the new node on PostgreSQL verifies" 0 "verify: ok" "$PARLEY" verify --dir "$T/cpg"
+[ "$(stat -c %a "$T/cpg/parley.conf")" = 600 ] && ok "parley.conf with a store URL user is 0600" \
+	|| bad "parley.conf with a store URL user is 0600" "$(stat -c %a "$T/cpg/parley.conf")"
+expect "a database holding a party is not overwritten" 1 "already holds the party 'c.example'" \
+	"$PARLEY" init --name d.example --dir "$T/dpg" --store "$url_c"
+[ -e "$T/dpg" ] && bad "the refused init leaves nothing behind" || ok "the refused init leaves nothing behind"
 
 for d in $dbs; do
 	psql -qX "$PARLEY_TEST_PG" -c "DROP DATABASE $d" >/dev/null 2>&1
