@@ -34,6 +34,9 @@ int cli_export_main(int argc, char **argv);
 int cli_audit_main(int argc, char **argv);
 int cli_import_main(int argc, char **argv);
 int cli_key_main(int argc, char **argv);
+int cli_outbox_export(int argc, char **argv);
+int cli_inbox_main(int argc, char **argv);
+int cli_receipts_main(int argc, char **argv);
 int cli_store_main(int argc, char **argv);
 /* What parley report and parley audit print. */
 struct node;

@@ -168,7 +168,8 @@ int cli_send_main(int argc, char **argv)
 	return CLI_OK;
 }
 
-static const char outbox_usage[] = "parley outbox PEER [--from N] [--max N] [--dir DIR]";
+static const char outbox_usage[] = "parley outbox PEER [--from N] [--max N] [--dir DIR]\n"
+				   "       parley outbox export PEER FILE [--batches N] [--json] [--dir DIR]";
 
 int cli_outbox_main(int argc, char **argv)
 {
@@ -189,6 +190,8 @@ int cli_outbox_main(int argc, char **argv)
 	size_t len;
 	int c, rc;
 
+	if (argc > 1 && strcmp(argv[1], "export") == 0)
+		return cli_outbox_export(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "hf:m:d:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':

@@ -28,6 +28,8 @@ static const struct cli_cmd commands[] = {
 	{ "serve", cli_serve_main, "run the node: peer API over mutual TLS and the delivery worker" },
 	{ "send", cli_send_main, "append a message for a peer to the outbox" },
 	{ "ping", cli_ping_main, "a liveness round trip to a peer, recorded in both logs" },
+	{ "inbox", cli_inbox_main, "ingest a delivery file from an air-gapped link (inbox import)" },
+	{ "receipts", cli_receipts_main, "store the receipts a peer wrote for a delivery file" },
 	{ "outbox", cli_outbox_main, "print the batch pending for a peer as the peer API's JSON" },
 	{ "log", cli_log_main, "list logs, their sizes, checkpoints and receipts" },
 	{ "verify", cli_verify_main, "check the whole store: roots, signatures, receipts, consistency" },
