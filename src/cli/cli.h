@@ -37,6 +37,7 @@ int cli_key_main(int argc, char **argv);
 int cli_outbox_export(int argc, char **argv);
 int cli_inbox_main(int argc, char **argv);
 int cli_receipts_main(int argc, char **argv);
+int cli_status_main(int argc, char **argv);
 int cli_store_main(int argc, char **argv);
 /* What parley report and parley audit print. */
 struct node;

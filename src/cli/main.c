@@ -25,6 +25,7 @@ static const struct cli_cmd commands[] = {
 	{ "audit", cli_audit_main, "check an audit bundle anywhere and recompute its report" },
 	{ "import", cli_import_main, "bring a spreadsheet register of past requests into the log" },
 	{ "operator", cli_operator_main, "add, list and revoke operators of the API (bearer tokens)" },
+	{ "status", cli_status_main, "a node at a glance: backlogs, cases, overdue, evidence" },
 	{ "serve", cli_serve_main, "run the node: peer API over mutual TLS and the delivery worker" },
 	{ "send", cli_send_main, "append a message for a peer to the outbox" },
 	{ "ping", cli_ping_main, "a liveness round trip to a peer, recorded in both logs" },

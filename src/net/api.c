@@ -1,5 +1,6 @@
 /* api.c — the operator API. See api.h. */
 #include "net/api.h"
+#include "net/metrics.h"
 
 #include "core/templates.h"
 #include "net/http.h"
@@ -284,6 +285,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			store_audit_add(a->n->store, a->n->now(), "-", action, "unauthorized", &ignore);
 		return http_send_error(c, &e);
 	}
+	if (strcmp(url, "/metrics") == 0 && strcmp(method, "GET") == 0) {
+		char *text = metrics_text(a->n, &e);
+		return text ? http_send_body(c, MHD_HTTP_OK, text, "text/plain; version=0.0.4")
+			    : http_send_error(c, &e);
+	}
 	if ((nseg = segments(url, buf, sizeof(buf), seg, 6)) < 0) {
 		err_set(&e, ERR_NOTFOUND, "no route %s %.200s", method, url);
 		return http_send_error(c, &e);
@@ -381,7 +387,7 @@ int api_start(struct api **out, struct node *n, struct err *e)
 				MHD_OPTION_HTTPS_MEM_CERT, cert,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)32,
-				MHD_OPTION_NOTIFY_COMPLETED, http_done, NULL,
+				MHD_OPTION_NOTIFY_COMPLETED, http_done, "operator",
 				MHD_OPTION_END);
 	if (!a->d)
 		rc = err_set(e, ERR_IO, "cannot listen on %s (in use, or not an address of this machine)",

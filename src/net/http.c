@@ -1,6 +1,7 @@
 /* http.c — helpers shared by the peer API and the operator API. */
 #include "net/http.h"
 
+#include "net/metrics.h"
 #include "node/config.h"
 
 #include <arpa/inet.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -38,7 +40,20 @@ unsigned http_status(int code)
 	return MHD_HTTP_INTERNAL_SERVER_ERROR;
 }
 
-enum MHD_Result http_send_json(struct MHD_Connection *c, unsigned status, char *body)
+/* The request the handler of this thread is answering (set by
+ * http_collect, which every handler calls first), for its status. */
+static _Thread_local struct http_req *current;
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+enum MHD_Result http_send_body(struct MHD_Connection *c, unsigned status, char *body,
+			       const char *type)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -50,10 +65,17 @@ enum MHD_Result http_send_json(struct MHD_Connection *c, unsigned status, char *
 		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "Content-Type", type);
+	if (current)
+		current->status = status;
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+enum MHD_Result http_send_json(struct MHD_Connection *c, unsigned status, char *body)
+{
+	return http_send_body(c, status, body, "application/json");
 }
 
 enum MHD_Result http_send_error(struct MHD_Connection *c, const struct err *e)
@@ -106,9 +128,12 @@ int http_collect(void **con_cls, size_t limit, const char *upload, size_t *uploa
 			return 1;
 		}
 		r->limit = limit;
+		r->start = mono();
 		*con_cls = r;
+		current = r;
 		return 1;
 	}
+	current = r;
 	if (!*upload_size)
 		return 0;
 	if (!r->too_big && r->len + *upload_size > r->limit) {
@@ -138,10 +163,13 @@ void http_done(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	struct http_req *r = *con_cls;
 
-	(void)cls;
 	(void)c;
 	(void)toe;
 	if (r) {
+		if (cls && r->status)
+			metrics_request(cls, r->status, mono() - r->start);
+		if (current == r)
+			current = NULL;
 		free(r->body);
 		free(r);
 		*con_cls = NULL;

@@ -15,6 +15,8 @@ struct http_req {
 	char *body;
 	size_t len, cap, limit;
 	int too_big;
+	double start;       /* monotonic seconds at the first call */
+	unsigned status;    /* of the response queued, 0: none yet */
 };
 
 struct json_t;
@@ -22,6 +24,9 @@ struct json_t;
 /* HTTP status for an ERR_* code. */
 unsigned http_status(int code);
 enum MHD_Result http_send_json(struct MHD_Connection *c, unsigned status, char *body);
+/* Sends body (malloc'd; taken) with its content type. */
+enum MHD_Result http_send_body(struct MHD_Connection *c, unsigned status, char *body,
+			       const char *type);
 enum MHD_Result http_send_error(struct MHD_Connection *c, const struct err *e);
 /* Sends o (200) and releases it. */
 enum MHD_Result http_send_obj(struct MHD_Connection *c, struct json_t *o);
@@ -30,7 +35,8 @@ enum MHD_Result http_send_obj(struct MHD_Connection *c, struct json_t *o);
  * MHD_YES now (state made, or data taken), 0 when the body is complete. */
 int http_collect(void **con_cls, size_t limit, const char *upload, size_t *upload_size,
 		 enum MHD_Result *ret);
-/* MHD_OPTION_NOTIFY_COMPLETED: frees the request state. */
+/* MHD_OPTION_NOTIFY_COMPLETED (cls: the API's name for metrics, "peer"
+ * or "operator"): counts the request, frees its state. */
 void http_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	       enum MHD_RequestTerminationCode toe);
 /* MHD_OPTION_EXTERNAL_LOGGER. */

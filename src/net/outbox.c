@@ -2,6 +2,7 @@
 #include "net/outbox.h"
 
 #include "net/client.h"
+#include "net/metrics.h"
 #include "net/wire.h"
 
 #include <inttypes.h>
@@ -39,6 +40,7 @@ static void record(struct node *n, const char *peer, int ok, const struct err *e
 		memset(&d, 0, sizeof(d));
 		snprintf(d.peer, sizeof(d.peer), "%s", peer);
 	}
+	metrics_delivery(peer, ok);
 	d.last_attempt = n->now();
 	if (ok) {
 		d.last_ok = d.last_attempt;

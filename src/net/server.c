@@ -339,7 +339,7 @@ int server_start(struct server **out, struct node *n, struct err *e)
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVER_CONNECTIONS,
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-				MHD_OPTION_NOTIFY_COMPLETED, http_done, NULL,
+				MHD_OPTION_NOTIFY_COMPLETED, http_done, "peer",
 				MHD_OPTION_END);
 	if (!s->d) {
 		the_server = NULL;

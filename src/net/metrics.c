@@ -1,0 +1,257 @@
+/* metrics.c — counters of a serve process and gauges from the store. See
+ * metrics.h. */
+#include "net/metrics.h"
+
+#include "net/outbox.h"
+#include "node/cases.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define APIS 2
+#define STATUSES 600
+#define DELIVERY_PEERS 256
+
+static const char *const api_names[APIS] = { "peer", "operator" };
+static const double buckets[] = { 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30 };
+#define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t requests[APIS][STATUSES];
+static uint64_t hist[APIS][NBUCKETS];   /* cumulative "le" counts */
+static uint64_t hist_count[APIS];
+static double hist_sum[APIS];
+static struct {
+	char name[STORE_NAME_MAX + 1];
+	uint64_t attempts, failures;
+} deliveries[DELIVERY_PEERS];
+static size_t ndeliveries;
+
+void metrics_request(const char *api, unsigned status, double seconds)
+{
+	int a = strcmp(api, "peer") == 0 ? 0 : 1;
+
+	pthread_mutex_lock(&lock);
+	requests[a][status < STATUSES ? status : 0]++;
+	for (size_t b = 0; b < NBUCKETS; b++)
+		hist[a][b] += seconds <= buckets[b];
+	hist_count[a]++;
+	hist_sum[a] += seconds;
+	pthread_mutex_unlock(&lock);
+}
+
+void metrics_delivery(const char *peer, int ok)
+{
+	size_t i;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < ndeliveries && strcmp(deliveries[i].name, peer) != 0; i++)
+		;
+	if (i == ndeliveries && ndeliveries < DELIVERY_PEERS)
+		snprintf(deliveries[ndeliveries++].name, sizeof(deliveries[0].name), "%s", peer);
+	if (i < ndeliveries) {
+		deliveries[i].attempts++;
+		deliveries[i].failures += !ok;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void metrics_state_free(struct metrics_state *st)
+{
+	free(st->peers);
+	memset(st, 0, sizeof(*st));
+}
+
+struct gather {
+	struct node *n;
+	struct metrics_state *st;
+	struct err *e;
+};
+
+static int gather_peer(void *ctx, const struct store_party *p)
+{
+	struct gather *g = ctx;
+	struct metrics_peer *mp, *np;
+	struct store_log log;
+	struct store_delivery d;
+	uint64_t t;
+	int rc;
+
+	if (p->self)
+		return 0;
+	if (!(np = realloc(g->st->peers, (g->st->npeers + 1) * sizeof(*np))))
+		return err_set(g->e, ERR_NOMEM, "out of memory");
+	g->st->peers = np;
+	mp = &np[g->st->npeers++];
+	memset(mp, 0, sizeof(*mp));
+	snprintf(mp->name, sizeof(mp->name), "%s", p->name);
+	if (store_delivery_get(g->n->store, p->name, &d, g->e) == 0)
+		mp->failures = (unsigned)d.failures;
+	rc = store_log_get(g->n->store, g->n->cfg.name, p->name, 0, &log, g->e);
+	if (rc == ERR_NOTFOUND)
+		return 0;
+	if (rc < 0 || (rc = store_receipted(g->n->store, log.id, p->name, &mp->receipted, &t, g->e)) < 0)
+		return rc;
+	mp->last_receipt = (int64_t)t;
+	mp->backlog = log.size > mp->receipted ? log.size - mp->receipted : 0;
+	if (mp->backlog) {
+		struct envelope env;
+		char *buf;
+		size_t len;
+		if ((rc = store_entry_get(g->n->store, log.id, mp->receipted, &buf, &len, g->e)) < 0)
+			return rc;
+		if (envelope_parse(&env, buf, len, g->e) == 0)
+			mp->oldest_unreceipted = g->n->now() - env.time;
+		free(buf);
+	}
+	return 0;
+}
+
+static int count_evidence(void *ctx, const struct store_evidence *v)
+{
+	(void)v;
+	((struct metrics_state *)ctx)->evidence++;
+	return 0;
+}
+
+int metrics_state(struct node *n, struct metrics_state *st, struct err *e)
+{
+	struct gather g = { n, st, e };
+	struct case_list l;
+	struct report_case *rc = NULL;
+	size_t nrc = 0;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	if ((r = store_party_each(n->store, gather_peer, &g, e)) < 0 ||
+	    (r = store_evidence_each(n->store, count_evidence, st, e)) < 0 ||
+	    (r = cases_report_load(n, NULL, n->now(), &l, &rc, &nrc, e)) < 0) {
+		metrics_state_free(st);
+		return r;
+	}
+	for (size_t i = 0; i < nrc; i++) {
+		if (rc[i].attested_by) {
+			st->attested++;
+			continue;
+		}
+		if ((unsigned)rc[i].state < CASE_STATE_COUNT)
+			st->cases[rc[i].state]++;
+		st->overdue_ack += rc[i].overdue_ack != 0;
+		st->overdue_answer += rc[i].overdue_answer != 0;
+	}
+	free(rc);
+	case_list_free(&l);
+	return 0;
+}
+
+struct page {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void out(struct page *pg, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(pg->p ? pg->p + pg->len : NULL, pg->p ? pg->cap - pg->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			pg->failed = 1;
+			return;
+		}
+		if (pg->p && pg->len + (size_t)n < pg->cap) {
+			pg->len += (size_t)n;
+			return;
+		}
+		size_t cap = (pg->cap + (size_t)n + 1) * 2;
+		char *np = realloc(pg->p, cap);
+		if (!np) {
+			pg->failed = 1;
+			return;
+		}
+		pg->p = np;
+		pg->cap = cap;
+	}
+}
+
+static void head(struct page *pg, const char *name, const char *type, const char *help)
+{
+	out(pg, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+char *metrics_text(struct node *n, struct err *e)
+{
+	struct metrics_state st;
+	struct page pg = { NULL, 0, 0, 0 };
+
+	if (metrics_state(n, &st, e) < 0)
+		return NULL;
+	head(&pg, "parley_outbox_backlog", "gauge", "Entries of our log to a peer that it has not receipted.");
+	for (size_t i = 0; i < st.npeers; i++)
+		out(&pg, "parley_outbox_backlog{peer=\"%s\"} %" PRIu64 "\n", st.peers[i].name, st.peers[i].backlog);
+	head(&pg, "parley_outbox_oldest_unreceipted_seconds", "gauge",
+	     "Age of the oldest entry a peer has not receipted (0: none pending).");
+	for (size_t i = 0; i < st.npeers; i++)
+		out(&pg, "parley_outbox_oldest_unreceipted_seconds{peer=\"%s\"} %" PRId64 "\n", st.peers[i].name,
+		    st.peers[i].oldest_unreceipted);
+	head(&pg, "parley_receipted_entries", "gauge", "Size of our log a peer has cosigned.");
+	for (size_t i = 0; i < st.npeers; i++)
+		out(&pg, "parley_receipted_entries{peer=\"%s\"} %" PRIu64 "\n", st.peers[i].name, st.peers[i].receipted);
+	head(&pg, "parley_delivery_consecutive_failures", "gauge", "Failed deliveries to a peer since the last success.");
+	for (size_t i = 0; i < st.npeers; i++)
+		out(&pg, "parley_delivery_consecutive_failures{peer=\"%s\"} %u\n", st.peers[i].name, st.peers[i].failures);
+	head(&pg, "parley_cases", "gauge", "Cases of every channel by state.");
+	for (int s = CASE_SENT; s < CASE_STATE_COUNT; s++)
+		out(&pg, "parley_cases{state=\"%s\"} %" PRIu64 "\n", case_state_name((enum case_state)s), st.cases[s]);
+	head(&pg, "parley_cases_overdue", "gauge", "Open cases past a deadline of their charter.");
+	out(&pg, "parley_cases_overdue{deadline=\"ack\"} %" PRIu64 "\n", st.overdue_ack);
+	out(&pg, "parley_cases_overdue{deadline=\"answer\"} %" PRIu64 "\n", st.overdue_answer);
+	head(&pg, "parley_attested_requests", "gauge", "Past requests imported from registers (attested by one side).");
+	out(&pg, "parley_attested_requests %" PRIu64 "\n", st.attested);
+	head(&pg, "parley_fork_evidence", "gauge", "Signed checkpoints held that prove a peer forked its log.");
+	out(&pg, "parley_fork_evidence %" PRIu64 "\n", st.evidence);
+	metrics_state_free(&st);
+
+	pthread_mutex_lock(&lock);
+	head(&pg, "parley_delivery_attempts_total", "counter", "Delivery runs to a peer since the process started.");
+	for (size_t i = 0; i < ndeliveries; i++)
+		out(&pg, "parley_delivery_attempts_total{peer=\"%s\"} %" PRIu64 "\n", deliveries[i].name,
+		    deliveries[i].attempts);
+	head(&pg, "parley_delivery_failures_total", "counter", "Delivery runs to a peer that failed.");
+	for (size_t i = 0; i < ndeliveries; i++)
+		out(&pg, "parley_delivery_failures_total{peer=\"%s\"} %" PRIu64 "\n", deliveries[i].name,
+		    deliveries[i].failures);
+	head(&pg, "parley_http_requests_total", "counter", "HTTP requests answered, by API and status.");
+	for (int a = 0; a < APIS; a++)
+		for (unsigned s = 0; s < STATUSES; s++)
+			if (requests[a][s])
+				out(&pg, "parley_http_requests_total{api=\"%s\",code=\"%u\"} %" PRIu64 "\n",
+				    api_names[a], s, requests[a][s]);
+	head(&pg, "parley_http_request_duration_seconds", "histogram", "Time to answer a request, by API.");
+	for (int a = 0; a < APIS; a++) {
+		for (size_t b = 0; b < NBUCKETS; b++)
+			out(&pg, "parley_http_request_duration_seconds_bucket{api=\"%s\",le=\"%g\"} %" PRIu64 "\n",
+			    api_names[a], buckets[b], hist[a][b]);
+		out(&pg, "parley_http_request_duration_seconds_bucket{api=\"%s\",le=\"+Inf\"} %" PRIu64 "\n",
+		    api_names[a], hist_count[a]);
+		out(&pg, "parley_http_request_duration_seconds_sum{api=\"%s\"} %.6f\n", api_names[a], hist_sum[a]);
+		out(&pg, "parley_http_request_duration_seconds_count{api=\"%s\"} %" PRIu64 "\n", api_names[a],
+		    hist_count[a]);
+	}
+	pthread_mutex_unlock(&lock);
+	if (pg.failed) {
+		free(pg.p);
+		err_set(e, ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	return pg.p;
+}
