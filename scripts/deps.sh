@@ -3,12 +3,13 @@
 # run, when they are missing: apt-get as root, through sudo otherwise.
 # postgresql is the server the suite runs the store tests against
 # (scripts/pg.sh starts a throwaway cluster; the package's own cluster is
-# not used).
+# not used). mandoc lints the man pages and systemd's systemd-analyze
+# verifies the unit (tests/integration/docs.sh).
 set -eu
 
 PKGS="gcc pkg-config meson ninja-build libsodium-dev nettle-dev libsqlite3-dev
 libjansson-dev libcmocka-dev sqlite3 libgnutls28-dev libmicrohttpd-dev
-libcurl4-gnutls-dev curl libcsv-dev valgrind libpq-dev postgresql"
+libcurl4-gnutls-dev curl libcsv-dev valgrind libpq-dev postgresql mandoc systemd"
 [ "${PARLEY_FUZZ:-0}" = 1 ] && PKGS="$PKGS clang libclang-rt-14-dev"
 
 missing=""
