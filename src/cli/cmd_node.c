@@ -52,6 +52,7 @@ int cli_init_main(int argc, char **argv)
 			printf("usage: %s\n\n"
 			       "Creates a party in DIR (default $PARLEY_DIR, else ./parley-node):\n"
 			       "  identity.key  the Ed25519 signing key (mode 0600, never overwritten)\n"
+			       "  data.key      the key that seals bodies at rest (mode 0600)\n"
 			       "  tls.key       the TLS key (ECDSA P-256, mode 0600)\n"
 			       "  tls.crt       its self-signed certificate; peers pin its key\n"
 			       "  parley.conf   the configuration (parley.conf(5))\n"
@@ -398,7 +399,10 @@ int cli_peer_main(int argc, char **argv)
 			node_close(n);
 			return cli_error("peer add", &e, json);
 		}
-		if (!json)
+		if (json)
+			cli_print_json(json_pack("{s:s%}", "added", argv[optind + 1],
+						 strcspn(argv[optind + 1], "+")));
+		else
 			printf("added peer %.*s\n",
 			       (int)strcspn(argv[optind + 1], "+"), argv[optind + 1]);
 		node_close(n);

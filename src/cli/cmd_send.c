@@ -169,7 +169,7 @@ int cli_send_main(int argc, char **argv)
 }
 
 static const char outbox_usage[] = "parley outbox PEER [--from N] [--max N] [--dir DIR]\n"
-				   "       parley outbox export PEER FILE [--batches N] [--json] [--dir DIR]";
+				   "       parley outbox export PEER FILE [--batches N] [--json] [--quiet] [--dir DIR]";
 
 int cli_outbox_main(int argc, char **argv)
 {

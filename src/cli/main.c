@@ -65,7 +65,12 @@ static int version_main(int argc, char **argv)
 		cli_print_json(json_pack("{s:s,s:s}", "version", VERSION, "envelope", "parley/1"));
 		return CLI_OK;
 	}
-	if (argc > 1 && !cli_wants_help(argc, argv))
+	if (cli_wants_help(argc, argv)) {
+		printf("usage: parley version [--json]\n\nPrints parley's version (and, with --json, the "
+		       "envelope format it writes).\n");
+		return CLI_OK;
+	}
+	if (argc > 1)
 		return cli_usage("version", "parley version [--json]", "unexpected argument '%s'", argv[1]);
 	printf("parley %s\n", VERSION);
 	return CLI_OK;
@@ -84,7 +89,7 @@ static int help_main(int argc, char **argv)
 	const struct cli_cmd *c;
 	char *args[] = { NULL, "--help", NULL };
 
-	if (argc < 2) {
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return CLI_OK;
 	}
