@@ -13,8 +13,8 @@ _parley_opts()
 	init) echo "--name --dir --listen --endpoint --store --protect --operator-listen --json" ;;
 	identity | key | peer | ping | verify | status) echo "--dir --json" ;;
 	channel) echo "--charter --template --dir --json" ;;
-	case) echo "--type --subject --field --text --tlp --attach --out --peer --state --overdue
-		--at --file --dir --json" ;;
+	case) echo "--type --subject --field --text --tlp --attach --from-stix --stix --out --peer
+		--state --overdue --at --file --dir --json" ;;
 	report) echo "--peer --from --to --by --type --reciprocity --format --json --at --dir" ;;
 	export) echo "--audit --from --to --json --quiet --dir" ;;
 	audit) echo "--reciprocity --by --type --from --to --format --json --at --quiet" ;;
@@ -38,7 +38,7 @@ _parley_subs()
 	case $1 in
 	peer) echo "add list" ;;
 	channel) echo "propose accept show templates" ;;
-	case) echo "new list show attachment ack answer decline withdraw remind close" ;;
+	case) echo "new list show export attachment ack answer decline withdraw remind close" ;;
 	operator) echo "add list revoke" ;;
 	key) echo "protect unprotect" ;;
 	store) echo "copy" ;;

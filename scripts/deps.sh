@@ -9,7 +9,7 @@ set -eu
 
 PKGS="gcc pkg-config meson ninja-build libsodium-dev nettle-dev libsqlite3-dev
 libjansson-dev libcmocka-dev sqlite3 libgnutls28-dev libmicrohttpd-dev
-libcurl4-gnutls-dev curl libcsv-dev valgrind libpq-dev postgresql mandoc systemd"
+libcurl4-gnutls-dev curl libcsv-dev valgrind libpq-dev postgresql mandoc systemd python3-jsonschema"
 [ "${PARLEY_FUZZ:-0}" = 1 ] && PKGS="$PKGS clang libclang-rt-14-dev"
 
 missing=""

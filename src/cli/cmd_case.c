@@ -1,6 +1,7 @@
 /* cmd_case.c — parley channel (charters) and parley case (the request
  * lifecycle), over the views of node/cases.h. */
 #include "cli/cli.h"
+#include "core/stix.h"
 #include "node/cases.h"
 #include "core/templates.h"
 #include "util/fsio.h"
@@ -160,7 +161,8 @@ out:
 
 static const char case_usage[] =
 	"parley case new PEER --type TYPE --subject TEXT [--field NAME=VALUE ...] [--text TEXT] [--tlp TLP]\n"
-	"                     [--attach FILE ...]\n"
+	"                     [--attach FILE ...] [--from-stix FILE]\n"
+	"       parley case export --stix ID [--out FILE]\n"
 	"       parley case attachment SHA256 [--out FILE]\n"
 	"       parley case list [--peer PEER] [--state STATE] [--overdue] [--at TIME]\n"
 	"       parley case show ID [--at TIME]\n"
@@ -254,6 +256,67 @@ static int case_show_cmd(struct node *n, const char *id, int64_t at, int json, s
 }
 
 /* --field NAME=VALUE pairs as a JSON object; NULL with e set if one has no '='. */
+/* parley case export --stix ID: the case's request as a STIX 2.1 bundle. */
+static int case_stix_cmd(struct node *n, const char *id, const char *outfile, int json,
+			 struct err *e)
+{
+	char party[ENVELOPE_NAME_MAX + 1];
+	struct case_list l;
+	json_t *bundle = NULL;
+	uint64_t idx;
+	int rc;
+
+	if ((rc = case_id_parse(id, party, &idx, e)) < 0 ||
+	    (rc = cases_load(n, strcmp(party, n->cfg.name) == 0 ? NULL : party, n->now(), 0, &l, e)) < 0)
+		return rc;
+	rc = err_set(e, ERR_NOTFOUND, "no case %s", id);
+	for (size_t i = 0; i < l.n; i++) {
+		const struct case_view *cv = &l.v[i];
+		const struct case_msg *m = cv->nmsgs ? &cv->msgs[0] : NULL;
+		json_t *body;
+		struct stix_case sc;
+
+		if (strcmp(cv->requester, party) != 0 || cv->index != idx)
+			continue;
+		if (!m || m->kind != ENVELOPE_REQUEST || !m->body) {
+			rc = err_set(e, ERR_NOTFOUND, "case %s: its request's body is not held here", id);
+			break;
+		}
+		body = json_loadb(m->body, m->body_len, 0, NULL);
+		sc = (struct stix_case){ id, cv->requester, m->sent,
+			json_string_value(json_object_get(body, "subject")),
+			json_string_value(json_object_get(body, "text")),
+			json_string_value(json_object_get(body, "tlp")), json_object_get(body, "fields") };
+		if (!sc.subject)
+			rc = err_set(e, ERR_INVALID, "case %s: its request has no subject", id);
+		else if ((bundle = stix_export(&sc, e)))
+			rc = 0;
+		else
+			rc = e->code;
+		json_decref(body);
+		break;
+	}
+	case_list_free(&l);
+	if (rc == 0) {
+		char *s = json_dumps(bundle, JSON_INDENT(2));
+		json_decref(bundle);
+		if (!s)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		if (outfile) {
+			size_t sl = strlen(s);
+			s[sl] = '\n';
+			rc = fsio_create(outfile, 0644, s, sl + 1, e);
+			if (rc == 0)
+				json ? cli_print_json(json_pack("{s:s,s:s}", "case", id, "file", outfile))
+				     : (void)printf("wrote the STIX 2.1 bundle of case %s to %s\n", id, outfile);
+		} else {
+			printf("%s\n", s);
+		}
+		free(s);
+	}
+	return rc;
+}
+
 static json_t *field_pairs(char **fields, int nfields, struct err *e)
 {
 	json_t *f = json_object();
@@ -283,6 +346,8 @@ int cli_case_main(int argc, char **argv)
 		{ "text", required_argument, NULL, 'x' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "tlp", required_argument, NULL, 'T' },
+		{ "from-stix", required_argument, NULL, 'X' },
+		{ "stix", no_argument, NULL, 'Y' },
 		{ "peer", required_argument, NULL, 'p' },
 		{ "state", required_argument, NULL, 'S' },
 		{ "overdue", no_argument, NULL, 'o' },
@@ -296,9 +361,11 @@ int cli_case_main(int argc, char **argv)
 	const char *peer = NULL, *state = NULL, *dir = NULL, *sub;
 	int64_t at = 0;
 	char *fields[CHARTER_MAX_FIELDS], *body = NULL, *attach[CHARTER_MAX_ATTACHMENTS];
-	struct store_blob blobs[CHARTER_MAX_ATTACHMENTS];
-	const char *outfile = NULL;
-	int nfields = 0, nattach = 0, overdue = 0, json = 0, c, rc = 0;
+	struct store_blob blobs[CHARTER_MAX_ATTACHMENTS] = { { 0 } };
+	const char *outfile = NULL, *from_stix = NULL;
+	char *st_subject = NULL, *st_text = NULL, *st_tlp = NULL;
+	json_t *st_fields = NULL;
+	int nfields = 0, nattach = 0, overdue = 0, json = 0, stix = 0, c, rc = 0;
 	struct node *n = NULL;
 	struct err e = { 0 };
 	uint64_t idx;
@@ -323,6 +390,8 @@ int cli_case_main(int argc, char **argv)
 		case 'x': text = optarg; break;
 		case 'f': file = optarg; break;
 		case 'T': tlp = optarg; break;
+		case 'X': from_stix = optarg; break;
+		case 'Y': stix = 1; break;
 		case 'p': peer = optarg; break;
 		case 'S': state = optarg; break;
 		case 'o': overdue = 1; break;
@@ -340,7 +409,10 @@ int cli_case_main(int argc, char **argv)
 			       "acknowledged -> answered | declined; withdraw by the requester while\n"
 			       "open; close by either after an answer; remind while open). Deadlines\n"
 			       "run from the receipt of the request; overdue is computed when asked,\n"
-			       "or as of --at TIME.\n",
+			       "or as of --at TIME. export --stix writes a cyber-incident case as a\n"
+			       "STIX 2.1 bundle (identity, TLP marking, incident, indicators);\n"
+			       "new --from-stix prefills subject, text, TLP and fields from one\n"
+			       "(--subject, --text, --tlp and --field still win).\n",
 			       case_usage);
 			return CLI_OK;
 		default:
@@ -384,9 +456,30 @@ int cli_case_main(int argc, char **argv)
 			}
 			free(data);
 		}
+	} else if (strcmp(sub, "export") == 0) {
+		if (argc - optind != 2 || !stix) {
+			rc = cli_usage("case", case_usage, "case export takes --stix and one ID");
+			goto done;
+		}
+		rc = case_stix_cmd(n, argv[optind + 1], outfile, json, &e);
 	} else if (strcmp(sub, "new") == 0) {
+		if (from_stix) {
+			char *buf;
+			if ((rc = fsio_read(from_stix, STIX_MAX, &buf, &len, &e)) == 0) {
+				rc = stix_import(buf, len, &st_subject, &st_text, &st_tlp, &st_fields, &e);
+				free(buf);
+			}
+			if (rc < 0) {
+				rc = cli_error("case", &e, json);
+				goto done;
+			}
+			subject = subject ? subject : st_subject;
+			text = text ? text : st_text;
+			tlp = tlp ? tlp : st_tlp;
+		}
 		if (argc - optind != 2 || !type || !subject) {
-			rc = cli_usage("case", case_usage, "case new takes PEER, --type and --subject");
+			rc = cli_usage("case", case_usage, "case new takes PEER, --type and --subject "
+				       "(or a STIX bundle with an incident's name)");
 			goto done;
 		}
 		for (int i = 0; i < nattach && rc == 0; i++) {
@@ -399,6 +492,13 @@ int cli_case_main(int argc, char **argv)
 		json_t *f = rc == 0 ? field_pairs(fields, nfields, &e) : NULL;
 		if (rc == 0 && !f)
 			rc = ERR_INVALID;
+		if (rc == 0 && st_fields) { /* --field wins over the bundle */
+			const char *k;
+			json_t *v;
+			json_object_foreach(st_fields, k, v)
+				if (!json_object_get(f, k))
+					json_object_set(f, k, v);
+		}
 		if (rc == 0 && !(body = case_request_body(subject, text, tlp, f,
 							  (const char *const *)attach, blobs,
 							  (size_t)nattach, &e)))
@@ -453,6 +553,10 @@ done:
 	for (int i = 0; i < nattach; i++)
 		free((void *)(uintptr_t)blobs[i].data);
 	free(body);
+	free(st_subject);
+	free(st_text);
+	free(st_tlp);
+	json_decref(st_fields);
 	node_close(n);
 	return rc < 0 ? CLI_FAIL : rc;
 }
