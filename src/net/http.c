@@ -99,8 +99,10 @@ enum MHD_Result http_send_error(struct MHD_Connection *c, const struct err *e)
 		      "on its side): nothing was stored or receipted";
 		break;
 	}
-	if (msg != e->msg)
-		fprintf(stderr, "parley serve: %s: %s\n", err_name(e->code), e->msg);
+	if (msg != e->msg) {
+		char q[1100];
+		http_log("error", "code=%s error=\"%s\"", err_name(e->code), http_logq(q, sizeof(q), e->msg));
+	}
 	o = json_pack("{s:{s:s,s:s}}", "error", "code", err_name(e->code), "message", msg);
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
@@ -176,6 +178,20 @@ void http_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
+const char *http_logq(char *buf, size_t cap, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s && n + 3 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			buf[n++] = '\\';
+		buf[n++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 void http_log(const char *level, const char *fmt, ...)
 {
 	va_list ap;
@@ -197,7 +213,10 @@ void http_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(buf);
 	while (n && buf[n - 1] == '\n')
 		buf[--n] = '\0';
-	http_log("debug", "msg=\"%s\"", buf);
+	{
+		char q[1100];
+		http_log("debug", "msg=\"%s\"", http_logq(q, sizeof(q), buf));
+	}
 }
 
 int http_sockaddr(const char *listen, struct sockaddr_storage *ss, struct err *e)

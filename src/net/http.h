@@ -42,6 +42,9 @@ void http_done(void *cls, struct MHD_Connection *c, void **con_cls,
 /* MHD_OPTION_EXTERNAL_LOGGER. */
 void http_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void http_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s as a logfmt value's inside: '"' and '\\' escaped, control characters
+ * as '?', so one event stays one line whatever a message holds. */
+const char *http_logq(char *buf, size_t cap, const char *s);
 /* Fills a sockaddr for an IP:port listen string. */
 struct sockaddr_storage;
 int http_sockaddr(const char *listen, struct sockaddr_storage *ss, struct err *e);

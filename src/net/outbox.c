@@ -2,6 +2,7 @@
 #include "net/outbox.h"
 
 #include "net/client.h"
+#include "net/http.h"
 #include "net/metrics.h"
 #include "net/wire.h"
 
@@ -167,8 +168,9 @@ static void *peer_loop(void *arg)
 			} else if (!atomic_load(&w->o->stop)) {
 				unsigned ms = outbox_backoff_ms(failures++, randombytes_uniform(1000000) / 1e6);
 				next = mono() + ms / 1000.0;
-				fprintf(stderr, "level=warn peer=%s failures=%u retry_ms=%u error=\"%s\"\n",
-					w->name, failures, ms, e.msg);
+				char q[1100];
+				http_log("warn", "peer=%s failures=%u retry_ms=%u error=\"%s\"", w->name,
+					 failures, ms, http_logq(q, sizeof(q), e.msg));
 			}
 		}
 		nanosleep(&pause, NULL);
@@ -192,8 +194,9 @@ static int add_peer(void *ctx, const struct store_party *p)
 	snprintf(w->name, sizeof(w->name), "%s", p->name);
 	w->o = o;
 	if (node_open(&w->n, o->dir, &e) < 0) {
-		fprintf(stderr, "level=error peer=%s msg=\"cannot start its delivery\" error=\"%s\"\n",
-			p->name, e.msg);
+		char q[1100];
+		http_log("error", "peer=%s msg=\"cannot start its delivery\" error=\"%s\"", p->name,
+			 http_logq(q, sizeof(q), e.msg));
 		free(w);
 		return 0;
 	}

@@ -228,7 +228,7 @@ static enum MHD_Result post_batch(struct MHD_Connection *c, const char *peer, st
 {
 	struct node_batch b;
 	struct err e = { 0 };
-	char line[512], from[STORE_NAME_MAX + 2];
+	char line[512], from[STORE_NAME_MAX + 2], q[1100];
 	int rc;
 
 	if (r->too_big) {
@@ -242,14 +242,15 @@ static enum MHD_Result post_batch(struct MHD_Connection *c, const char *peer, st
 	if (strncmp(b.origin, "parley/", 7) != 0 || strncmp(b.origin + 7, from, strlen(from)) != 0) {
 		err_set(&e, ERR_FORBIDDEN,
 			"the client certificate is %s's, but the batch is for %s", peer, b.origin);
-		http_log("warn", "peer=%s msg=\"batch refused\" error=\"%s\"", peer, e.msg);
+		http_log("warn", "peer=%s msg=\"batch refused\" error=\"%s\"", peer,
+			 http_logq(q, sizeof(q), e.msg));
 		node_batch_free(&b);
 		return http_send_error(c, &e);
 	}
 	rc = node_receive(the_server->n, &b, line, sizeof(line), &e);
 	if (rc < 0) {
 		http_log("warn", "peer=%s origin=%s msg=\"batch refused\" code=%s error=\"%s\"",
-			 peer, b.origin, err_name(rc), e.msg);
+			 peer, b.origin, err_name(rc), http_logq(q, sizeof(q), e.msg));
 		node_batch_free(&b);
 		return http_send_error(c, &e);
 	}

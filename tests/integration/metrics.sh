@@ -59,6 +59,10 @@ grep -Eq '^parley_delivery_failures_total\{peer="b.example"\} [1-9]' "$T/m" && o
 	|| bad "failed deliveries counted" "$(grep failures "$T/m")"
 expect "parley status" 0 "backlog 20, receipted 300" "$PARLEY" status --dir "$T/a"
 expect "parley status --json" 0 '"backlog":20' "$PARLEY" status --json --dir "$T/a"
+# The servers' logs: one event per line, logfmt, with a level.
+notlogfmt=$(cat "$T/a.log" "$T/b.log" | grep -Ev '^level=(debug|info|warn|error)( [a-z_]+=("([^"\\]|\\.)*"|[^ "]*))*$')
+[ -z "$notlogfmt" ] && [ -s "$T/a.log" ] && ok "every log line is logfmt with a level ($(cat "$T/a.log" "$T/b.log" | wc -l) lines)" \
+	|| bad "every log line is logfmt with a level" "$notlogfmt"
 st=$(curl -sk --max-time 10 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$((base + 2))/metrics")
 [ "$st" = 401 ] && ok "no token, no metrics (401)" || bad "no token, no metrics" "$st"
 finish

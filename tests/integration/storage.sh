@@ -65,7 +65,7 @@ wait_for 30 error_says "storage is full" && ok "a's delivery reports b's full st
 	|| bad "a's delivery reports b's full storage" "$(peer_b)"
 no_receipt_beyond_mirror "disk full"
 kill -0 $bpid && ok "b keeps serving with a full disk" || bad "b keeps serving with a full disk"
-grep -q "storage_full: .*the disk or the database is full" "$T/b.log" \
+grep -q "code=storage_full error=\".*the disk or the database is full" "$T/b.log" \
 	&& ok "b's log names the fault" || bad "b's log names the fault" "$(tail -3 "$T/b.log")"
 grep -q "small/b" "$T/a.log" "$T/a/parley.db" 2>/dev/null \
 	&& bad "b's file paths stay out of what a is told" || ok "b's file paths stay out of what a is told"
