@@ -387,6 +387,7 @@ int api_start(struct api **out, struct node *n, struct err *e)
 				MHD_OPTION_HTTPS_MEM_CERT, cert,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)32,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
 				MHD_OPTION_NOTIFY_COMPLETED, http_done, "operator",
 				MHD_OPTION_END);
 	if (!a->d)

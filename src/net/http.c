@@ -138,6 +138,15 @@ int http_collect(void **con_cls, size_t limit, const char *upload, size_t *uploa
 	current = r;
 	if (!*upload_size)
 		return 0;
+	/* A body that trickles in (a byte now and then, never idle long enough
+	 * for the inactivity timeout) is cut off: the whole upload has a
+	 * deadline. */
+	if (mono() - r->start > HTTP_BODY_DEADLINE_S) {
+		http_log("warn", "msg=\"request body still arriving after %d s: connection closed\"",
+			 HTTP_BODY_DEADLINE_S);
+		*ret = MHD_NO;
+		return 1;
+	}
 	if (!r->too_big && r->len + *upload_size > r->limit) {
 		r->too_big = 1;
 	} else if (!r->too_big) {

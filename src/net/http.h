@@ -10,6 +10,9 @@
 
 #include "util/err.h"
 
+/* Seconds a request body may take to arrive, whatever its pace. */
+#define HTTP_BODY_DEADLINE_S 60
+
 /* A request's body, collected across upload calls. */
 struct http_req {
 	char *body;

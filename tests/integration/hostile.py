@@ -199,6 +199,26 @@ def cmd_slow(mode, host, port, path, cert, key, out):
     res = {"mode": mode, "closed": False}
     t0 = time.monotonic()
     s = ctx.wrap_socket(socket.create_connection((host, int(port)), timeout=10))
+    if mode == "trickle":  # a body byte every 5 s, never silent for long
+        s.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   "Content-Length: 100000\r\n\r\n" % path).encode())
+        s.settimeout(5)
+        try:
+            while time.monotonic() - t0 < 100:
+                s.sendall(b" ")
+                try:
+                    if not s.recv(4096):
+                        break
+                except socket.timeout:
+                    pass
+        except (ssl.SSLError, ConnectionError, BrokenPipeError) as ex:
+            res["error"] = type(ex).__name__
+        res["closed"] = time.monotonic() - t0 < 100
+        res["total_s"] = round(time.monotonic() - t0, 1)
+        res["idle_s"] = 0
+        with open(out, "w") as f:
+            json.dump(res, f)
+        return
     if mode == "header":
         head, slow = b"", ("GET %s HTTP/1.1\r\nHost: x\r\n" % path).encode()[:12]
     else:

@@ -61,6 +61,10 @@ $PY slow header 127.0.0.1 $OA /api/v1/whoami - - "$T/slow-oh" &
 slowpids="$slowpids $!"
 $PY slow body 127.0.0.1 $OA /api/v1/cases - - "$T/slow-ob" &
 slowpids="$slowpids $!"
+# A body that trickles in never goes silent long enough for the inactivity
+# timeout: the upload deadline (60 s) cuts it off.
+$PY slow trickle 127.0.0.1 $OA /api/v1/cases - - "$T/slow-ot" &
+tricklepid=$!
 
 settle() { # waits until a and b have nothing unreceipted
 	t=0
@@ -362,6 +366,13 @@ for s in ph:"peer API, slow header" pb:"peer API, slow body" oh:"operator API, s
 		bad "${s#*:}: dropped by the server after about 30 s of silence" "$(cat "$f" 2>/dev/null)"
 	fi
 done
+
+wait "$tricklepid"
+if grep -q '"closed": true' "$T/slow-ot" && python3 -c "import json,sys; r=json.load(open('$T/slow-ot')); sys.exit(not 55 <= r['total_s'] <= 75)"; then
+	ok "operator API, trickling body: cut off at the upload deadline after $(sed 's/.*"total_s": \([0-9.]*\).*/\1/' "$T/slow-ot") s"
+else
+	bad "operator API, trickling body: cut off at the 60 s upload deadline" "$(cat "$T/slow-ot" 2>/dev/null)"
+fi
 
 alive=0
 for p in $servers; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
