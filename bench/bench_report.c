@@ -358,6 +358,21 @@ static long maxrss_kib(void)
 	return ru.ru_maxrss;
 }
 
+/* The 1-minute load average: the figures are only as good as the
+ * machine was quiet (the benchmark itself adds 1). */
+static double loadavg(void)
+{
+	double v = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f) {
+		if (fscanf(f, "%lf", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
 static int cmp_d(const void *x, const void *y)
 {
 	double a = *(const double *)x, b = *(const double *)y;
@@ -499,8 +514,9 @@ static double ratio(double x, double floor)
 
 static void print_timing(const char *what, const struct timing *b, const struct timing *m)
 {
-	printf("%-34s %9.3f %9.3f   (open %.3f, cases_load %.3f, report_input %.3f, report_make %.3f)\n",
-	       what, b->total, m->total, b->open, b->load, b->input, b->make);
+	printf("%-34s %9.3f %9.3f   (best: open %.3f, cases_load %.3f, report_input %.3f,\n"
+	       "%-56s report_make %.3f, freeing %.3f)\n", what, b->total, m->total, b->open,
+	       b->load, b->input, "", b->make, b->total - b->open - b->load - b->input - b->make);
 }
 
 int main(int argc, char **argv)
@@ -517,6 +533,7 @@ int main(int argc, char **argv)
 	uint64_t rows, bytes, bentries, tot[5] = { 0 };
 	double v[RUNS], scan_b, scan_m, make_b, make_m, floor_b, floor_m, t0, t_export, t_load;
 	long pk_start, pk_report, pk_audit;
+	double load0;
 	char *bundle = NULL;
 	size_t blen;
 
@@ -552,6 +569,7 @@ int main(int argc, char **argv)
 
 	/* a. The report end to end, as parley report --by month on a. */
 	pk_start = maxrss_kib();
+	load0 = loadavg();
 	report_runs(pa, NULL, &rb, &rm, &rep);
 	pk_report = maxrss_kib();
 	for (size_t i = 0; i < rep.n; i++) {
@@ -634,6 +652,8 @@ int main(int argc, char **argv)
 	printf("reports from node a and from the bundle: %s\n",
 	       rep.n == arep.n && memcmp(rep.rows, arep.rows, rep.n * sizeof(*rep.rows)) == 0
 		       ? "identical" : "DIFFERENT");
+	printf("load average (1 min) at the start of the measurements %.2f, at the end %.2f\n",
+	       load0, loadavg());
 	printf("peak RSS (ru_maxrss, so far): before the reports %ld KiB, after them %ld KiB,\n"
 	       "  after the export, audit_load and its reports %ld KiB\n", pk_start, pk_report, pk_audit);
 	report_free(&rep);
