@@ -8,11 +8,12 @@
  * The channel is built once and reused (DIR/parley-bench-report-CASES,
  * complete when its marker file exists): two real nodes, a.example and
  * b.example, agree the standard charter; a sends CASES cyber-incident
- * requests spread over 2025 (node_send, 1000 per call), b answers 80%
- * (ack, then answer), only acknowledges 10%, declines 5% and leaves 5%
- * untouched, hours to days later. Every batch is delivered in process
- * (node_batch_make -> node_receive -> node_receipt_add) under a fake clock
- * both nodes read, so receipts and deadlines are those of a real channel. */
+ * requests spread over 2025 (node_send, at most 1000 per call), b answers
+ * 80% (ack, then answer), only acknowledges 10%, declines 5% and leaves 5%
+ * untouched, hours to days later. Each call is delivered in process
+ * (node_batch_make -> node_receive -> node_receipt_add), hour by hour as
+ * an outbox would, under a fake clock both nodes read, so receipts and
+ * deadlines are those of a real channel. */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "benchutil.h"
 
