@@ -193,6 +193,10 @@ struct sqlite_store {
 	/* The last tile read, reused within one nodes_get call only: another
 	 * connection may add nodes to a partial tile between calls. */
 	struct tile last;
+	/* cosig_each runs once per checkpoint (receipt tables read thousands):
+	 * its statement is kept, unless a callback re-enters it. */
+	sqlite3_stmt *cosig_st;
+	int cosig_busy;
 };
 
 static struct sqlite_store *S(struct store *s)
@@ -260,6 +264,7 @@ static void sq_close(struct store *base)
 
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(s->q[i]);
+	sqlite3_finalize(s->cosig_st);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
@@ -1046,11 +1051,15 @@ static int sq_cosig_each(struct store *base, int64_t checkpoint,
 {
 	struct sqlite_store *s = S(base);
 	struct store_cosig c;
-	sqlite3_stmt *st;
-	int rc, n = 0;
+	sqlite3_stmt *st = s->cosig_busy ? NULL : s->cosig_st;
+	int rc, n = 0, kept;
 
-	if (sqlite3_prepare_v2(s->db, sql[Q_COSIG_EACH], -1, &st, NULL) != SQLITE_OK)
+	if (!st && sqlite3_prepare_v2(s->db, sql[Q_COSIG_EACH], -1, &st, NULL) != SQLITE_OK)
 		return db_err(s, e, "listing cosignatures");
+	if (!s->cosig_busy && !s->cosig_st)
+		s->cosig_st = st;
+	kept = st == s->cosig_st;
+	s->cosig_busy |= kept;
 	sqlite3_bind_int64(st, 1, checkpoint);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		size_t len;
@@ -1067,7 +1076,13 @@ static int sq_cosig_each(struct store *base, int64_t checkpoint,
 	}
 	if (n == 0 && rc != SQLITE_DONE)
 		n = db_err(s, e, "listing cosignatures");
-	sqlite3_finalize(st);
+	if (kept) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		s->cosig_busy = 0;
+	} else {
+		sqlite3_finalize(st);
+	}
 	return n;
 }
 
