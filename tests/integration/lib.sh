@@ -11,6 +11,37 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
+# PARLEY_ON_PG=1 (the *-pg variants of some tests): every node a test makes
+# with `parley init` keeps its store in a fresh PostgreSQL database on the
+# cluster of $PARLEY_TEST_PG (scripts/pg.sh), dropped at the end.
+if [ -n "${PARLEY_ON_PG:-}" ]; then
+	[ -n "${PARLEY_TEST_PG:-}" ] || { echo "PARLEY_TEST_PG is not set: skipped"; exit 77; }
+	command -v psql >/dev/null || { echo "psql missing"; exit 1; }
+	cat > "$T/parley-on-pg" <<EOF
+#!/bin/sh
+if [ "\$1" = init ]; then
+	case " \$* " in
+	*" --store "*) ;;
+	*)	db="parley_t_\$\$_\$(date +%s%N)"
+		PGOPTIONS="-c client_min_messages=warning" psql -qX "$PARLEY_TEST_PG" -c "CREATE DATABASE \$db" >/dev/null || exit 1
+		echo "\$db" >> "$T/pg-dbs"
+		set -- "\$@" --store "\$(printf '%s' "$PARLEY_TEST_PG" | sed "s|^\\([a-z]*://[^/?]*\\)/[^?]*|\\1/\$db|")" ;;
+	esac
+fi
+exec "$PARLEY" "\$@"
+EOF
+	chmod +x "$T/parley-on-pg"
+	PARLEY="$T/parley-on-pg"
+	pg_cleanup() {
+		for p in $pids; do kill "$p" 2>/dev/null; done
+		wait 2>/dev/null
+		[ -f "$T/pg-dbs" ] && while read -r d; do
+			psql -qX "$PARLEY_TEST_PG" -c "DROP DATABASE IF EXISTS $d" >/dev/null 2>&1
+		done < "$T/pg-dbs"
+		cleanup
+	}
+	trap pg_cleanup EXIT INT TERM
+fi
 # serve_bg NODE: parley serve for $T/NODE in the background, log in $T/NODE.log
 serve_bg() {
 	"$PARLEY" serve --dir "$T/$1" 2>>"$T/$1.log" &
