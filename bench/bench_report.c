@@ -43,6 +43,7 @@
 
 static volatile uint64_t sink; /* what the floors read, kept */
 
+__attribute__((noreturn))
 static void die(const char *what, const struct err *e)
 {
 	fprintf(stderr, "bench_report: %s: %s\n", what, e->msg);
@@ -247,7 +248,7 @@ static void generate(const char *dir, uint64_t cases)
 	struct node *a, *b;
 	struct heap h = { 0 };
 	struct err e = { 0 };
-	uint64_t idx, req_base, seed = 0x9e3779b97f4a7c15u;
+	uint64_t idx = 0, req_base, seed = 0x9e3779b97f4a7c15u;
 	double t0 = bu_now();
 	FILE *f;
 
