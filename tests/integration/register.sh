@@ -25,7 +25,7 @@ settle() { # until neither node has anything unreceipted (at most 10 s)
 	done
 	return 1
 }
-digest() { sqlite3 "$T/a/parley.db" .dump | sha256sum; }
+digest() { "$PARLEY" store digest --dir "$T/a"; }
 
 H="date,direction,type,answered,answered_on,ref"
 bad_csv() { # bad_csv NAME FRAGMENT CONTENT: refused, naming the fault; nothing written
