@@ -44,16 +44,6 @@ call() {
 	printf '%s HTTP %s' "$(cat "$f")" "$st"
 }
 digest() { sqlite3 "$T/a/parley.db" "SELECT hex(envelope) FROM entry ORDER BY log, idx; SELECT note FROM checkpoint" | sha256sum; }
-settle() {
-	t=0
-	while [ $t -lt 100 ]; do
-		left=$("$PARLEY" peer list --dir "$T/a" --json; "$PARLEY" peer list --dir "$T/b" --json)
-		printf '%s' "$left" | grep -q '"backlog":[1-9]' || return 0
-		sleep 0.1
-		t=$((t + 1))
-	done
-	return 1
-}
 
 W=/api/v1/whoami
 expect "whoami" 0 '{"name":"olga","role":"officer","party":"a.example"} HTTP 200' call a GET $W $W "$OFF"

@@ -21,16 +21,6 @@ size() { # size NODE: entries in NODE's log to its peer
 	"$PARLEY" log --dir "$T/$1" --json | grep -o "\"origin\":\"parley/$1.example/[a-z.]*\",[^}]*\"size\":[0-9]*" \
 		| sed 's/.*"size"://'
 }
-settle() { # waits until neither node has anything unreceipted
-	t=0
-	while [ $t -lt 100 ]; do
-		left=$("$PARLEY" peer list $A --json; "$PARLEY" peer list $B --json)
-		printf '%s' "$left" | grep -q '"backlog":[1-9]' || return 0
-		sleep 0.1
-		t=$((t + 1))
-	done
-	return 1
-}
 FIELDS="--field summary=ssh-brute-force --field source_ip=192.0.2.0/24 --field first_seen=2026-11-20 --field contact=cert@a.example --field severity=high"
 
 expect "no case before a charter" 1 "no charter is in force with b.example" \

@@ -66,17 +66,6 @@ slowpids="$slowpids $!"
 $PY slow trickle 127.0.0.1 $OA /api/v1/cases - - "$T/slow-ot" &
 tricklepid=$!
 
-settle() { # waits until a and b have nothing unreceipted
-	t=0
-	while [ $t -lt 100 ]; do
-		left=$("$PARLEY" peer list --dir "$T/a" --json; "$PARLEY" peer list --dir "$T/b" --json)
-		printf '%s' "$left" | grep -q '"backlog":[1-9]' || return 0
-		sleep 0.1
-		t=$((t + 1))
-	done
-	echo "a and b did not settle"
-	return 1
-}
 tables=$(sqlite3 "$T/a/parley.db" "SELECT name FROM sqlite_master WHERE type = 'table'
 	AND name NOT IN ('audit', 'evidence') ORDER BY name" | tr '\n' ' ')
 digest() { sqlite3 "$T/$1/parley.db" ".dump $tables" | sha256sum | cut -c1-16; }

@@ -54,16 +54,6 @@ pids="$pids $!"
 "$PARLEY" serve --dir "$T/b" > "$T/b.out" 2> "$T/b.log" &
 pids="$pids $!"
 sleep 0.5
-settle() {
-	t=0
-	while [ $t -lt 100 ]; do
-		left=$("$PARLEY" peer list --dir "$T/a" --json; "$PARLEY" peer list --dir "$T/b" --json)
-		printf '%s' "$left" | grep -q '"backlog":[1-9]' || return 0
-		sleep 0.1
-		t=$((t + 1))
-	done
-	return 1
-}
 "$PARLEY" channel propose b.example --charter "$(dirname "$0")/../../charters/standard.json" --dir "$T/a" >/dev/null
 settle
 "$PARLEY" channel accept a.example --dir "$T/b" >/dev/null

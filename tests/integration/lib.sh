@@ -50,6 +50,22 @@ serve_bg() {
 pass=0
 fail=0
 
+# settle [NODE...]: waits (at most 10 s) until none of the nodes (default:
+# a and b, in $T) has entries a peer has not receipted; 1 if they do not.
+settle() {
+	[ $# -gt 0 ] || set -- a b
+	t=0
+	while [ $t -lt 100 ]; do
+		left=""
+		for n in "$@"; do left="$left$("$PARLEY" peer list --dir "$T/$n" --json)"; done
+		printf '%s' "$left" | grep -q '"backlog":[1-9]' || return 0
+		sleep 0.1
+		t=$((t + 1))
+	done
+	echo "$* did not settle in 10 s"
+	return 1
+}
+
 ok() { pass=$((pass + 1)); printf 'ok   %s\n' "$1"; }
 bad() { fail=$((fail + 1)); printf 'FAIL %s\n' "$1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/     /'; }
 

@@ -15,16 +15,6 @@ serve_bg a
 serve_bg b
 A="--dir $T/a"
 B="--dir $T/b"
-settle() { # until neither node has anything unreceipted (at most 10 s)
-	t=0
-	while [ $t -lt 100 ]; do
-		left=$("$PARLEY" peer list $A --json; "$PARLEY" peer list $B --json)
-		printf '%s' "$left" | grep -q '"backlog":[1-9]' || return 0
-		sleep 0.1
-		t=$((t + 1))
-	done
-	return 1
-}
 digest() { "$PARLEY" store digest --dir "$T/a"; }
 
 H="date,direction,type,answered,answered_on,ref"

@@ -19,16 +19,6 @@ pids="$pids $!"
 "$PARLEY" serve --dir "$T/b" 2>>"$T/b.log" &
 pids="$pids $!"
 A="--dir $T/a"
-settle() {
-	t=0
-	while [ $t -lt 100 ]; do
-		left=$("$PARLEY" peer list $A --json; "$PARLEY" peer list --dir "$T/b" --json)
-		printf '%s' "$left" | grep -q '"backlog":[1-9]' || return 0
-		sleep 0.1
-		t=$((t + 1))
-	done
-	return 1
-}
 sleep 0.3
 "$PARLEY" channel propose b.example --charter "$(dirname "$0")/../../charters/standard.json" $A >/dev/null
 settle
