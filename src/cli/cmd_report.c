@@ -49,13 +49,7 @@ static void row_values(const struct report_row *r, int64_t v[NMETRICS])
 
 int cli_report_date(const char *s, int64_t *t)
 {
-	char buf[32];
-
-	if (strlen(s) == 10) {
-		snprintf(buf, sizeof(buf), "%sT00:00:00Z", s);
-		s = buf;
-	}
-	return envelope_time_parse(s, strlen(s), t);
+	return envelope_date_parse(s, strlen(s), t);
 }
 
 int cli_report_by(const char *s)

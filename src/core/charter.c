@@ -334,7 +334,6 @@ int charter_value_check(const struct charter_field *f, const char *v, struct err
 {
 	size_t n = strlen(v);
 	int64_t t;
-	char stamp[32];
 
 	if (n == 0 || n > CHARTER_VALUE_MAX)
 		return err_set(e, ERR_INVALID, "field '%s': empty or over %d bytes", f->name,
@@ -348,8 +347,7 @@ int charter_value_check(const struct charter_field *f, const char *v, struct err
 	case FIELD_PERSON:
 		return n <= 200 ? 0 : err_set(e, ERR_INVALID, "field '%s': a name of at most 200 bytes", f->name);
 	case FIELD_DATE:
-		snprintf(stamp, sizeof(stamp), "%.10sT00:00:00Z", v);
-		if (n != 10 || envelope_time_parse(stamp, strlen(stamp), &t) < 0)
+		if (n != 10 || envelope_date_parse(v, n, &t) < 0)
 			return err_set(e, ERR_INVALID, "field '%s': '%.40s' is not a date YYYY-MM-DD",
 				       f->name, v);
 		return 0;

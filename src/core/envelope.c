@@ -80,6 +80,17 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 
 #define TIME_MAX INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
 
+int envelope_date_parse(const char *s, size_t len, int64_t *t)
+{
+	char buf[21];
+
+	if (len != 10)
+		return envelope_time_parse(s, len, t);
+	memcpy(buf, s, 10);
+	memcpy(buf + 10, "T00:00:00Z", 10);
+	return envelope_time_parse(buf, 20, t);
+}
+
 int envelope_time_month(int64_t t, int *year, unsigned *month)
 {
 	int64_t y;

@@ -80,6 +80,9 @@ int envelope_type_valid(const char *s, size_t len);
  * returns ERR_INVALID for a time outside that range. */
 int envelope_time_format(int64_t t, char out[static 21], struct err *e);
 int envelope_time_parse(const char *s, size_t len, int64_t *t);
+/* A day "YYYY-MM-DD" (its midnight, UTC) or a time as envelope_time_parse
+ * takes it. Returns 0 or -1. */
+int envelope_date_parse(const char *s, size_t len, int64_t *t);
 /* The UTC year and month (1..12) of t; -1 outside 1970..9999. */
 int envelope_time_month(int64_t t, int *year, unsigned *month);
 

@@ -51,18 +51,6 @@ static void fail(struct csv_ctx *c, const char *fmt, ...)
 	c->failed = err_set(c->e, ERR_INVALID, "register row %zu: %s", c->row, msg);
 }
 
-/* A date of the register: a day (midnight UTC) or an envelope time. */
-static int parse_date(const char *s, int64_t *t)
-{
-	char buf[32];
-
-	if (strlen(s) == 10) {
-		snprintf(buf, sizeof(buf), "%sT00:00:00Z", s);
-		s = buf;
-	}
-	return envelope_time_parse(s, strlen(s), t);
-}
-
 static int text_ok(const char *s)
 {
 	json_t *j;
@@ -134,7 +122,7 @@ static void row_done(struct csv_ctx *c)
 			return;
 		}
 	v = c->val[COL_DATE];
-	if (parse_date(v, &r.date) < 0) {
+	if (envelope_date_parse(v, strlen(v), &r.date) < 0) {
 		fail(c, "date '%.40s' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ", v);
 		return;
 	}
@@ -158,7 +146,7 @@ static void row_done(struct csv_ctx *c)
 	}
 	r.answered = strcmp(v, "yes") == 0;
 	if ((v = c->val[COL_ANSWERED_ON]) && v[0]) {
-		if (parse_date(v, &r.answered_on) < 0) {
+		if (envelope_date_parse(v, strlen(v), &r.answered_on) < 0) {
 			fail(c, "answered_on '%.40s' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ", v);
 			return;
 		}

@@ -97,12 +97,8 @@ json_t *stix_export(const struct stix_case *c, struct err *e)
 		json_decref(labels);
 		return NULL;
 	}
-	if (first && envelope_time_parse(first, strlen(first), &vf) < 0) {
-		char buf[32];
-		snprintf(buf, sizeof(buf), "%.10sT00:00:00Z", first);
-		if (envelope_time_parse(buf, strlen(buf), &vf) < 0)
-			vf = c->created;
-	}
+	if (first && envelope_date_parse(first, strlen(first), &vf) < 0)
+		vf = c->created;
 	stamp(vf, valid, e);
 	stix_id(ident, "identity", "identity", c->requester);
 	stix_id(incident, "incident", "incident", c->id);
