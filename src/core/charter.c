@@ -1,6 +1,8 @@
 /* charter.c — charter parsing and body validation (jansson). */
 #include "core/charter.h"
 
+#include "util/bytes.h"
+
 #include "core/envelope.h"
 
 #include <arpa/inet.h>
@@ -445,19 +447,6 @@ static int check_attachments(json_t *a, struct err *e)
 	return 0;
 }
 
-/* Does body contain the bytes of key? (No parse: this runs for every
- * entry of every batch, most of which name no attachment.) A key spelled
- * with \u escapes does not contain them: callers check for "\\u" too. */
-static int mentions(const char *body, size_t len, const char *key)
-{
-	size_t k = strlen(key);
-
-	for (size_t i = 0; i + k <= len; i++)
-		if (body[i] == key[0] && memcmp(body + i, key, k) == 0)
-			return 1;
-	return 0;
-}
-
 int charter_body_attachments(const char *body, size_t len, uint8_t (*out)[32],
 			     size_t max, size_t *n, struct err *e)
 {
@@ -467,7 +456,7 @@ int charter_body_attachments(const char *body, size_t len, uint8_t (*out)[32],
 	*n = 0;
 	/* "\u0061ttachments" is the same key to jansson (and to
 	 * charter_body_check): only a body with neither may skip the parse. */
-	if (!mentions(body, len, "\"attachments\"") && !mentions(body, len, "\\u"))
+	if (!bytes_contain(body, len, "\"attachments\"") && !bytes_contain(body, len, "\\u"))
 		return 0;
 	o = json_loadb(body, len, 0, NULL);
 	a = json_object_get(o, "attachments");
