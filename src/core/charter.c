@@ -1,9 +1,8 @@
 /* charter.c — charter parsing and body validation (jansson). */
 #include "core/charter.h"
 
-#include "util/bytes.h"
-
 #include "core/envelope.h"
+#include "util/bytes.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

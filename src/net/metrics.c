@@ -7,7 +7,6 @@
 
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,110 +147,82 @@ int metrics_state(struct node *n, struct metrics_state *st, struct err *e)
 	return 0;
 }
 
-struct page {
-	char *p;
-	size_t len, cap;
-	int failed;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void out(struct page *pg, const char *fmt, ...)
+static void head(FILE *pg, const char *name, const char *type, const char *help)
 {
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(pg->p ? pg->p + pg->len : NULL, pg->p ? pg->cap - pg->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			pg->failed = 1;
-			return;
-		}
-		if (pg->p && pg->len + (size_t)n < pg->cap) {
-			pg->len += (size_t)n;
-			return;
-		}
-		size_t cap = (pg->cap + (size_t)n + 1) * 2;
-		char *np = realloc(pg->p, cap);
-		if (!np) {
-			pg->failed = 1;
-			return;
-		}
-		pg->p = np;
-		pg->cap = cap;
-	}
-}
-
-static void head(struct page *pg, const char *name, const char *type, const char *help)
-{
-	out(pg, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	fprintf(pg, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 char *metrics_text(struct node *n, struct err *e)
 {
 	struct metrics_state st;
-	struct page pg = { NULL, 0, 0, 0 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *pg;
 
 	if (metrics_state(n, &st, e) < 0)
 		return NULL;
-	head(&pg, "parley_outbox_backlog", "gauge", "Entries of our log to a peer that it has not receipted.");
-	for (size_t i = 0; i < st.npeers; i++)
-		out(&pg, "parley_outbox_backlog{peer=\"%s\"} %" PRIu64 "\n", st.peers[i].name, st.peers[i].backlog);
-	head(&pg, "parley_outbox_oldest_unreceipted_seconds", "gauge",
-	     "Age of the oldest entry a peer has not receipted (0: none pending).");
-	for (size_t i = 0; i < st.npeers; i++)
-		out(&pg, "parley_outbox_oldest_unreceipted_seconds{peer=\"%s\"} %" PRId64 "\n", st.peers[i].name,
-		    st.peers[i].oldest_unreceipted);
-	head(&pg, "parley_receipted_entries", "gauge", "Size of our log a peer has cosigned.");
-	for (size_t i = 0; i < st.npeers; i++)
-		out(&pg, "parley_receipted_entries{peer=\"%s\"} %" PRIu64 "\n", st.peers[i].name, st.peers[i].receipted);
-	head(&pg, "parley_delivery_consecutive_failures", "gauge", "Failed deliveries to a peer since the last success.");
-	for (size_t i = 0; i < st.npeers; i++)
-		out(&pg, "parley_delivery_consecutive_failures{peer=\"%s\"} %u\n", st.peers[i].name, st.peers[i].failures);
-	head(&pg, "parley_cases", "gauge", "Cases of every channel by state.");
-	for (int s = CASE_SENT; s < CASE_STATE_COUNT; s++)
-		out(&pg, "parley_cases{state=\"%s\"} %" PRIu64 "\n", case_state_name((enum case_state)s), st.cases[s]);
-	head(&pg, "parley_cases_overdue", "gauge", "Open cases past a deadline of their charter.");
-	out(&pg, "parley_cases_overdue{deadline=\"ack\"} %" PRIu64 "\n", st.overdue_ack);
-	out(&pg, "parley_cases_overdue{deadline=\"answer\"} %" PRIu64 "\n", st.overdue_answer);
-	head(&pg, "parley_attested_requests", "gauge", "Past requests imported from registers (attested by one side).");
-	out(&pg, "parley_attested_requests %" PRIu64 "\n", st.attested);
-	head(&pg, "parley_fork_evidence", "gauge", "Signed checkpoints held that prove a peer forked its log.");
-	out(&pg, "parley_fork_evidence %" PRIu64 "\n", st.evidence);
-	metrics_state_free(&st);
-
-	pthread_mutex_lock(&lock);
-	head(&pg, "parley_delivery_attempts_total", "counter", "Delivery runs to a peer since the process started.");
-	for (size_t i = 0; i < ndeliveries; i++)
-		out(&pg, "parley_delivery_attempts_total{peer=\"%s\"} %" PRIu64 "\n", deliveries[i].name,
-		    deliveries[i].attempts);
-	head(&pg, "parley_delivery_failures_total", "counter", "Delivery runs to a peer that failed.");
-	for (size_t i = 0; i < ndeliveries; i++)
-		out(&pg, "parley_delivery_failures_total{peer=\"%s\"} %" PRIu64 "\n", deliveries[i].name,
-		    deliveries[i].failures);
-	head(&pg, "parley_http_requests_total", "counter", "HTTP requests answered, by API and status.");
-	for (int a = 0; a < APIS; a++)
-		for (unsigned s = 0; s < STATUSES; s++)
-			if (requests[a][s])
-				out(&pg, "parley_http_requests_total{api=\"%s\",code=\"%u\"} %" PRIu64 "\n",
-				    api_names[a], s, requests[a][s]);
-	head(&pg, "parley_http_request_duration_seconds", "histogram", "Time to answer a request, by API.");
-	for (int a = 0; a < APIS; a++) {
-		for (size_t b = 0; b < NBUCKETS; b++)
-			out(&pg, "parley_http_request_duration_seconds_bucket{api=\"%s\",le=\"%g\"} %" PRIu64 "\n",
-			    api_names[a], buckets[b], hist[a][b]);
-		out(&pg, "parley_http_request_duration_seconds_bucket{api=\"%s\",le=\"+Inf\"} %" PRIu64 "\n",
-		    api_names[a], hist_count[a]);
-		out(&pg, "parley_http_request_duration_seconds_sum{api=\"%s\"} %.6f\n", api_names[a], hist_sum[a]);
-		out(&pg, "parley_http_request_duration_seconds_count{api=\"%s\"} %" PRIu64 "\n", api_names[a],
-		    hist_count[a]);
-	}
-	pthread_mutex_unlock(&lock);
-	if (pg.failed) {
-		free(pg.p);
+	if (!(pg = open_memstream(&text, &len))) {
+		metrics_state_free(&st);
 		err_set(e, ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	return pg.p;
+	head(pg, "parley_outbox_backlog", "gauge", "Entries of our log to a peer that it has not receipted.");
+	for (size_t i = 0; i < st.npeers; i++)
+		fprintf(pg, "parley_outbox_backlog{peer=\"%s\"} %" PRIu64 "\n", st.peers[i].name, st.peers[i].backlog);
+	head(pg, "parley_outbox_oldest_unreceipted_seconds", "gauge",
+	     "Age of the oldest entry a peer has not receipted (0: none pending).");
+	for (size_t i = 0; i < st.npeers; i++)
+		fprintf(pg, "parley_outbox_oldest_unreceipted_seconds{peer=\"%s\"} %" PRId64 "\n", st.peers[i].name,
+		    st.peers[i].oldest_unreceipted);
+	head(pg, "parley_receipted_entries", "gauge", "Size of our log a peer has cosigned.");
+	for (size_t i = 0; i < st.npeers; i++)
+		fprintf(pg, "parley_receipted_entries{peer=\"%s\"} %" PRIu64 "\n", st.peers[i].name, st.peers[i].receipted);
+	head(pg, "parley_delivery_consecutive_failures", "gauge", "Failed deliveries to a peer since the last success.");
+	for (size_t i = 0; i < st.npeers; i++)
+		fprintf(pg, "parley_delivery_consecutive_failures{peer=\"%s\"} %u\n", st.peers[i].name, st.peers[i].failures);
+	head(pg, "parley_cases", "gauge", "Cases of every channel by state.");
+	for (int s = CASE_SENT; s < CASE_STATE_COUNT; s++)
+		fprintf(pg, "parley_cases{state=\"%s\"} %" PRIu64 "\n", case_state_name((enum case_state)s), st.cases[s]);
+	head(pg, "parley_cases_overdue", "gauge", "Open cases past a deadline of their charter.");
+	fprintf(pg, "parley_cases_overdue{deadline=\"ack\"} %" PRIu64 "\n", st.overdue_ack);
+	fprintf(pg, "parley_cases_overdue{deadline=\"answer\"} %" PRIu64 "\n", st.overdue_answer);
+	head(pg, "parley_attested_requests", "gauge", "Past requests imported from registers (attested by one side).");
+	fprintf(pg, "parley_attested_requests %" PRIu64 "\n", st.attested);
+	head(pg, "parley_fork_evidence", "gauge", "Signed checkpoints held that prove a peer forked its log.");
+	fprintf(pg, "parley_fork_evidence %" PRIu64 "\n", st.evidence);
+	metrics_state_free(&st);
+
+	pthread_mutex_lock(&lock);
+	head(pg, "parley_delivery_attempts_total", "counter", "Delivery runs to a peer since the process started.");
+	for (size_t i = 0; i < ndeliveries; i++)
+		fprintf(pg, "parley_delivery_attempts_total{peer=\"%s\"} %" PRIu64 "\n", deliveries[i].name,
+		    deliveries[i].attempts);
+	head(pg, "parley_delivery_failures_total", "counter", "Delivery runs to a peer that failed.");
+	for (size_t i = 0; i < ndeliveries; i++)
+		fprintf(pg, "parley_delivery_failures_total{peer=\"%s\"} %" PRIu64 "\n", deliveries[i].name,
+		    deliveries[i].failures);
+	head(pg, "parley_http_requests_total", "counter", "HTTP requests answered, by API and status.");
+	for (int a = 0; a < APIS; a++)
+		for (unsigned s = 0; s < STATUSES; s++)
+			if (requests[a][s])
+				fprintf(pg, "parley_http_requests_total{api=\"%s\",code=\"%u\"} %" PRIu64 "\n",
+				    api_names[a], s, requests[a][s]);
+	head(pg, "parley_http_request_duration_seconds", "histogram", "Time to answer a request, by API.");
+	for (int a = 0; a < APIS; a++) {
+		for (size_t b = 0; b < NBUCKETS; b++)
+			fprintf(pg, "parley_http_request_duration_seconds_bucket{api=\"%s\",le=\"%g\"} %" PRIu64 "\n",
+			    api_names[a], buckets[b], hist[a][b]);
+		fprintf(pg, "parley_http_request_duration_seconds_bucket{api=\"%s\",le=\"+Inf\"} %" PRIu64 "\n",
+		    api_names[a], hist_count[a]);
+		fprintf(pg, "parley_http_request_duration_seconds_sum{api=\"%s\"} %.6f\n", api_names[a], hist_sum[a]);
+		fprintf(pg, "parley_http_request_duration_seconds_count{api=\"%s\"} %" PRIu64 "\n", api_names[a],
+		    hist_count[a]);
+	}
+	pthread_mutex_unlock(&lock);
+	if (fclose(pg) != 0) {
+		free(text);
+		err_set(e, ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	return text;
 }

@@ -10,37 +10,15 @@
 
 #include <jansson.h>
 
-/* A growing text buffer. */
-struct text {
-	char *p;
-	size_t len, cap;
-};
-
-static int put(struct text *t, const char *s, size_t n)
-{
-	if (t->len + n + 2 > t->cap) {
-		size_t cap = (t->len + n + 2) * 2;
-		char *np = realloc(t->p, cap);
-		if (!np)
-			return -1;
-		t->p = np;
-		t->cap = cap;
-	}
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
-	return 0;
-}
-
 int offline_export(struct node *n, const char *peer, size_t max_batches, char **out,
 		   size_t *len, uint64_t *entries, FILE *progress, struct err *e)
 {
 	struct store_log log;
-	struct text body = { 0 }, all = { 0 };
 	uint64_t done, t, first;
-	size_t k = 0;
-	char head[512];
-	int rc;
+	size_t k = 0, blen = 0;
+	char head[512], *body = NULL;
+	FILE *f;
+	int rc, hl;
 
 	*out = NULL;
 	*entries = 0;
@@ -50,8 +28,10 @@ int offline_export(struct node *n, const char *peer, size_t max_batches, char **
 	if (done >= log.size)
 		return err_set(e, ERR_NOTFOUND, "nothing is pending for %s: %s has receipted all %" PRIu64
 			       " entries", peer, peer, log.size);
+	if (!(f = open_memstream(&body, &blen)))
+		return err_set(e, ERR_NOMEM, "out of memory");
 	first = done;
-	while (done < log.size && k < max_batches && body.len < OFFLINE_FILE_MAX / 2) {
+	while (done < log.size && k < max_batches && (size_t)ftell(f) < OFFLINE_FILE_MAX / 2) {
 		/* Batches end on multiples of NODE_BATCH_MAX, as online: a
 		 * receiver never sees a checkpoint older than one it cosigned. */
 		size_t max = (size_t)((done / NODE_BATCH_MAX + 1) * NODE_BATCH_MAX - done);
@@ -60,38 +40,34 @@ int offline_export(struct node *n, const char *peer, size_t max_batches, char **
 		size_t jl;
 
 		if ((rc = node_batch_make(n, peer, done, max, &b, e)) < 0)
-			goto fail;
+			break;
 		rc = wire_batch_encode(&b, &json, &jl, e);
 		done += b.n;
 		node_batch_free(&b);
 		if (rc < 0)
-			goto fail;
-		rc = put(&body, json, jl) < 0 || put(&body, "\n", 1) < 0;
+			break;
+		fwrite(json, 1, jl, f);
+		fputc('\n', f);
 		free(json);
-		if (rc) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-			goto fail;
-		}
 		k++;
 		if (progress && k % 10 == 0)
 			fprintf(progress, "outbox export: %" PRIu64 " of %" PRIu64 " entries\n",
 				done - first, log.size - first);
 	}
-	snprintf(head, sizeof(head),
-		 "{\"offline\":\"parley-offline/1\",\"origin\":\"%s\",\"batches\":%zu,\"entries\":%" PRIu64 "}\n",
-		 log.origin, k, done - first);
-	if (put(&all, head, strlen(head)) < 0 || put(&all, body.p, body.len) < 0) {
+	if (fclose(f) != 0 && rc == 0)
 		rc = err_set(e, ERR_NOMEM, "out of memory");
-		goto fail;
+	hl = snprintf(head, sizeof(head),
+		      "{\"offline\":\"parley-offline/1\",\"origin\":\"%s\",\"batches\":%zu,\"entries\":%" PRIu64 "}\n",
+		      log.origin, k, done - first);
+	if (rc == 0 && !(*out = malloc((size_t)hl + blen + 1)))
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	if (rc == 0) {
+		memcpy(*out, head, (size_t)hl);
+		memcpy(*out + hl, body, blen + 1);
+		*len = (size_t)hl + blen;
+		*entries = done - first;
 	}
-	free(body.p);
-	*out = all.p;
-	*len = all.len;
-	*entries = done - first;
-	return 0;
-fail:
-	free(body.p);
-	free(all.p);
+	free(body);
 	return rc;
 }
 
