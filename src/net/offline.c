@@ -143,6 +143,7 @@ static int held_batch(struct node *n, const struct node_batch *b, char *line, si
 	struct store_log log;
 	struct store_checkpoint latest;
 	struct held_cp h = { n, b, line, cap, 0 };
+	size_t held;
 	int rc;
 
 	line[0] = '\0';
@@ -153,17 +154,12 @@ static int held_batch(struct node *n, const struct node_batch *b, char *line, si
 	free(latest.note);
 	if (b->first + b->n >= latest.size)
 		return 0; /* node_receive handles it (the latest is re-sent online too) */
+	if ((rc = node_batch_held(n, b, &log, &held, e)) < 0)
+		return rc;
+	if (rc == 1)
+		return err_set(e, ERR_CONFLICT, "%s entry %" PRIu64 " differs from the one held",
+			       b->origin, b->first + held);
 	for (size_t i = 0; i < b->n; i++) {
-		char *held;
-		size_t hl;
-		int same;
-		if ((rc = store_entry_get(n->store, log.id, b->first + i, &held, &hl, e)) < 0)
-			return rc;
-		same = hl == b->entries[i].len && memcmp(held, b->entries[i].envelope, hl) == 0;
-		free(held);
-		if (!same)
-			return err_set(e, ERR_CONFLICT, "%s entry %" PRIu64 " differs from the one held",
-				       b->origin, b->first + i);
 		if (b->entries[i].body) { /* a body must still be the one its envelope names */
 			struct envelope env;
 			uint8_t hash[32];

@@ -784,6 +784,29 @@ static void keep_evidence(struct node *n, const struct node_batch *b,
 	free(note);
 }
 
+int node_batch_held(struct node *n, const struct node_batch *b, const struct store_log *log,
+		    size_t *held, struct err *e)
+{
+	size_t i = 0;
+
+	for (; i < b->n && b->first + i < log->size; i++) {
+		char *buf;
+		size_t len;
+		int same, rc;
+
+		if ((rc = store_entry_get(n->store, log->id, b->first + i, &buf, &len, e)) < 0)
+			return rc;
+		same = len == b->entries[i].len && memcmp(buf, b->entries[i].envelope, len) == 0;
+		free(buf);
+		if (!same) {
+			*held = i;
+			return 1;
+		}
+	}
+	*held = i;
+	return 0;
+}
+
 /* A register entry's body must be a canonical register record: a
  * malformed one would otherwise stop every report of the channel. */
 static int check_registers(const struct node_batch *b, size_t skip, struct err *e)
@@ -919,23 +942,14 @@ int node_receive(struct node *n, const struct node_batch *b, char *line,
 		goto out;
 	}
 	/* Entries we hold already must be the same bytes (re-delivery). */
-	for (; skip < b->n && b->first + skip < log.size; skip++) {
-		char *held;
-		size_t hl;
-		int same;
-
-		if ((rc = store_entry_get(n->store, log.id, b->first + skip, &held, &hl, e)) < 0)
-			goto out;
-		same = hl == b->entries[skip].len &&
-		       memcmp(held, b->entries[skip].envelope, hl) == 0;
-		free(held);
-		if (!same) {
-			rc = err_set(e, ERR_CONFLICT,
-				     "%s entry %" PRIu64 " differs from the one held: the sender forked its log",
-				     b->origin, b->first + skip);
-			keep_evidence(n, b, &log, &cp, e);
-			goto out;
-		}
+	if ((rc = node_batch_held(n, b, &log, &skip, e)) < 0)
+		goto out;
+	if (rc == 1) {
+		rc = err_set(e, ERR_CONFLICT,
+			     "%s entry %" PRIu64 " differs from the one held: the sender forked its log",
+			     b->origin, b->first + skip);
+		keep_evidence(n, b, &log, &cp, e);
+		goto out;
 	}
 	if ((rc = check_attachments(n, b, skip, e)) < 0 || (rc = check_registers(b, skip, e)) < 0)
 		goto out;

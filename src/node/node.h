@@ -121,6 +121,11 @@ void node_batch_free(struct node_batch *b);
 int node_receive(struct node *n, const struct node_batch *b, char *line,
 		 size_t cap, struct err *e);
 
+/* How many of b's leading entries log (the receiver's mirror of b's
+ * origin) holds already, compared byte for byte: 0 with *held set, or 1
+ * with *held the first that differs from the one held (a fork). */
+int node_batch_held(struct node *n, const struct node_batch *b, const struct store_log *log,
+		    size_t *held, struct err *e);
 /* Sender: verifies peer's cosignature line on our checkpoint note (as in
  * the batch) of log self->peer, and stores it. *time gets its timestamp. */
 int node_receipt_add(struct node *n, const char *peer, const char *note,
