@@ -45,13 +45,7 @@ static int store_url(char *out, size_t cap, const char *dir, const char *url,
 int node_init(const char *dir, const char *name, const char *listen,
 	      const char *endpoint, struct err *e)
 {
-	return node_init_with_api(dir, name, listen, endpoint, NULL, e);
-}
-
-int node_init_with_api(const char *dir, const char *name, const char *listen,
-		       const char *endpoint, const char *operator_listen, struct err *e)
-{
-	return node_init_store(dir, name, listen, endpoint, operator_listen, NULL, e);
+	return node_init_store(dir, name, listen, endpoint, NULL, NULL, e);
 }
 
 int node_init_store(const char *dir, const char *name, const char *listen,

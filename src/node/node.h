@@ -50,17 +50,14 @@ struct node {
  * Returns 0, ERR_INVALID, ERR_EXISTS, ERR_IO or ERR_STORE. */
 int node_init(const char *dir, const char *name, const char *listen,
 	      const char *endpoint, struct err *e);
-/* node_init with the operator API's address too (NULL: off). */
-int node_init_with_api(const char *dir, const char *name, const char *listen,
-		       const char *endpoint, const char *operator_listen, struct err *e);
 /* Seals the identity key under a passphrase (protect) or opens it back
  * into a plain file, replacing the file atomically. pass NULL: ask (see
  * node/keyfile.h for where the passphrase comes from). */
 int node_key_protect(const char *dir, int protect, const char *pass, size_t plen,
 		     struct err *e);
-/* node_init_with_api with the store URL too (NULL: sqlite:parley.db in
- * dir): "sqlite:PATH" or "postgresql://...". A database that already holds
- * a party is refused. */
+/* node_init with the operator API's address (NULL: its default rule) and
+ * the store URL (NULL: sqlite:parley.db in dir): "sqlite:PATH" or
+ * "postgresql://...". A database that already holds a party is refused. */
 int node_init_store(const char *dir, const char *name, const char *listen,
 		    const char *endpoint, const char *operator_listen, const char *store,
 		    struct err *e);
