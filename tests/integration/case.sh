@@ -75,7 +75,7 @@ expect "b extracts an attachment" 0 "wrote 300000 bytes" "$PARLEY" case attachme
 cmp -s "$T/capture.pcap" "$T/got.pcap" && ok "... byte for byte the file a attached" \
 	|| bad "... byte for byte the file a attached"
 expect "... and will not overwrite a file" 1 "cannot create" "$PARLEY" case attachment "$sha" --out "$T/got.pcap" $B
-grep -c "timeline of the incident" "$T/b/parley.db" "$T/b/parley.db-wal" 2>/dev/null | grep -q ':[1-9]' \
+store_holds b "timeline of the incident" \
 	&& bad "attachments are sealed at rest on b" || ok "attachments are sealed at rest on b"
 expect "... with its fields intact" 0 '"fields":{"contact":"cert@a.example","first_seen":"2026-11-20","severity":"high","source_ip":"192.0.2.0/24","summary":"ssh-brute-force"}' \
 	"$PARLEY" case show a.example/1 $B --json

@@ -50,6 +50,17 @@ serve_bg() {
 pass=0
 fail=0
 
+# store_holds NODE TEXT: true if NODE's store holds TEXT in the clear
+# anywhere (the SQLite file and its WAL, or every body of the PostgreSQL
+# database parley.conf names).
+store_holds() {
+	url=$(sed -n 's/^store = //p' "$T/$1/parley.conf")
+	case $url in
+	postgres*) [ "$(psql -qXAt "$url" -c "SELECT count(*) FROM body WHERE position(convert_to('$2', 'UTF8') in data) > 0")" != 0 ] ;;
+	*) cat "$T/$1/parley.db" "$T/$1/parley.db-wal" 2>/dev/null | grep -aqF "$2" ;;
+	esac
+}
+
 # settle [NODE...]: waits (at most 10 s) until none of the nodes (default:
 # a and b, in $T) has entries a peer has not receipted; 1 if they do not.
 settle() {
