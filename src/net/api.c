@@ -1,6 +1,7 @@
 /* api.c — the operator API. See api.h. */
 #include "net/api.h"
 #include "net/metrics.h"
+#include "util/b64.h"
 
 #include "core/templates.h"
 #include "net/http.h"
@@ -139,28 +140,21 @@ static int post_case(struct api *a, json_t *in, json_t **out, struct err *e)
 			       CHARTER_MAX_ATTACHMENTS);
 	for (size_t i = 0; att && i < json_array_size(att) && rc == 0; i++) {
 		json_t *x = json_array_get(att, i);
-		const char *d = str(x, "data"), *end;
+		const char *d = str(x, "data");
 		size_t dl = d ? strlen(d) : 0, len = 0;
-		unsigned char *buf;
+		uint8_t *buf;
+		int b;
 
 		names[i] = str(x, "name");
 		if (!names[i] || !d) {
 			rc = err_set(e, ERR_INVALID, "attachments[%zu]: 'name' and 'data' are required", i);
 			break;
 		}
-		if (dl / 4 * 3 > STORE_BLOB_MAX + 3) {
-			rc = err_set(e, ERR_TOOBIG, "attachments[%zu]: over the %u-byte limit", i,
-				     STORE_BLOB_MAX);
-			break;
-		}
-		if (!(buf = malloc(dl / 4 * 3 + 3))) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-			break;
-		}
-		if (sodium_base642bin(buf, dl / 4 * 3 + 3, d, dl, NULL, &len, &end,
-				      sodium_base64_VARIANT_ORIGINAL) != 0 || end != d + dl) {
-			free(buf);
-			rc = err_set(e, ERR_INVALID, "attachments[%zu].data: not base64", i);
+		if ((b = b64_dup(d, dl, STORE_BLOB_MAX, &buf, &len)) < 0) {
+			rc = b == B64_TOOBIG ? err_set(e, ERR_TOOBIG, "attachments[%zu]: over the %u-byte limit",
+						       i, STORE_BLOB_MAX)
+			   : b == B64_NOMEM ? err_set(e, ERR_NOMEM, "out of memory")
+			   : err_set(e, ERR_INVALID, "attachments[%zu].data: not base64", i);
 			break;
 		}
 		blobs[nb++] = (struct store_blob){ buf, len };

@@ -1,6 +1,8 @@
 /* wire.c — batch JSON encoding and strict decoding (jansson). */
 #include "net/wire.h"
 
+#include "util/b64.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,26 +93,16 @@ static char *dup_n(const char *s, size_t n)
 }
 
 /* Strict standard base64 of at most max bytes into a malloc'd *out. */
-static int b64_dup(const char *b64, size_t n, size_t max, void **out, size_t *len,
-		   const char *where, size_t i, struct err *e)
+static int wire_b64(const char *b64, size_t n, size_t max, void **out, size_t *len,
+		    const char *where, size_t i, struct err *e)
 {
-	const char *end;
-	size_t cap;
+	int rc = b64_dup(b64, n, max, (uint8_t **)out, len);
 
-	if (n / 4 * 3 > max + 3)
+	if (rc == B64_TOOBIG)
 		return err_set(e, ERR_TOOBIG, "%s[%zu]: over the %zu-byte limit", where, i, max);
-	for (size_t k = 0; k < n; k++) {
-		char c = b64[k];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
-			return err_set(e, ERR_INVALID, "%s[%zu]: not base64", where, i);
-	}
-	cap = n / 4 * 3 + 3;
-	if (!(*out = malloc(cap ? cap : 1)))
+	if (rc == B64_NOMEM)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	*len = 0;
-	if (n && (sodium_base642bin(*out, cap, b64, n, NULL, len, &end,
-				    sodium_base64_VARIANT_ORIGINAL) != 0 || end != b64 + n))
+	if (rc < 0)
 		return err_set(e, ERR_INVALID, "%s[%zu]: not base64", where, i);
 	return 0;
 }
@@ -136,7 +128,7 @@ static int decode_blobs(json_t *arr, struct node_batch *b, struct err *e)
 		if (!json_is_string(d))
 			return err_set(e, ERR_INVALID, "attachments[%zu].data: a base64 string is required", i);
 		b->nblobs = i + 1;
-		rc = b64_dup(json_string_value(d), json_string_length(d), STORE_BLOB_MAX, &data,
+		rc = wire_b64(json_string_value(d), json_string_length(d), STORE_BLOB_MAX, &data,
 			     &b->blobs[i].len, "attachments", i, e);
 		b->blobs[i].data = data;
 		if (rc < 0)
@@ -150,8 +142,9 @@ static int decode_entry(json_t *x, size_t i, struct store_entry *en,
 {
 	static const char *const keys[] = { "envelope", "body", NULL };
 	json_t *env = json_object_get(x, "envelope"), *body = json_object_get(x, "body");
-	const char *b64, *end;
-	size_t n, cap;
+	const char *b64;
+	uint8_t *body_bytes;
+	size_t n;
 	int rc;
 
 	if (!json_is_object(x))
@@ -171,22 +164,15 @@ static int decode_entry(json_t *x, size_t i, struct store_entry *en,
 		return err_set(e, ERR_INVALID, "entries[%zu].body: not a string", i);
 	b64 = json_string_value(body);
 	n = json_string_length(body);
-	if (n / 4 * 3 > STORE_BODY_MAX + 3)
+	rc = b64_dup(b64, n, STORE_BODY_MAX, &body_bytes, &en->body_len);
+	if (rc == B64_TOOBIG)
 		return err_set(e, ERR_TOOBIG, "entries[%zu].body: over the %u-byte limit", i,
 			       STORE_BODY_MAX);
-	for (size_t k = 0; k < n; k++) {
-		char c = b64[k];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
-			return err_set(e, ERR_INVALID, "entries[%zu].body: not base64", i);
-	}
-	cap = n / 4 * 3 + 3;
-	if (!(en->body = malloc(cap ? cap : 1)))
+	if (rc == B64_NOMEM)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	if (n && (sodium_base642bin((unsigned char *)(uintptr_t)en->body, cap, b64, n,
-				    NULL, &en->body_len, &end,
-				    sodium_base64_VARIANT_ORIGINAL) != 0 || end != b64 + n))
+	if (rc < 0)
 		return err_set(e, ERR_INVALID, "entries[%zu].body: not base64", i);
+	en->body = (const char *)body_bytes;
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* keyfile.c — passphrase-sealed identity keys. See keyfile.h. */
 #include "node/keyfile.h"
 
+#include "util/b64.h"
 #include "util/fsio.h"
 
 #include <fcntl.h>
@@ -69,15 +70,6 @@ int keyfile_seal(const char *signer, size_t len, const char *pass, size_t plen,
 	return 0;
 }
 
-/* Decodes standard base64 of exactly want bytes (want 0: up to cap). */
-static int b64(const char *s, size_t n, uint8_t *out, size_t cap, size_t *got)
-{
-	for (size_t i = 0; i < n; i++) /* libsodium 1.0.18 takes 0x80-0xff as '/' */
-		if ((unsigned char)s[i] >= 0x80)
-			return -1;
-	return sodium_base642bin(out, cap, s, n, NULL, got, NULL, sodium_base64_VARIANT_ORIGINAL);
-}
-
 int keyfile_open(const char *buf, size_t len, const char *pass, size_t plen,
 		 char *signer, size_t cap, struct err *e)
 {
@@ -107,15 +99,15 @@ int keyfile_open(const char *buf, size_t len, const char *pass, size_t plen,
 		    strcmp(alg, "argon2id13") != 0 || ops < crypto_pwhash_OPSLIMIT_MIN ||
 		    ops > crypto_pwhash_OPSLIMIT_SENSITIVE || mem < crypto_pwhash_MEMLIMIT_MIN ||
 		    mem > crypto_pwhash_MEMLIMIT_SENSITIVE ||
-		    b64(salt64, strlen(salt64), salt, sizeof(salt), &got) != 0 || got != sizeof(salt))
+		    b64_decode(salt, sizeof(salt), salt64, strlen(salt64), &got) != 0 || got != sizeof(salt))
 			return err_set(e, ERR_INVALID, "sealed key file: line 2 is not "
 				       "'argon2id13 OPSLIMIT MEMLIMIT SALT' within libsodium's limits");
 	}
 	if (end > l3 && end[-1] == '\n')
 		end--;
 	if (!(sp = memchr(l3, ' ', (size_t)(end - l3))) ||
-	    b64(l3, (size_t)(sp - l3), nonce, sizeof(nonce), &got) != 0 || got != sizeof(nonce) ||
-	    b64(sp + 1, (size_t)(end - sp - 1), ct, sizeof(ct), &nlen) != 0 || nlen < TAG_LEN ||
+	    b64_decode(nonce, sizeof(nonce), l3, (size_t)(sp - l3), &got) != 0 || got != sizeof(nonce) ||
+	    b64_decode(ct, sizeof(ct), sp + 1, (size_t)(end - sp - 1), &nlen) != 0 || nlen < TAG_LEN ||
 	    nlen - TAG_LEN >= cap)
 		return err_set(e, ERR_INVALID, "sealed key file: line 3 is not 'NONCE CIPHERTEXT' in base64");
 	if ((rc = derive(key, pass, plen, salt, ops, mem, e)) < 0)
