@@ -45,22 +45,62 @@ void report_free(struct report *r)
 	}
 }
 
-static int cmp_i64(const void *a, const void *b)
+/* The element of rank k (0-based) of v[0..n) as if sorted, by Hoare's
+ * selection: O(n) on average, against qsort's O(n log n) (a million
+ * durations per report). v is partly reordered: every element before k
+ * is <= v[k], every one after is >= v[k]. */
+static int64_t select_rank(int64_t *v, size_t n, size_t k)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	size_t lo = 0, hi = n - 1;
 
-	return x < y ? -1 : x > y;
+	while (lo < hi) {
+		size_t i = lo, j = hi, mid = lo + (hi - lo) / 2;
+		int64_t a = v[lo], b = v[mid], c = v[hi], pivot, t;
+
+		/* median of three */
+		pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				t = v[i];
+				v[i] = v[j];
+				v[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return v[k];
+	}
+	return v[k];
 }
 
-/* The q-th percentile by nearest rank of v[0..n), sorting v; -1 if n == 0. */
-static int64_t pct(int64_t *v, size_t n, int q)
+/* The 50th and 90th percentiles by nearest rank (the ceil(q/100 * n)-th
+ * smallest) of v[0..n); -1 if n == 0. */
+static void pct_50_90(int64_t *v, size_t n, int64_t *p50, int64_t *p90)
 {
-	size_t rank;
+	size_t r50, r90;
 
-	if (n == 0)
-		return -1;
-	rank = (size_t)((q * n + 99) / 100); /* ceil(q/100 * n) */
-	return v[rank ? rank - 1 : 0];
+	if (n == 0) {
+		*p50 = *p90 = -1;
+		return;
+	}
+	r50 = (50 * n + 99) / 100;
+	r90 = (90 * n + 99) / 100;
+	r50 = r50 ? r50 - 1 : 0;
+	r90 = r90 ? r90 - 1 : 0;
+	*p50 = select_rank(v, n, r50);
+	/* Everything from r50 on is >= p50: the 90th is among them. */
+	*p90 = select_rank(v + r50, n - r50, r90 - r50);
 }
 
 /* A direction: who asked whom, on whose word ("" : proven). Few of them,
@@ -299,12 +339,8 @@ int report_make(const struct report_case *cases, size_t n, enum report_by by,
 		snprintf(r->requester, sizeof(r->requester), "%s", dr->requester);
 		snprintf(r->responder, sizeof(r->responder), "%s", dr->responder);
 		period_label(g->period, by, r->period);
-		qsort(acks + g->ack_at, g->nack, sizeof(*acks), cmp_i64);
-		qsort(answers + g->ans_at, g->nans, sizeof(*answers), cmp_i64);
-		r->ack_p50 = pct(acks + g->ack_at, g->nack, 50);
-		r->ack_p90 = pct(acks + g->ack_at, g->nack, 90);
-		r->answer_p50 = pct(answers + g->ans_at, g->nans, 50);
-		r->answer_p90 = pct(answers + g->ans_at, g->nans, 90);
+		pct_50_90(acks + g->ack_at, g->nack, &r->ack_p50, &r->ack_p90);
+		pct_50_90(answers + g->ans_at, g->nans, &r->answer_p50, &r->answer_p90);
 	}
 	/* Rows in order: basis ("" first), requester, responder, period. */
 	for (size_t k = 0; k < m.ngroups; k++) {

@@ -36,6 +36,7 @@ struct items {
 	const char *self;
 	char (*types)[ENVELOPE_TYPE_MAX + 1];
 	size_t ntypes, last_type;
+	uint64_t size;           /* of the log being read */
 	struct err *e;
 };
 
@@ -64,6 +65,22 @@ static void items_free(struct items *it)
 	free(it->types);
 }
 
+static int grow(struct items *it, size_t more)
+{
+	size_t cap = it->cap ? it->cap : 64;
+	struct item *nv;
+
+	while (cap < it->n + more)
+		cap *= 2;
+	if (cap == it->cap)
+		return 0;
+	if (!(nv = realloc(it->v, cap * sizeof(*nv))))
+		return err_set(it->e, ERR_NOMEM, "out of memory");
+	it->v = nv;
+	it->cap = cap;
+	return 0;
+}
+
 static int collect(void *ctx, uint64_t index, const char *buf, size_t len,
 		   const uint8_t *leaf)
 {
@@ -73,14 +90,10 @@ static int collect(void *ctx, uint64_t index, const char *buf, size_t len,
 	int t;
 
 	(void)leaf;
-	if (it->n == it->cap) {
-		size_t cap = it->cap ? it->cap * 2 : 64;
-		struct item *nv = realloc(it->v, cap * sizeof(*nv));
-		if (!nv)
-			return err_set(it->e, ERR_NOMEM, "out of memory");
-		it->v = nv;
-		it->cap = cap;
-	}
+	if (index >= it->size)
+		return 0; /* appended since the log's size was read */
+	if ((t = grow(it, 1)) < 0)
+		return t;
 	x = &it->v[it->n];
 	if (envelope_parse(&env, buf, len, it->e) < 0)
 		return err_wrap(it->e, "entry %" PRIu64, index);
@@ -98,9 +111,70 @@ static int collect(void *ctx, uint64_t index, const char *buf, size_t len,
 	return 0;
 }
 
-/* Both logs of the channel with peer, ours first. */
+/* A block of the log's facts: as collect, without the envelopes. Body
+ * hashes are left zero; entries_with_bodies fills those that matter. */
+static int collect_facts(void *ctx, uint64_t first, const struct store_fact *f, size_t n,
+			 const char *const *types, size_t ntypes)
+{
+	struct items *it = ctx;
+	uint16_t map[STORE_FACT_BLOCK];
+	int rc;
+
+	if ((rc = grow(it, n)) < 0)
+		return rc;
+	for (size_t t = 0; t < ntypes; t++) {
+		if ((rc = type_id(it, types[t])) < 0)
+			return rc;
+		map[t] = (uint16_t)rc;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct item *x = &it->v[it->n++];
+		x->env.time = f[i].time;
+		x->env.case_index = f[i].case_index;
+		memset(x->env.body, 0, 32);
+		x->env.type = map[f[i].type];
+		x->env.kind = f[i].kind;
+		/* Our log's case_from is us when it is its from; theirs' when
+		 * it is its to. */
+		x->env.case_ours = f[i].side == (it->mine ? 0 : 1);
+		x->index = first + i;
+		x->mine = (uint8_t)it->mine;
+	}
+	return 0;
+}
+
+/* Charter and register entries read from facts: their body hashes, from
+ * the envelopes (a handful per channel). */
+static int entries_with_bodies(struct node *n, struct items *it, struct err *e)
+{
+	for (size_t i = 0; i < it->n; i++) {
+		struct item *x = &it->v[i];
+		struct envelope env;
+		char *buf;
+		size_t len;
+		int rc;
+
+		if (x->env.kind != ENVELOPE_CHARTER && x->env.kind != ENVELOPE_REGISTER)
+			continue;
+		if ((rc = store_entry_get(n->store, x->mine ? it->ours : it->theirs, x->index, &buf,
+					  &len, e)) < 0)
+			return rc;
+		rc = envelope_parse(&env, buf, len, e);
+		free(buf);
+		if (rc < 0)
+			return err_wrap(e, "entry %" PRIu64, x->index);
+		memcpy(x->env.body, env.body, 32);
+	}
+	return 0;
+}
+
+/* Both logs of the channel with peer, ours first. With bodies, every
+ * item has its body hash (the envelopes are read); without, the logs'
+ * facts are read where the store holds them, and only charter and
+ * register items have their body hashes. */
 static int load_channel(struct node *n, const char *peer, struct items *it,
-			struct store_log *ours, struct store_log *theirs, struct err *e)
+			struct store_log *ours, struct store_log *theirs, int bodies,
+			struct err *e)
 {
 	struct store_log *logs[2] = { ours, theirs };
 	int rc;
@@ -122,11 +196,23 @@ static int load_channel(struct node *n, const char *peer, struct items *it,
 		if (rc < 0)
 			return rc;
 		it->mine = k == 0;
+		it->size = logs[k]->size;
 		*(k == 0 ? &it->ours : &it->theirs) = logs[k]->id;
+		if (!bodies) {
+			size_t from = it->n;
+			rc = store_facts_scan(n->store, logs[k]->id, logs[k]->size, collect_facts,
+					      it, e);
+			if (rc != ERR_NOTFOUND) {
+				if (rc < 0)
+					return rc;
+				continue;
+			}
+			it->n = from; /* incomplete facts: read the entries */
+		}
 		if ((rc = store_scan(n->store, logs[k]->id, collect, it, e)) < 0)
 			return rc;
 	}
-	return 0;
+	return bodies ? 0 : entries_with_bodies(n, it, e);
 }
 
 /* The newest charter entry of one side whose body the other side holds
@@ -190,7 +276,7 @@ int channel_state(struct node *n, const char *peer, struct channel_state *st,
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	if ((rc = load_channel(n, peer, &it, &ours, &theirs, e)) == 0)
+	if ((rc = load_channel(n, peer, &it, &ours, &theirs, 0, e)) == 0)
 		rc = state_from(n, &it, st, e);
 	items_free(&it);
 	return rc;
@@ -220,7 +306,7 @@ int channel_accept(struct node *n, const char *peer, uint64_t *index, struct err
 	size_t len;
 	int rc;
 
-	if ((rc = load_channel(n, peer, &it, &ours, &theirs, e)) < 0)
+	if ((rc = load_channel(n, peer, &it, &ours, &theirs, 0, e)) < 0)
 		goto out;
 	if (!(p = newest_charter(&it, 0, 0))) {
 		rc = err_set(e, ERR_NOTFOUND, "%s has proposed no charter that we have not accepted",
@@ -606,12 +692,12 @@ static void chan_close(struct chan *c)
 }
 
 static int chan_open(struct node *n, const char *peer, struct case_list *out, struct chan *c,
-		     struct err *e)
+		     int bodies, struct err *e)
 {
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	if ((rc = load_channel(n, peer, &c->it, &c->ours, &c->theirs, e)) < 0 ||
+	if ((rc = load_channel(n, peer, &c->it, &c->ours, &c->theirs, bodies, e)) < 0 ||
 	    (rc = agreed_charters(n, &c->it, peer, c->ag, &c->nag, e)) < 0 ||
 	    (rc = receipts_load(n, c->ours.id, peer, &c->rt[0], e)) < 0 ||
 	    (rc = receipts_load(n, c->theirs.id, n->cfg.name, &c->rt[1], e)) < 0)
@@ -673,7 +759,7 @@ static int load_peer(struct node *n, const char *peer, int64_t now, unsigned fla
 	size_t first = out->n;
 	int rc;
 
-	if ((rc = chan_open(n, peer, out, &c, e)) < 0)
+	if ((rc = chan_open(n, peer, out, &c, !(flags & CASES_NO_BODIES), e)) < 0)
 		goto out;
 	for (size_t i = 0; i < c.it.n; i++) {
 		const struct item *x = &c.it.v[i];
@@ -783,7 +869,7 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 	size_t cap = 64;
 	int rc;
 
-	if ((rc = chan_open(n, peer, l, &c, e)) < 0)
+	if ((rc = chan_open(n, peer, l, &c, 0, e)) < 0)
 		goto out;
 	for (size_t i = 0; i < c.it.n; i++)
 		if (c.it.v[i].env.kind == ENVELOPE_REQUEST)

@@ -272,6 +272,11 @@ static int verify_log(void *ctx, const struct store_log *log)
 	}
 	if ((rc = check_checkpoints(v)) < 0)
 		goto out;
+	/* The facts reports read instead of the entries (store_facts.c). */
+	if ((rc = store_facts_check(n->store, log->id, e)) < 0) {
+		err_wrap(e, "%s", log->origin);
+		goto out;
+	}
 	if (out)
 		fprintf(out, "ok   %s: %" PRIu64 " entries, %zu checkpoints, %" PRIu64 " receipts\n",
 			log->origin, log->size, v->ncps, v->receipts);

@@ -37,6 +37,12 @@ int store_open(struct store **out, const char *url, struct err *e)
 	}
 	/* Without memory for the cache the store still works, uncached. */
 	(*out)->cache = calloc(NODE_CACHE_SLOTS, sizeof(*(*out)->cache));
+	if ((*out)->facts_missing && (rc = facts_rebuild_all(*out, e)) < 0) {
+		store_close(*out);
+		*out = NULL;
+		return rc;
+	}
+	(*out)->facts_missing = 0;
 	return 0;
 }
 
@@ -46,6 +52,7 @@ void store_close(struct store *s)
 		return;
 	sodium_memzero(s->key, sizeof(s->key));
 	free(s->cache);
+	free(s->facts);
 	s->ops->close(s);
 }
 
@@ -341,7 +348,8 @@ static int append_one(struct store *s, const struct store_log *log,
 	}
 	merkle_leaf_hash(leaf, en->envelope, en->len);
 	if ((rc = s->ops->entry_put(s, log->id, index, leaf, en->envelope,
-				    en->len, e)) < 0)
+				    en->len, e)) < 0 ||
+	    (rc = facts_add(s, &env, e)) < 0)
 		return rc;
 	return merkle_frontier_append(f, leaf, emit_node, &ec);
 }
@@ -410,7 +418,8 @@ int store_append(struct store *s, const struct store_log *log,
 		cur.size = 0;
 		rc = s->ops->log_create(s, &cur, e);
 	}
-	if (rc < 0 || (rc = frontier_load(s, cur.id, cur.size, &f, e)) < 0)
+	if (rc < 0 || (rc = frontier_load(s, cur.id, cur.size, &f, e)) < 0 ||
+	    (b->n && (rc = facts_begin(s, cur.id, cur.size, e)) < 0))
 		goto out;
 	/* From here on reads may see this transaction's own rows. */
 	s->uncommitted = 1;
@@ -428,7 +437,8 @@ int store_append(struct store *s, const struct store_log *log,
 	for (size_t i = 0; i < b->n; i++)
 		if ((rc = append_one(s, &cur, &f, &b->entries[i], e)) < 0)
 			goto out;
-	if (b->n && (rc = s->ops->log_set_size(s, cur.id, f.size, e)) < 0)
+	if (b->n && ((rc = facts_end(s, e)) < 0 ||
+		     (rc = s->ops->log_set_size(s, cur.id, f.size, e)) < 0))
 		goto out;
 	if (b->cp_note && (rc = put_checkpoint(s, &cur, &f, b, &cp, e)) < 0)
 		goto out;

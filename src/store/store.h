@@ -256,6 +256,31 @@ typedef int (*store_entry_fn)(void *ctx, uint64_t index, const char *env,
 			      size_t len, const uint8_t *leaf);
 int store_scan(struct store *s, int64_t log, store_entry_fn fn, void *ctx,
 	       struct err *e);
+/* The facts of a log: what reports and channel views need of an entry,
+ * kept in blocks of STORE_FACT_BLOCK beside the entries (store_facts.c),
+ * so that a report reads no envelope. side: the envelope's case_from is
+ * its from (0) or its to (1); type indexes the block's types. */
+#define STORE_FACT_BLOCK 256
+struct store_fact {
+	int64_t time;
+	uint64_t case_index;
+	uint8_t kind;  /* enum envelope_kind */
+	uint8_t side;
+	uint16_t type;
+};
+/* fn gets the facts of entries first..first+n-1 and the types they name;
+ * non-zero stops the walk. */
+typedef int (*store_facts_fn)(void *ctx, uint64_t first, const struct store_fact *f,
+			      size_t n, const char *const *types, size_t ntypes);
+/* The facts of entries 0..size-1 of a log, in order. ERR_NOTFOUND if the
+ * store does not hold them all (a store from before facts, opened
+ * read-only): read the entries instead. */
+int store_facts_scan(struct store *s, int64_t log, uint64_t size, store_facts_fn fn,
+		     void *ctx, struct err *e);
+/* Compares every block of facts of a log with its entries: 0 or
+ * ERR_VERIFY naming the first block that differs or is missing. */
+int store_facts_check(struct store *s, int64_t log, struct err *e);
+
 /* One stored node, for verification; ERR_NOTFOUND if absent. */
 int store_node_get(struct store *s, int64_t log, struct merkle_id id,
 		   uint8_t hash[static 32], struct err *e);

@@ -77,6 +77,16 @@ struct store_ops {
 			 char **buf, size_t *len, struct err *e);
 	int (*scan)(struct store *s, int64_t log, store_entry_fn fn,
 		    void *ctx, struct err *e);
+	/* Facts (store_facts.c): one row per block of a log, as encoded
+	 * there; fact_put replaces the row. fact_scan calls fn for the rows
+	 * of log in block order; non-zero from fn stops it. */
+	int (*fact_put)(struct store *s, int64_t log, uint64_t block,
+			const void *data, size_t len, struct err *e);
+	int (*fact_get)(struct store *s, int64_t log, uint64_t block,
+			void **data, size_t *len, struct err *e);
+	int (*fact_scan)(struct store *s, int64_t log,
+			 int (*fn)(void *ctx, uint64_t block, const void *data, size_t len),
+			 void *ctx, struct err *e);
 
 	/* Nodes of level >= 1. */
 	int (*node_put)(struct store *s, int64_t log, struct merkle_id id,
@@ -145,7 +155,20 @@ struct store {
 	int has_key;
 	int readonly;         /* opened on a read-only file system */
 	int uncommitted;      /* an append has written: reads fill no cache */
+	int facts_missing;    /* set by a backend that upgraded a store from
+			       * before facts: store_open rebuilds them */
+	struct fact_block *facts; /* the block an append is writing */
+	int64_t facts_log;
+	int facts_skip;       /* that block's stored facts are lost */
 };
+
+/* store_facts.c: the facts an append writes, in its transaction. */
+struct envelope;
+int facts_begin(struct store *s, int64_t log, uint64_t size, struct err *e);
+int facts_add(struct store *s, const struct envelope *env, struct err *e);
+int facts_end(struct store *s, struct err *e);
+/* Rebuilds the facts of every log from its entries, a log at a time. */
+int facts_rebuild_all(struct store *s, struct err *e);
 
 int store_sqlite_open(struct store **out, const char *path, struct err *e);
 /* url: a libpq connection URI, postgresql://... or postgres://... */

@@ -52,7 +52,7 @@
 
 #include <libpq-fe.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 static const char schema[] =
 	"CREATE TABLE parley_schema("
@@ -153,6 +153,16 @@ static const char schema[] =
 	");"
 	"INSERT INTO parley_schema(version) VALUES (1);";
 
+/* Version 2 adds the facts of each 256-entry block (store_facts.c). */
+static const char schema_v2[] =
+	"CREATE TABLE fact("
+	"  log BIGINT NOT NULL,"
+	"  block BIGINT NOT NULL,"
+	"  data BYTEA NOT NULL,"
+	"  PRIMARY KEY (log, block)"
+	");"
+	"UPDATE parley_schema SET version = 2;";
+
 enum {
 	Q_PARTY_PUT, Q_PARTY_GET, Q_PARTY_SELF, Q_PARTY_EACH,
 	Q_DELIVERY_PUT, Q_DELIVERY_GET, Q_EVIDENCE_ADD, Q_EVIDENCE_EACH, Q_RECEIPTED, Q_RECEIPT_TIME,
@@ -164,6 +174,7 @@ enum {
 	Q_CP_FIND, Q_CP_PUT, Q_CP_EACH, Q_CP_LATEST,
 	Q_COSIG_PUT, Q_COSIG_EACH,
 	Q_BODY_EACH, Q_AUDIT_EACH,
+	Q_FACT_PUT, Q_FACT_GET, Q_FACT_SCAN,
 	Q_COUNT
 };
 
@@ -224,6 +235,11 @@ static const char *const sql[Q_COUNT] = {
 	[Q_TILE_PUT] = "INSERT INTO tile(log, block, hashes) VALUES ($1::bigint, $2::bigint, $3::bytea)"
 		       " ON CONFLICT (log, block) DO UPDATE SET hashes = EXCLUDED.hashes",
 	[Q_TILE_GET] = "SELECT hashes FROM tile WHERE log = $1::bigint AND block = $2::bigint",
+	[Q_FACT_PUT] = "INSERT INTO fact(log, block, data) VALUES ($1::bigint, $2::bigint, $3::bytea)"
+		       " ON CONFLICT (log, block) DO UPDATE SET data = EXCLUDED.data",
+	[Q_FACT_GET] = "SELECT data FROM fact WHERE log = $1::bigint AND block = $2::bigint",
+	[Q_FACT_SCAN] = "SELECT block, data FROM fact WHERE log = $1::bigint AND block >= $2::bigint"
+			" ORDER BY block LIMIT 1024",
 	[Q_BODY_PUT] = "INSERT INTO body(hash, data) VALUES ($1::bytea, $2::bytea)"
 		       " ON CONFLICT (hash) DO NOTHING",
 	[Q_BODY_GET] = "SELECT data FROM body WHERE hash = $1::bytea",
@@ -1053,30 +1069,41 @@ static int pg_entry_put(struct store *base, int64_t log, uint64_t index,
 	return run_write(S(base), Q_ENTRY_PUT, &a, e, "storing an entry");
 }
 
-static int pg_entry_get(struct store *base, int64_t log, uint64_t index,
-			char **buf, size_t *len, struct err *e)
+/* Runs a query for one bytea value: 0 and *buf (malloc'd), 1 if no row,
+ * or an error. */
+static int run_blob(struct pg_store *s, int q, struct params *a, void **buf, size_t *len,
+		    struct err *e, const char *what)
 {
-	struct params a = { 0 };
 	PGresult *r;
 	int rc;
 
-	p_i64(&a, log);
-	p_i64(&a, (int64_t)index);
-	if ((rc = run(S(base), Q_ENTRY_GET, &a, &r, e, "reading an entry")) < 0)
+	if ((rc = run(s, q, a, &r, e, what)) < 0)
 		return rc;
-	if (PQntuples(r) == 1)
-		rc = col_dup(r, 0, 0, (void **)buf, len, e);
-	else
-		rc = err_set(e, ERR_NOTFOUND, "no entry %" PRIu64 " in log %" PRId64,
-			     index, log);
+	rc = PQntuples(r) == 1 ? col_dup(r, 0, 0, buf, len, e) : 1;
 	PQclear(r);
 	return rc;
 }
 
-static int pg_scan(struct store *base, int64_t log, store_entry_fn fn,
-		   void *ctx, struct err *e)
+static int pg_entry_get(struct store *base, int64_t log, uint64_t index,
+			char **buf, size_t *len, struct err *e)
 {
-	struct pg_store *s = S(base);
+	struct params a = { 0 };
+	int rc;
+
+	p_i64(&a, log);
+	p_i64(&a, (int64_t)index);
+	if ((rc = run_blob(S(base), Q_ENTRY_GET, &a, (void **)buf, len, e, "reading an entry")) == 1)
+		rc = err_set(e, ERR_NOTFOUND, "no entry %" PRIu64 " in log %" PRId64, index, log);
+	return rc;
+}
+
+/* Pages through the rows of query q for log ordered by its first column
+ * (an index or block from $2 on), PAGE_ROWS at a time, calling row for
+ * each; non-zero from row stops. */
+static int paged(struct pg_store *s, int q, int64_t log,
+		 int (*row)(void *ctx, const PGresult *r, int i), void *ctx, struct err *e,
+		 const char *what)
+{
 	int64_t from = 0;
 	int rows, rc = 0;
 
@@ -1086,21 +1113,81 @@ static int pg_scan(struct store *base, int64_t log, store_entry_fn fn,
 
 		p_i64(&a, log);
 		p_i64(&a, from);
-		if ((rc = run(s, Q_SCAN, &a, &r, e, "scanning entries")) < 0)
+		if ((rc = run(s, q, &a, &r, e, what)) < 0)
 			return rc;
 		rows = PQntuples(r);
 		for (int i = 0; i < rows && rc == 0; i++) {
-			uint64_t idx = (uint64_t)col_i64(r, i, 0);
-
-			from = (int64_t)idx + 1;
-			rc = fn(ctx, idx, PQgetvalue(r, i, 1),
-				(size_t)PQgetlength(r, i, 1),
-				PQgetlength(r, i, 2) == 32 ?
-				(const uint8_t *)PQgetvalue(r, i, 2) : NULL);
+			from = col_i64(r, i, 0) + 1;
+			rc = row(ctx, r, i);
 		}
 		PQclear(r);
 	} while (rc == 0 && rows == PAGE_ROWS);
 	return rc;
+}
+
+struct scan_ctx {
+	store_entry_fn fn;
+	int (*fact_fn)(void *ctx, uint64_t block, const void *data, size_t len);
+	void *ctx;
+};
+
+static int scan_row(void *ctx, const PGresult *r, int i)
+{
+	struct scan_ctx *sc = ctx;
+
+	return sc->fn(sc->ctx, (uint64_t)col_i64(r, i, 0), PQgetvalue(r, i, 1),
+		      (size_t)PQgetlength(r, i, 1),
+		      PQgetlength(r, i, 2) == 32 ? (const uint8_t *)PQgetvalue(r, i, 2) : NULL);
+}
+
+static int pg_scan(struct store *base, int64_t log, store_entry_fn fn,
+		   void *ctx, struct err *e)
+{
+	struct scan_ctx sc = { fn, NULL, ctx };
+
+	return paged(S(base), Q_SCAN, log, scan_row, &sc, e, "scanning entries");
+}
+
+static int pg_fact_put(struct store *base, int64_t log, uint64_t block,
+		       const void *data, size_t len, struct err *e)
+{
+	struct params a = { 0 };
+
+	p_i64(&a, log);
+	p_i64(&a, (int64_t)block);
+	p_bytes(&a, data, len);
+	return run_write(S(base), Q_FACT_PUT, &a, e, "storing facts");
+}
+
+static int pg_fact_get(struct store *base, int64_t log, uint64_t block,
+		       void **data, size_t *len, struct err *e)
+{
+	struct params a = { 0 };
+	int rc;
+
+	p_i64(&a, log);
+	p_i64(&a, (int64_t)block);
+	if ((rc = run_blob(S(base), Q_FACT_GET, &a, data, len, e, "reading facts")) == 1)
+		rc = err_set(e, ERR_NOTFOUND, "no facts block %" PRIu64 " in log %" PRId64,
+			     block, log);
+	return rc;
+}
+
+static int fact_row(void *ctx, const PGresult *r, int i)
+{
+	struct scan_ctx *sc = ctx;
+
+	return sc->fact_fn(sc->ctx, (uint64_t)col_i64(r, i, 0), PQgetvalue(r, i, 1),
+			   (size_t)PQgetlength(r, i, 1));
+}
+
+static int pg_fact_scan(struct store *base, int64_t log,
+			int (*fn)(void *ctx, uint64_t block, const void *data, size_t len),
+			void *ctx, struct err *e)
+{
+	struct scan_ctx sc = { NULL, fn, ctx };
+
+	return paged(S(base), Q_FACT_SCAN, log, fact_row, &sc, e, "reading facts");
 }
 
 static int64_t tile_block(struct merkle_id id)
@@ -1481,6 +1568,9 @@ static const struct store_ops pg_ops = {
 	.entry_put = pg_entry_put,
 	.entry_get = pg_entry_get,
 	.scan = pg_scan,
+	.fact_put = pg_fact_put,
+	.fact_get = pg_fact_get,
+	.fact_scan = pg_fact_scan,
 	.node_put = pg_node_put,
 	.nodes_get = pg_nodes_get,
 	.body_put = pg_body_put,
@@ -1526,13 +1616,25 @@ static int migrate(struct pg_store *s, struct err *e)
 			return rc;
 		if (version == SCHEMA_VERSION)
 			return 0;
+		if (version == 1) {
+			/* Upgrade: store_open rebuilds the facts. */
+			if ((rc = exec(s, "BEGIN", e)) < 0)
+				return rc;
+			if ((rc = exec(s, schema_v2, e)) == 0 && (rc = exec(s, "COMMIT", e)) == 0) {
+				s->base.facts_missing = 1;
+				return 0;
+			}
+			PQclear(PQexec(s->db, "ROLLBACK"));
+			continue;
+		}
 		if (version != 0)
 			return err_set(e, ERR_STORE,
 				       "%s: schema version %d, this parley knows %d",
 				       s->name, version, SCHEMA_VERSION);
 		if ((rc = exec(s, "BEGIN", e)) < 0)
 			return rc;
-		if ((rc = exec(s, schema, e)) == 0 && (rc = exec(s, "COMMIT", e)) == 0)
+		if ((rc = exec(s, schema, e)) == 0 && (rc = exec(s, schema_v2, e)) == 0 &&
+		    (rc = exec(s, "COMMIT", e)) == 0)
 			return 0;
 		PQclear(PQexec(s->db, "ROLLBACK"));
 	}

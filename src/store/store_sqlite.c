@@ -10,7 +10,7 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #ifndef PAGE_SIZE_STR
 #define PAGE_SIZE_STR "16384"
 #endif
@@ -104,6 +104,13 @@ static const char schema[] =
 	"  PRIMARY KEY (checkpoint, cosigner)"
 	") WITHOUT ROWID;";
 
+/* Version 2 adds the facts of each 256-entry block (store_facts.c). */
+static const char schema_v2[] =
+	"CREATE TABLE fact("
+	"  id INTEGER PRIMARY KEY," /* log << 44 | block */
+	"  data BLOB NOT NULL"
+	");";
+
 enum {
 	Q_PARTY_PUT, Q_PARTY_GET, Q_PARTY_SELF, Q_PARTY_EACH,
 	Q_DELIVERY_PUT, Q_DELIVERY_GET, Q_EVIDENCE_ADD, Q_EVIDENCE_EACH, Q_RECEIPTED, Q_RECEIPT_TIME,
@@ -116,6 +123,7 @@ enum {
 	Q_COSIG_PUT, Q_COSIG_EACH,
 	Q_READ_BEGIN, Q_READ_END,
 	Q_BODY_EACH, Q_AUDIT_EACH,
+	Q_FACT_PUT, Q_FACT_GET,
 	Q_COUNT
 };
 
@@ -152,6 +160,8 @@ static const char *const sql[Q_COUNT] = {
 	[Q_LEAF_GET] = "SELECT leaf FROM entry WHERE log = ?1 AND idx = ?3 AND ?2 = 0",
 	[Q_TILE_PUT] = "INSERT OR REPLACE INTO tile(id, hashes) VALUES (?1, ?2)",
 	[Q_TILE_GET] = "SELECT hashes FROM tile WHERE id = ?1",
+	[Q_FACT_PUT] = "INSERT OR REPLACE INTO fact(id, data) VALUES (?1, ?2)",
+	[Q_FACT_GET] = "SELECT data FROM fact WHERE id = ?1",
 	[Q_BODY_PUT] = "INSERT INTO body(hash, data) VALUES (?1, ?2) ON CONFLICT(hash) DO NOTHING",
 	[Q_BODY_GET] = "SELECT data FROM body WHERE hash = ?1",
 	[Q_CP_FIND] = "SELECT id, log, size, root, note FROM checkpoint WHERE log = ?1 AND size = ?2",
@@ -197,6 +207,7 @@ struct sqlite_store {
 	 * its statement is kept, unless a callback re-enters it. */
 	sqlite3_stmt *cosig_st;
 	int cosig_busy;
+	int no_facts; /* a version 1 store opened read-only: no fact table */
 };
 
 static struct sqlite_store *S(struct store *s)
@@ -761,6 +772,70 @@ static int sq_scan(struct store *base, int64_t log, store_entry_fn fn,
 	return n;
 }
 
+static int sq_fact_put(struct store *base, int64_t log, uint64_t block,
+		       const void *data, size_t len, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st;
+
+	if (s->no_facts)
+		return err_set(e, ERR_READONLY, "%s: the store is read-only", s->path);
+	st = q(s, Q_FACT_PUT);
+	sqlite3_bind_int64(st, 1, log << 44 | (int64_t)block);
+	sqlite3_bind_blob(st, 2, data, (int)len, SQLITE_STATIC);
+	return run(s, st, e, "storing facts");
+}
+
+static int sq_fact_get(struct store *base, int64_t log, uint64_t block,
+		       void **data, size_t *len, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (s->no_facts)
+		return err_set(e, ERR_NOTFOUND, "%s holds no facts", s->path);
+	st = q(s, Q_FACT_GET);
+	sqlite3_bind_int64(st, 1, log << 44 | (int64_t)block);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		rc = dup_blob(st, 0, data, len, e);
+		sqlite3_reset(st);
+		return rc;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, "reading facts");
+	return err_set(e, ERR_NOTFOUND, "no facts block %" PRIu64 " in log %" PRId64, block, log);
+}
+
+static int sq_fact_scan(struct store *base, int64_t log,
+			int (*fn)(void *ctx, uint64_t block, const void *data, size_t len),
+			void *ctx, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if (s->no_facts)
+		return err_set(e, ERR_NOTFOUND, "%s holds no facts", s->path);
+	if (sqlite3_prepare_v2(s->db, "SELECT id, data FROM fact WHERE id BETWEEN ?1 AND ?2"
+			       " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "reading facts");
+	sqlite3_bind_int64(st, 1, log << 44);
+	sqlite3_bind_int64(st, 2, log << 44 | ((INT64_C(1) << 44) - 1));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n = fn(ctx, (uint64_t)(sqlite3_column_int64(st, 0) & ((INT64_C(1) << 44) - 1)),
+		       sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+		if (n != 0)
+			break;
+	}
+	if (n == 0 && rc != SQLITE_DONE)
+		n = db_err(s, e, "reading facts");
+	sqlite3_finalize(st);
+	return n;
+}
+
 static int64_t tile_id(int64_t log, struct merkle_id id)
 {
 	return log << 44 | (int64_t)((id.index << id.level) >> 8);
@@ -1163,6 +1238,9 @@ static const struct store_ops sqlite_ops = {
 	.entry_put = sq_entry_put,
 	.entry_get = sq_entry_get,
 	.scan = sq_scan,
+	.fact_put = sq_fact_put,
+	.fact_get = sq_fact_get,
+	.fact_scan = sq_fact_scan,
 	.node_put = sq_node_put,
 	.nodes_get = sq_nodes_get,
 	.body_put = sq_body_put,
@@ -1189,6 +1267,23 @@ static int migrate(struct sqlite_store *s, struct err *e)
 	sqlite3_finalize(st);
 	if (version == SCHEMA_VERSION)
 		return 0;
+	if (version == 1 && !s->base.readonly) {
+		/* Upgrade: store_open rebuilds the facts from the entries. */
+		if ((rc = exec(s, "BEGIN IMMEDIATE", e)) < 0)
+			return rc;
+		if ((rc = exec(s, schema_v2, e)) < 0 ||
+		    (rc = exec(s, "PRAGMA user_version = 2", e)) < 0 ||
+		    (rc = exec(s, "COMMIT", e)) < 0) {
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return rc;
+		}
+		s->base.facts_missing = 1;
+		return 0;
+	}
+	if (version == 1) {
+		s->no_facts = 1; /* read-only: readers fall back to the entries */
+		return 0;
+	}
 	if (s->base.readonly)
 		return err_set(e, ERR_READONLY, "%s: the store is on a read-only file system and holds "
 			       "no parley schema (version %d)", s->path, version);
@@ -1198,8 +1293,8 @@ static int migrate(struct sqlite_store *s, struct err *e)
 			       s->path, version, SCHEMA_VERSION);
 	if ((rc = exec(s, "BEGIN IMMEDIATE", e)) < 0)
 		return rc;
-	if ((rc = exec(s, schema, e)) < 0 ||
-	    (rc = exec(s, "PRAGMA user_version = 1", e)) < 0 ||
+	if ((rc = exec(s, schema, e)) < 0 || (rc = exec(s, schema_v2, e)) < 0 ||
+	    (rc = exec(s, "PRAGMA user_version = 2", e)) < 0 ||
 	    (rc = exec(s, "COMMIT", e)) < 0) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		return rc;
@@ -1278,7 +1373,8 @@ int store_sqlite_open(struct store **out, const char *path, struct err *e)
 		goto fail;
 	}
 	for (int i = 0; i < Q_COUNT; i++)
-		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		if (!(s->no_facts && (i == Q_FACT_PUT || i == Q_FACT_GET)) &&
+		    sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 				       &s->q[i], NULL) != SQLITE_OK) {
 			rc = db_err(s, e, "preparing statements");
 			goto fail;

@@ -119,11 +119,65 @@ static void test_periods_and_filters(void **state)
 	assert_string_equal(p, "all");
 }
 
+
+static int cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Percentiles by nearest rank, against sorting: random durations with
+ * many ties, every n from 1 to 300 (the selection is not a sort). */
+static void test_percentiles_against_sorting(void **state)
+{
+	struct report_case *c = calloc(300, sizeof(*c));
+	int64_t *acks = calloc(300, sizeof(*acks)), *ans = calloc(300, sizeof(*ans));
+	uint64_t x = 88172645463325252u;
+
+	(void)state;
+	for (size_t n = 1; n <= 300; n++) {
+		struct report r;
+		struct err e = { 0 };
+		size_t na = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			int64_t d1, d2;
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			d1 = (int64_t)(x % (n % 3 ? 50 : 100000)) + 1;
+			d2 = d1 + (int64_t)(x >> 40) % 977;
+			c[i] = mk("a", "b", T0, T0 + 10, CASE_ANSWERED, T0 + 10 + d1, T0 + 10 + d2, 0);
+			if (i % 5 == 4)  /* some not answered: fewer answers than acks */
+				c[i].state = CASE_ACKNOWLEDGED, c[i].answered = 0;
+			acks[i] = d1;
+			if (c[i].answered)
+				ans[na++] = d2;
+		}
+		tu_ok(report_make(c, n, REPORT_ALL, 0, 0, NULL, &r, &e), &e);
+		qsort(acks, n, sizeof(*acks), cmp64);
+		qsort(ans, na, sizeof(*ans), cmp64);
+		assert_int_equal(r.n, 1);
+		assert_int_equal(r.rows[0].ack_p50, acks[(50 * n + 99) / 100 - 1]);
+		assert_int_equal(r.rows[0].ack_p90, acks[(90 * n + 99) / 100 - 1]);
+		if (na) {
+			assert_int_equal(r.rows[0].answer_p50, ans[(50 * na + 99) / 100 - 1]);
+			assert_int_equal(r.rows[0].answer_p90, ans[(90 * na + 99) / 100 - 1]);
+		} else {
+			assert_int_equal(r.rows[0].answer_p50, -1);
+		}
+		report_free(&r);
+	}
+	free(c);
+	free(acks);
+	free(ans);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts),
 		cmocka_unit_test(test_periods_and_filters),
+		cmocka_unit_test(test_percentiles_against_sorting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

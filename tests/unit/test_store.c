@@ -751,6 +751,131 @@ static void test_concurrent_appends(void **state)
 	free(c.bodies);
 }
 
+
+/* Entry i of the facts test: requests and replies of several types, the
+ * replies naming the other side's cases. */
+static size_t fact_envelope(char *buf, uint64_t i, struct envelope *env)
+{
+	static const char *const types[] = { "cyber-incident", "visa", "legal", "x" };
+	struct err e = { 0 };
+	size_t len;
+
+	memset(env, 0, sizeof(*env));
+	snprintf(env->from, sizeof(env->from), A);
+	snprintf(env->to, sizeof(env->to), B);
+	env->index = i;
+	env->time = 1700000000 + (int64_t)(i * 37 % 1000);
+	env->kind = i % 3 == 0 ? ENVELOPE_REQUEST : i % 3 == 1 ? ENVELOPE_ACK : ENVELOPE_ANSWER;
+	snprintf(env->case_from, sizeof(env->case_from), "%s", env->kind == ENVELOPE_REQUEST ? A : B);
+	env->case_index = env->kind == ENVELOPE_REQUEST ? i : i / 2;
+	snprintf(env->type, sizeof(env->type), "%s", types[i * 7 % 4]);
+	env->body[0] = (uint8_t)i;
+	tu_ok(envelope_encode(env, buf, ENVELOPE_MAX, &len, &e), &e);
+	return len;
+}
+
+struct fact_seen {
+	uint64_t n;
+	int bad;
+};
+
+static int fact_check_cb(void *ctx, uint64_t first, const struct store_fact *f, size_t n,
+			 const char *const *types, size_t ntypes)
+{
+	struct fact_seen *fs = ctx;
+	char buf[ENVELOPE_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		struct envelope env;
+		fact_envelope(buf, first + i, &env);
+		if (first + i != fs->n || f[i].time != env.time || f[i].kind != env.kind ||
+		    f[i].case_index != env.case_index || f[i].side != (env.kind != ENVELOPE_REQUEST) ||
+		    f[i].type >= ntypes || strcmp(types[f[i].type], env.type) != 0)
+			fs->bad++;
+		fs->n++;
+	}
+	return 0;
+}
+
+static void facts_raw(const struct fixture *f, const char *sqlite_sql, const char *pg_sql)
+{
+	if (use_pg) {
+		PGconn *c = tu_pg_connect(f->url);
+		tu_pg_exec(c, pg_sql);
+		PQfinish(c);
+	} else {
+		sqlite3 *db;
+		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, sqlite_sql, NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+	}
+}
+
+/* The facts written with the entries are the entries' facts, whatever
+ * the batches; a reader gets them to the size it asks for; verify finds
+ * altered and missing blocks; a store from before facts is upgraded when
+ * opened, its facts rebuilt. */
+static void test_facts(void **state)
+{
+	struct fixture *f = *state;
+	static const uint64_t cuts[] = { 1, 7, 255, 256, 257, 300, 511, 512, 700 };
+	char (*bufs)[ENVELOPE_MAX] = malloc(700 * sizeof(*bufs));
+	struct store_entry en[700];
+	struct store_appended res;
+	struct fact_seen fs = { 0 };
+	struct err e = { 0 };
+	uint64_t from = 0;
+
+	for (size_t k = 0; k < sizeof(cuts) / sizeof(cuts[0]); k++) {
+		struct store_batch b = { .entries = en, .n = (size_t)(cuts[k] - from) };
+		for (uint64_t i = from; i < cuts[k]; i++) {
+			struct envelope env;
+			en[i - from] = (struct store_entry){ bufs[i], fact_envelope(bufs[i], i, &env),
+							     NULL, 0 };
+		}
+		tu_ok(store_append(f->s, &f->log, &b, &res, &e), &e);
+		from = cuts[k];
+		/* After each batch the facts cover exactly the log. */
+		fs = (struct fact_seen){ 0 };
+		tu_ok(store_facts_scan(f->s, f->log.id, from, fact_check_cb, &fs, &e), &e);
+		assert_int_equal(fs.n, from);
+		assert_int_equal(fs.bad, 0);
+	}
+	free(bufs);
+	tu_ok(store_facts_check(f->s, f->log.id, &e), &e);
+	/* A reader that read the size before an append sees that size. */
+	fs = (struct fact_seen){ 0 };
+	tu_ok(store_facts_scan(f->s, f->log.id, 300, fact_check_cb, &fs, &e), &e);
+	assert_int_equal(fs.n, 300);
+
+	/* Altered: one record's time (block 1, entry 256 + 3). */
+	facts_raw(f, "UPDATE fact SET data = substr(data, 1, length(data) - 40) || x'ff' ||"
+		     " substr(data, length(data) - 38) WHERE id = (SELECT min(id) FROM fact) + 1",
+		  "UPDATE fact SET data = overlay(data placing '\\xff'::bytea from length(data) - 39)"
+		  " WHERE block = 1");
+	assert_int_equal(store_facts_check(f->s, f->log.id, &e), ERR_VERIFY);
+	assert_msg_contains(&e, "facts of entries 256..511 differ from the entries");
+	/* Missing: the reader says so (cases then read the entries). */
+	facts_raw(f, "DELETE FROM fact WHERE id = (SELECT min(id) FROM fact) + 1",
+		  "DELETE FROM fact WHERE block = 1");
+	assert_int_equal(store_facts_scan(f->s, f->log.id, 700, fact_check_cb, &fs, &e),
+			 ERR_NOTFOUND);
+	assert_int_equal(store_facts_check(f->s, f->log.id, &e), ERR_VERIFY);
+	assert_msg_contains(&e, "no facts for entries 256..511");
+
+	/* A version 1 store: no fact table. Opening it rebuilds them. */
+	store_close(f->s);
+	f->s = NULL;
+	facts_raw(f, "DROP TABLE fact; PRAGMA user_version = 1",
+		  "DROP TABLE fact; UPDATE parley_schema SET version = 1");
+	tu_ok(store_open(&f->s, f->url, &e), &e);
+	fs = (struct fact_seen){ 0 };
+	tu_ok(store_facts_scan(f->s, f->log.id, 700, fact_check_cb, &fs, &e), &e);
+	assert_int_equal(fs.n, 700);
+	assert_int_equal(fs.bad, 0);
+	tu_ok(store_facts_check(f->s, f->log.id, &e), &e);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -767,6 +892,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_pg_readonly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_and_compare, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_appends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_facts, setup, teardown),
 	};
 
 	if (argc > 1 && strcmp(argv[1], "pg") == 0) {

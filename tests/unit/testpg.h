@@ -104,6 +104,7 @@ static inline void tu_pg_digest(const char *url, uint8_t out[32])
 		"SELECT log, idx, encode(leaf, 'hex'), encode(envelope, 'hex') FROM entry ORDER BY log, idx",
 		"SELECT log, level, idx, encode(hash, 'hex') FROM node ORDER BY log, level, idx",
 		"SELECT log, block, encode(hashes, 'hex') FROM tile ORDER BY log, block",
+		"SELECT log, block, encode(data, 'hex') FROM fact ORDER BY log, block",
 		"SELECT encode(hash, 'hex'), encode(data, 'hex') FROM body ORDER BY hash",
 		"SELECT id, log, size, encode(root, 'hex'), encode(note, 'hex') FROM checkpoint ORDER BY id",
 		"SELECT checkpoint, cosigner, time, line FROM cosignature ORDER BY checkpoint, cosigner",

@@ -77,6 +77,7 @@ static inline void tu_store_digest(const char *path, uint8_t out[32])
 		"SELECT log, idx, hex(leaf), hex(envelope) FROM entry ORDER BY log, idx",
 		"SELECT log, level, idx, hex(hash) FROM node ORDER BY log, level, idx",
 		"SELECT id, hex(hashes) FROM tile ORDER BY id",
+		"SELECT id, hex(data) FROM fact ORDER BY id",
 		"SELECT hex(hash), hex(data) FROM body ORDER BY hash",
 		"SELECT id, log, size, hex(root), note FROM checkpoint ORDER BY id",
 		"SELECT checkpoint, cosigner, time, line FROM cosignature ORDER BY checkpoint, cosigner",
