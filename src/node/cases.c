@@ -10,12 +10,14 @@
 
 #include "util/jsonu.h"
 
-/* What cases need of an entry: 64 bytes, not a whole struct envelope,
- * since a channel may hold millions. From and to follow from mine. */
+/* What cases need of an entry: 40 bytes with its item, not a whole
+ * struct envelope, since a channel may hold millions. From and to follow
+ * from mine; body hashes are held apart, only for the entries that need
+ * them. */
 struct ent {
 	int64_t time;
 	uint64_t case_index;
-	uint8_t body[32];
+	uint32_t body;           /* into items.hashes + 1; 0: not held */
 	uint16_t type;           /* into items.types */
 	uint8_t kind;
 	uint8_t case_ours;       /* the case is named by an entry of our log */
@@ -37,8 +39,32 @@ struct items {
 	char (*types)[ENVELOPE_TYPE_MAX + 1];
 	size_t ntypes, last_type;
 	uint64_t size;           /* of the log being read */
+	uint8_t (*hashes)[32];   /* body hashes */
+	size_t nhash, hcap;
 	struct err *e;
 };
+
+static const uint8_t no_hash[32];
+
+static const uint8_t *body_of(const struct items *it, const struct item *x)
+{
+	return x->env.body ? it->hashes[x->env.body - 1] : no_hash;
+}
+
+static int body_set(struct items *it, struct item *x, const uint8_t h[static 32])
+{
+	if (it->nhash == it->hcap) {
+		size_t cap = it->hcap ? it->hcap * 2 : 16;
+		void *nh = realloc(it->hashes, cap * sizeof(*it->hashes));
+		if (!nh || cap > UINT32_MAX - 1)
+			return err_set(it->e, ERR_NOMEM, "out of memory");
+		it->hashes = nh;
+		it->hcap = cap;
+	}
+	memcpy(it->hashes[it->nhash++], h, 32);
+	x->env.body = (uint32_t)it->nhash;
+	return 0;
+}
 
 static int type_id(struct items *it, const char *type)
 {
@@ -63,6 +89,7 @@ static void items_free(struct items *it)
 {
 	free(it->v);
 	free(it->types);
+	free(it->hashes);
 }
 
 static int grow(struct items *it, size_t more)
@@ -87,7 +114,7 @@ static int collect(void *ctx, uint64_t index, const char *buf, size_t len,
 	struct items *it = ctx;
 	struct envelope env;
 	struct item *x;
-	int t;
+	int t, t2;
 
 	(void)leaf;
 	if (index >= it->size)
@@ -101,7 +128,8 @@ static int collect(void *ctx, uint64_t index, const char *buf, size_t len,
 		return t;
 	x->env.time = env.time;
 	x->env.case_index = env.case_index;
-	memcpy(x->env.body, env.body, 32);
+	if ((t2 = body_set(it, x, env.body)) < 0)
+		return t2;
 	x->env.type = (uint16_t)t;
 	x->env.kind = (uint8_t)env.kind;
 	x->env.case_ours = strcmp(env.case_from, it->self) == 0;
@@ -131,7 +159,7 @@ static int collect_facts(void *ctx, uint64_t first, const struct store_fact *f, 
 		struct item *x = &it->v[it->n++];
 		x->env.time = f[i].time;
 		x->env.case_index = f[i].case_index;
-		memset(x->env.body, 0, 32);
+		x->env.body = 0;
 		x->env.type = map[f[i].type];
 		x->env.kind = f[i].kind;
 		/* Our log's case_from is us when it is its from; theirs' when
@@ -163,7 +191,8 @@ static int entries_with_bodies(struct node *n, struct items *it, struct err *e)
 		free(buf);
 		if (rc < 0)
 			return err_wrap(e, "entry %" PRIu64, x->index);
-		memcpy(x->env.body, env.body, 32);
+		if ((rc = body_set(it, x, env.body)) < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -227,7 +256,7 @@ static const struct item *newest_charter(const struct items *it, int mine, int w
 			continue;
 		for (size_t j = 0; j < it->n && !matched; j++)
 			matched = it->v[j].mine != mine && it->v[j].env.kind == ENVELOPE_CHARTER &&
-				  memcmp(it->v[j].env.body, x->env.body, 32) == 0;
+				  memcmp(body_of(it, &it->v[j]), body_of(it, x), 32) == 0;
 		if (matched == want_matched)
 			return x;
 		if (want_matched == 0)
@@ -259,7 +288,7 @@ static int state_from(struct node *n, const struct items *it, struct channel_sta
 	st->pending_theirs = pt && (!act || pt->env.time >= act->env.time);
 	if (!act)
 		return 0;
-	if ((rc = store_body_get(n->store, act->env.body, (void **)&st->charter_json, &len, e)) < 0)
+	if ((rc = store_body_get(n->store, body_of(it, act), (void **)&st->charter_json, &len, e)) < 0)
 		return err_wrap(e, "the charter in force");
 	if ((rc = charter_parse(&st->charter, st->charter_json, len, e)) < 0) {
 		channel_state_free(st);
@@ -313,7 +342,7 @@ int channel_accept(struct node *n, const char *peer, uint64_t *index, struct err
 			     peer);
 		goto out;
 	}
-	if ((rc = store_body_get(n->store, p->env.body, (void **)&body, &len, e)) < 0 ||
+	if ((rc = store_body_get(n->store, body_of(&it, p), (void **)&body, &len, e)) < 0 ||
 	    (rc = charter_parse(&c, body, len, e)) < 0) {
 		err_wrap(e, "%s's proposal", peer);
 		goto out;
@@ -495,7 +524,8 @@ static void receipts_free(struct receipts *r)
 	free(r->time);
 }
 
-static int add_msg(struct node *n, struct case_view *cv, const struct item *x,
+static int add_msg(struct node *n, const struct items *it, struct case_view *cv,
+		   const struct item *x,
 		   const char *from, const struct receipts rt[2], unsigned flags, struct err *e)
 {
 	struct case_msg *m;
@@ -516,7 +546,7 @@ static int add_msg(struct node *n, struct case_view *cv, const struct item *x,
 	m->receipt = receipt_of(&rt[x->mine ? 0 : 1], x->index);
 	if (flags & CASES_NO_BODIES)
 		return 0;
-	rc = store_body_get(n->store, x->env.body, (void **)&m->body, &m->body_len, e);
+	rc = store_body_get(n->store, body_of(it, x), (void **)&m->body, &m->body_len, e);
 	return rc == ERR_NOTFOUND ? 0 : rc;
 }
 
@@ -529,9 +559,9 @@ static void settle(struct case_view *cv, const struct charter *c, int64_t now)
 	sort_msgs(cv->msgs, cv->nmsgs);
 	for (size_t i = 0; i < cv->nmsgs; i++) {
 		struct case_msg *m = &cv->msgs[i];
-		/* names are interned: equal names are mostly the same pointer */
-		enum case_role r = m->from == cv->requester || strcmp(m->from, cv->requester) == 0
-					   ? CASE_REQUESTER : CASE_RESPONDER;
+		/* Names are interned by the case list (intern): equal names are
+		 * the same pointer. */
+		enum case_role r = m->from == cv->requester ? CASE_REQUESTER : CASE_RESPONDER;
 		int next = case_step((enum case_state)s, (enum case_event)case_event_of(m->kind), r, NULL);
 
 		m->counted = next >= 0;
@@ -591,7 +621,7 @@ static int agreed_charters(struct node *n, const struct items *it, const char *p
 		for (size_t j = 0; j < it->n && !later; j++) {
 			const struct item *y = &it->v[j];
 			if (y->mine != x->mine && y->env.kind == ENVELOPE_CHARTER &&
-			    memcmp(y->env.body, x->env.body, 32) == 0)
+			    memcmp(body_of(it, y), body_of(it, x), 32) == 0)
 				later = y;
 		}
 		/* Count each agreement once: at its later entry. */
@@ -602,7 +632,7 @@ static int agreed_charters(struct node *n, const struct items *it, const char *p
 			break;
 		if ((rc = store_receipt_time(n->store, x->mine ? it->ours : it->theirs, x->index,
 					     x->mine ? peer : n->cfg.name, &t, e)) < 0 ||
-		    (rc = store_body_get(n->store, x->env.body, (void **)&json, &len, e)) < 0)
+		    (rc = store_body_get(n->store, body_of(it, x), (void **)&json, &len, e)) < 0)
 			return rc;
 		rc = charter_parse(&ag[*nag].c, json, len, e);
 		free(json);
@@ -651,7 +681,7 @@ static int add_attested(struct node *n, struct case_list *out, const struct item
 	}
 	a = &out->att[out->natt];
 	memset(a, 0, sizeof(*a));
-	if ((rc = store_body_get(n->store, x->env.body, (void **)&body, &len, e)) < 0)
+	if ((rc = store_body_get(n->store, body_of(it, x), (void **)&body, &len, e)) < 0)
 		return err_wrap(e, "register entry %s/%" PRIu64, from, x->index);
 	rc = register_body_parse(body, len, &a->rec, e);
 	free(body);
@@ -779,14 +809,14 @@ static int load_peer(struct node *n, const char *peer, int64_t now, unsigned fla
 		cv = &out->v[out->n++];
 		view_init(&c, cv, x);
 		(x->mine ? c.by_ours : c.by_theirs)[x->index] = (uint32_t)(out->n - first);
-		if ((rc = add_msg(n, cv, x, cv->requester, c.rt, flags, e)) < 0)
+		if ((rc = add_msg(n, &c.it, cv, x, cv->requester, c.rt, flags, e)) < 0)
 			goto out;
 	}
 	for (size_t i = 0; i < c.it.n; i++) {
 		const struct item *x = &c.it.v[i];
 		uint32_t k = case_of(&c, x);
 
-		if (k && (rc = add_msg(n, &out->v[first + k - 1], x, x->mine ? c.self : c.other, c.rt,
+		if (k && (rc = add_msg(n, &c.it, &out->v[first + k - 1], x, x->mine ? c.self : c.other, c.rt,
 				       flags, e)) < 0)
 			goto out;
 	}
@@ -816,7 +846,7 @@ static void report_case_of(const struct case_view *cv, struct report_case *r)
 		const struct case_msg *m = &cv->msgs[k];
 		if (m->kind == ENVELOPE_REQUEST)
 			r->opened = m->sent;
-		if (!m->counted || strcmp(m->from, cv->responder) != 0 || !m->receipt)
+		if (!m->counted || m->from != cv->responder || !m->receipt) /* interned */
 			continue;
 		if ((m->kind == ENVELOPE_ACK || m->kind == ENVELOPE_ANSWER ||
 		     m->kind == ENVELOPE_DECLINE) && !r->first_reply)
@@ -843,28 +873,54 @@ struct report_out {
 	size_t n, cap;
 };
 
-static struct report_case *report_slot(struct report_out *o)
+/* A message as the report gathers it: 32 bytes, bucketed by case. */
+struct rmsg {
+	int64_t sent;
+	uint64_t receipt;
+	uint64_t index;
+	uint16_t type;
+	uint8_t kind, mine;
+};
+
+/* Receipt times of entries read in index order: a cursor into the table
+ * instead of a search per entry. */
+struct rcursor {
+	const struct receipts *r;
+	size_t at;
+};
+
+static uint64_t receipt_next(struct rcursor *c, uint64_t index)
 {
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 1024;
-		struct report_case *nv = realloc(o->v, cap * sizeof(*nv));
-		if (!nv)
-			return NULL;
-		o->v = nv;
-		o->cap = cap;
-	}
-	return &o->v[o->n++];
+	while (c->at < c->r->n && c->r->size[c->at] <= index)
+		c->at++;
+	return c->at < c->r->n ? c->r->time[c->at] : 0;
+}
+
+static int report_reserve(struct report_out *o, size_t more)
+{
+	struct report_case *nv;
+
+	if (o->n + more <= o->cap)
+		return 0;
+	if (!(nv = realloc(o->v, (o->n + more) * sizeof(*nv))))
+		return ERR_NOMEM;
+	o->v = nv;
+	o->cap = o->n + more;
+	return 0;
 }
 
 /* The report's input for the channel with peer, without keeping views:
- * messages are bucketed by case, and each case is settled in a reused
- * buffer exactly as load_peer settles it (same message order). */
+ * messages are bucketed by case in two passes over the items in log order
+ * (requests, then replies: the order load_peer adds them in), reading
+ * the items sequentially, and each case is settled in a reused buffer
+ * exactly as load_peer settles it. */
 static int report_peer(struct node *n, const char *peer, int64_t now, struct case_list *l,
 		       struct report_out *o, struct err *e)
 {
 	struct chan c;
-	uint32_t ncase = 0, *start = NULL, *fill = NULL;
-	size_t *refs = NULL, natt = l->natt;
+	uint32_t ncase = 0, *start = NULL;
+	struct rmsg *rm = NULL;
+	size_t natt = l->natt;
 	struct case_msg buf[64], *msgs = buf;
 	size_t cap = 64;
 	int rc;
@@ -875,13 +931,13 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 		if (c.it.v[i].env.kind == ENVELOPE_REQUEST)
 			(c.it.v[i].mine ? c.by_ours : c.by_theirs)[c.it.v[i].index] = ++ncase;
 	start = calloc((size_t)ncase + 2, sizeof(*start));
-	fill = calloc((size_t)ncase + 2, sizeof(*fill));
-	if (!start || !fill) {
+	if (!start || report_reserve(o, ncase + (l->natt - natt)) < 0) {
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	/* Count each case's messages (the request, then its replies in log
-	 * order, as load_peer adds them), then place them. */
+	/* Count each case's messages, then place them: a counting sort.
+	 * start[k] is where case k's go next; once placed, they are
+	 * start[k - 1]..start[k] - 1. */
 	for (size_t i = 0; i < c.it.n; i++) {
 		const struct item *x = &c.it.v[i];
 		uint32_t k = x->env.kind == ENVELOPE_REQUEST
@@ -894,25 +950,35 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 		start[k] = sum;
 		sum += cnt;
 	}
-	if (!(refs = malloc(((size_t)start[ncase + 1] + 1) * sizeof(*refs)))) {
+	if (!(rm = malloc(((size_t)start[ncase + 1] + 1) * sizeof(*rm)))) {
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	for (int pass = 0; pass < 2; pass++)
+	for (int pass = 0; pass < 2; pass++) {
+		struct rcursor cur[2] = { { &c.rt[0], 0 }, { &c.rt[1], 0 } };
 		for (size_t i = 0; i < c.it.n; i++) {
 			const struct item *x = &c.it.v[i];
 			uint32_t k = 0;
+			struct rmsg *m;
 			if (pass == 0 && x->env.kind == ENVELOPE_REQUEST)
 				k = (x->mine ? c.by_ours : c.by_theirs)[x->index];
 			else if (pass == 1)
 				k = case_of(&c, x);
-			if (k)
-				refs[start[k] + fill[k]++] = i;
+			if (!k)
+				continue;
+			m = &rm[start[k]++];
+			m->sent = x->env.time;
+			m->receipt = receipt_next(&cur[x->mine ? 0 : 1], x->index);
+			m->index = x->index;
+			m->type = x->env.type;
+			m->kind = x->env.kind;
+			m->mine = x->mine;
 		}
+	}
 	for (uint32_t k = 1; k <= ncase; k++) {
-		size_t nm = fill[k];
+		const struct rmsg *cm = &rm[start[k - 1]];
+		size_t nm = start[k] - start[k - 1];
 		struct case_view cv;
-		struct report_case *r;
 
 		if (nm > cap) {
 			struct case_msg *nb = malloc(nm * sizeof(*nb));
@@ -925,39 +991,32 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 			msgs = nb;
 			cap = nm;
 		}
-		view_init(&c, &cv, &c.it.v[refs[start[k]]]);
+		memset(&cv, 0, sizeof(cv));
+		cv.requester = cm[0].mine ? c.self : c.other;
+		cv.responder = cm[0].mine ? c.other : c.self;
+		cv.subject = no_subject;
+		cv.index = cm[0].index;
 		cv.msgs = msgs;
+		cv.type = c.types[cm[0].type];
 		for (size_t j = 0; j < nm; j++) {
-			const struct item *x = &c.it.v[refs[start[k] + j]];
 			struct case_msg *m = &msgs[cv.nmsgs++];
 			memset(m, 0, sizeof(*m));
-			m->from = x->mine ? c.self : c.other;
-			m->index = x->index;
-			m->kind = (enum envelope_kind)x->env.kind;
-			m->sent = x->env.time;
-			m->receipt = receipt_of(&c.rt[x->mine ? 0 : 1], x->index);
+			m->from = cm[j].mine ? c.self : c.other;
+			m->index = cm[j].index;
+			m->kind = (enum envelope_kind)cm[j].kind;
+			m->sent = cm[j].sent;
+			m->receipt = cm[j].receipt;
 		}
 		view_settle(&c, &cv, now);
-		if (!(r = report_slot(o))) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		report_case_of(&cv, r);
+		report_case_of(&cv, &o->v[o->n++]);
 	}
-	for (size_t i = natt; i < l->natt; i++) {
-		struct report_case *r = report_slot(o);
-		if (!r) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		report_attested_of(&l->att[i], r);
-	}
+	for (size_t i = natt; i < l->natt; i++)
+		report_attested_of(&l->att[i], &o->v[o->n++]);
 out:
 	if (msgs != buf)
 		free(msgs);
 	free(start);
-	free(fill);
-	free(refs);
+	free(rm);
 	chan_close(&c);
 	return rc;
 }
