@@ -10,24 +10,24 @@
 
 #include "util/jsonu.h"
 
-/* What cases need of an entry: 40 bytes with its item, not a whole
- * struct envelope, since a channel may hold millions. From and to follow
- * from mine; body hashes are held apart, only for the entries that need
- * them. */
+/* What cases need of an entry: 24 bytes, not a whole struct envelope,
+ * since a channel may hold millions. From and to follow from mine; the
+ * index from the position (item_index); body hashes are held apart, only
+ * for the entries that need them. */
 struct ent {
 	int64_t time;
 	uint64_t case_index;
 	uint32_t body;           /* into items.hashes + 1; 0: not held */
 	uint16_t type;           /* into items.types */
 	uint8_t kind;
-	uint8_t case_ours;       /* the case is named by an entry of our log */
+	uint8_t case_ours : 1;   /* the case is named by an entry of our log */
+	uint8_t mine : 1;        /* in our log (we sent it) */
 };
 
-/* One entry of a channel's logs, parsed. */
+/* One entry of a channel's logs, parsed: ours, then theirs, each whole
+ * and in index order. */
 struct item {
 	struct ent env;
-	uint64_t index;
-	uint8_t mine; /* in our log (we sent it) */
 };
 
 struct items {
@@ -39,6 +39,7 @@ struct items {
 	char (*types)[ENVELOPE_TYPE_MAX + 1];
 	size_t ntypes, last_type;
 	uint64_t size;           /* of the log being read */
+	size_t nours;            /* items of our log: v[0..nours) */
 	uint8_t (*hashes)[32];   /* body hashes */
 	size_t nhash, hcap;
 	struct err *e;
@@ -49,6 +50,12 @@ static const uint8_t no_hash[32];
 static const uint8_t *body_of(const struct items *it, const struct item *x)
 {
 	return x->env.body ? it->hashes[x->env.body - 1] : no_hash;
+}
+
+/* The index of x in its log. */
+static uint64_t item_index(const struct items *it, const struct item *x)
+{
+	return (uint64_t)(x - it->v) - (x->env.mine ? 0 : it->nours);
 }
 
 static int body_set(struct items *it, struct item *x, const uint8_t h[static 32])
@@ -133,8 +140,9 @@ static int collect(void *ctx, uint64_t index, const char *buf, size_t len,
 	x->env.type = (uint16_t)t;
 	x->env.kind = (uint8_t)env.kind;
 	x->env.case_ours = strcmp(env.case_from, it->self) == 0;
-	x->index = index;
-	x->mine = (uint8_t)it->mine;
+	if (index != it->n - (it->mine ? 0 : it->nours))
+		return err_set(it->e, ERR_VERIFY, "entry %" PRIu64 " is missing", it->n - (it->mine ? 0 : it->nours));
+	x->env.mine = it->mine != 0;
 	it->n++;
 	return 0;
 }
@@ -165,8 +173,7 @@ static int collect_facts(void *ctx, uint64_t first, const struct store_fact *f, 
 		/* Our log's case_from is us when it is its from; theirs' when
 		 * it is its to. */
 		x->env.case_ours = f[i].side == (it->mine ? 0 : 1);
-		x->index = first + i;
-		x->mine = (uint8_t)it->mine;
+		x->env.mine = it->mine != 0;
 	}
 	return 0;
 }
@@ -184,13 +191,13 @@ static int entries_with_bodies(struct node *n, struct items *it, struct err *e)
 
 		if (x->env.kind != ENVELOPE_CHARTER && x->env.kind != ENVELOPE_REGISTER)
 			continue;
-		if ((rc = store_entry_get(n->store, x->mine ? it->ours : it->theirs, x->index, &buf,
+		if ((rc = store_entry_get(n->store, x->env.mine ? it->ours : it->theirs, item_index(it, x), &buf,
 					  &len, e)) < 0)
 			return rc;
 		rc = envelope_parse(&env, buf, len, e);
 		free(buf);
 		if (rc < 0)
-			return err_wrap(e, "entry %" PRIu64, x->index);
+			return err_wrap(e, "entry %" PRIu64, item_index(it, x));
 		if ((rc = body_set(it, x, env.body)) < 0)
 			return rc;
 	}
@@ -220,10 +227,18 @@ static int load_channel(struct node *n, const char *peer, struct items *it,
 		if (rc == ERR_NOTFOUND) {
 			logs[k]->id = 0;
 			logs[k]->size = 0;
-			continue;
-		}
-		if (rc < 0)
+		} else if (rc < 0) {
 			return rc;
+		}
+	}
+	/* Room for both logs at once: no growing copies. */
+	if (ours->size < SIZE_MAX / sizeof(*it->v) / 4 &&
+	    theirs->size < SIZE_MAX / sizeof(*it->v) / 4 &&
+	    (rc = grow(it, (size_t)(ours->size + theirs->size))) < 0)
+		return rc;
+	for (int k = 0; k < 2; k++) {
+		if (!logs[k]->id)
+			continue;
 		it->mine = k == 0;
 		it->size = logs[k]->size;
 		*(k == 0 ? &it->ours : &it->theirs) = logs[k]->id;
@@ -234,12 +249,16 @@ static int load_channel(struct node *n, const char *peer, struct items *it,
 			if (rc != ERR_NOTFOUND) {
 				if (rc < 0)
 					return rc;
+				if (k == 0)
+					it->nours = it->n;
 				continue;
 			}
 			it->n = from; /* incomplete facts: read the entries */
 		}
 		if ((rc = store_scan(n->store, logs[k]->id, collect, it, e)) < 0)
 			return rc;
+		if (k == 0)
+			it->nours = it->n;
 	}
 	return bodies ? 0 : entries_with_bodies(n, it, e);
 }
@@ -252,10 +271,10 @@ static const struct item *newest_charter(const struct items *it, int mine, int w
 		const struct item *x = &it->v[i];
 		int matched = 0;
 
-		if (x->mine != mine || x->env.kind != ENVELOPE_CHARTER)
+		if (x->env.mine != mine || x->env.kind != ENVELOPE_CHARTER)
 			continue;
 		for (size_t j = 0; j < it->n && !matched; j++)
-			matched = it->v[j].mine != mine && it->v[j].env.kind == ENVELOPE_CHARTER &&
+			matched = it->v[j].env.mine != mine && it->v[j].env.kind == ENVELOPE_CHARTER &&
 				  memcmp(body_of(it, &it->v[j]), body_of(it, x), 32) == 0;
 		if (matched == want_matched)
 			return x;
@@ -540,10 +559,10 @@ static int add_msg(struct node *n, const struct items *it, struct case_view *cv,
 	m = &cv->msgs[cv->nmsgs++];
 	memset(m, 0, sizeof(*m));
 	m->from = from;
-	m->index = x->index;
+	m->index = item_index(it, x);
 	m->kind = x->env.kind;
 	m->sent = x->env.time;
-	m->receipt = receipt_of(&rt[x->mine ? 0 : 1], x->index);
+	m->receipt = receipt_of(&rt[x->env.mine ? 0 : 1], item_index(it, x));
 	if (flags & CASES_NO_BODIES)
 		return 0;
 	rc = store_body_get(n->store, body_of(it, x), (void **)&m->body, &m->body_len, e);
@@ -620,18 +639,18 @@ static int agreed_charters(struct node *n, const struct items *it, const char *p
 			continue;
 		for (size_t j = 0; j < it->n && !later; j++) {
 			const struct item *y = &it->v[j];
-			if (y->mine != x->mine && y->env.kind == ENVELOPE_CHARTER &&
+			if (y->env.mine != x->env.mine && y->env.kind == ENVELOPE_CHARTER &&
 			    memcmp(body_of(it, y), body_of(it, x), 32) == 0)
 				later = y;
 		}
 		/* Count each agreement once: at its later entry. */
 		if (!later || later->env.time > x->env.time ||
-		    (later->env.time == x->env.time && !x->mine))
+		    (later->env.time == x->env.time && !x->env.mine))
 			continue;
 		if (*nag == AGREED_MAX)
 			break;
-		if ((rc = store_receipt_time(n->store, x->mine ? it->ours : it->theirs, x->index,
-					     x->mine ? peer : n->cfg.name, &t, e)) < 0 ||
+		if ((rc = store_receipt_time(n->store, x->env.mine ? it->ours : it->theirs, item_index(it, x),
+					     x->env.mine ? peer : n->cfg.name, &t, e)) < 0 ||
 		    (rc = store_body_get(n->store, body_of(it, x), (void **)&json, &len, e)) < 0)
 			return rc;
 		rc = charter_parse(&ag[*nag].c, json, len, e);
@@ -665,7 +684,7 @@ static int add_attested(struct node *n, struct case_list *out, const struct item
 			const struct item *x, const char *peer, const struct receipts rt[2],
 			struct err *e)
 {
-	const char *from = x->mine ? n->cfg.name : peer, *to = x->mine ? peer : n->cfg.name;
+	const char *from = x->env.mine ? n->cfg.name : peer, *to = x->env.mine ? peer : n->cfg.name;
 	struct case_attested *a;
 	char *body;
 	size_t len;
@@ -682,17 +701,17 @@ static int add_attested(struct node *n, struct case_list *out, const struct item
 	a = &out->att[out->natt];
 	memset(a, 0, sizeof(*a));
 	if ((rc = store_body_get(n->store, body_of(it, x), (void **)&body, &len, e)) < 0)
-		return err_wrap(e, "register entry %s/%" PRIu64, from, x->index);
+		return err_wrap(e, "register entry %s/%" PRIu64, from, item_index(it, x));
 	rc = register_body_parse(body, len, &a->rec, e);
 	free(body);
 	if (rc < 0)
-		return err_wrap(e, "register entry %s/%" PRIu64, from, x->index);
+		return err_wrap(e, "register entry %s/%" PRIu64, from, item_index(it, x));
 	snprintf(a->rec.type, sizeof(a->rec.type), "%s", it->types[x->env.type]);
 	snprintf(a->by, sizeof(a->by), "%s", from);
 	snprintf(a->requester, sizeof(a->requester), "%s", a->rec.sent ? from : to);
 	snprintf(a->responder, sizeof(a->responder), "%s", a->rec.sent ? to : from);
-	a->index = x->index;
-	a->receipt = receipt_of(&rt[x->mine ? 0 : 1], x->index);
+	a->index = item_index(it, x);
+	a->receipt = receipt_of(&rt[x->env.mine ? 0 : 1], item_index(it, x));
 	out->natt++;
 	return 0;
 }
@@ -762,11 +781,11 @@ static uint32_t case_of(const struct chan *c, const struct item *x)
 static void view_init(const struct chan *c, struct case_view *cv, const struct item *x)
 {
 	memset(cv, 0, sizeof(*cv));
-	cv->requester = x->mine ? c->self : c->other;
-	cv->responder = x->mine ? c->other : c->self;
+	cv->requester = x->env.mine ? c->self : c->other;
+	cv->responder = x->env.mine ? c->other : c->self;
 	cv->type = c->types[x->env.type];
 	cv->subject = no_subject;
-	cv->index = x->index;
+	cv->index = item_index(&c->it, x);
 }
 
 /* Replays a case's messages; the request's receipt decides which charter's
@@ -808,7 +827,7 @@ static int load_peer(struct node *n, const char *peer, int64_t now, unsigned fla
 		}
 		cv = &out->v[out->n++];
 		view_init(&c, cv, x);
-		(x->mine ? c.by_ours : c.by_theirs)[x->index] = (uint32_t)(out->n - first);
+		(x->env.mine ? c.by_ours : c.by_theirs)[item_index(&c.it, x)] = (uint32_t)(out->n - first);
 		if ((rc = add_msg(n, &c.it, cv, x, cv->requester, c.rt, flags, e)) < 0)
 			goto out;
 	}
@@ -816,7 +835,7 @@ static int load_peer(struct node *n, const char *peer, int64_t now, unsigned fla
 		const struct item *x = &c.it.v[i];
 		uint32_t k = case_of(&c, x);
 
-		if (k && (rc = add_msg(n, &c.it, &out->v[first + k - 1], x, x->mine ? c.self : c.other, c.rt,
+		if (k && (rc = add_msg(n, &c.it, &out->v[first + k - 1], x, x->env.mine ? c.self : c.other, c.rt,
 				       flags, e)) < 0)
 			goto out;
 	}
@@ -877,10 +896,14 @@ struct report_out {
 struct rmsg {
 	int64_t sent;
 	uint64_t receipt;
-	uint64_t index;
-	uint16_t type;
-	uint8_t kind, mine;
+	uint64_t w;  /* index << 22 | type << 6 | kind << 1 | mine */
 };
+
+#define RMSG_INDEX_MAX ((UINT64_C(1) << 42) - 1)
+#define RMSG_INDEX(m) ((m)->w >> 22)
+#define RMSG_TYPE(m) ((uint16_t)((m)->w >> 6))
+#define RMSG_KIND(m) ((enum envelope_kind)(((m)->w >> 1) & 31))
+#define RMSG_MINE(m) ((int)((m)->w & 1))
 
 /* Receipt times of entries read in index order: a cursor into the table
  * instead of a search per entry. */
@@ -929,9 +952,9 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 		goto out;
 	for (size_t i = 0; i < c.it.n; i++)
 		if (c.it.v[i].env.kind == ENVELOPE_REQUEST)
-			(c.it.v[i].mine ? c.by_ours : c.by_theirs)[c.it.v[i].index] = ++ncase;
+			(c.it.v[i].env.mine ? c.by_ours : c.by_theirs)[item_index(&c.it, &c.it.v[i])] = ++ncase;
 	start = calloc((size_t)ncase + 2, sizeof(*start));
-	if (!start || report_reserve(o, ncase + (l->natt - natt)) < 0) {
+	if (!start) {
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -941,7 +964,7 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 	for (size_t i = 0; i < c.it.n; i++) {
 		const struct item *x = &c.it.v[i];
 		uint32_t k = x->env.kind == ENVELOPE_REQUEST
-				     ? (x->mine ? c.by_ours : c.by_theirs)[x->index] : case_of(&c, x);
+				     ? (x->env.mine ? c.by_ours : c.by_theirs)[item_index(&c.it, x)] : case_of(&c, x);
 		if (k)
 			start[k]++;
 	}
@@ -959,21 +982,46 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 		for (size_t i = 0; i < c.it.n; i++) {
 			const struct item *x = &c.it.v[i];
 			uint32_t k = 0;
+			uint64_t idx;
 			struct rmsg *m;
 			if (pass == 0 && x->env.kind == ENVELOPE_REQUEST)
-				k = (x->mine ? c.by_ours : c.by_theirs)[x->index];
+				k = (x->env.mine ? c.by_ours : c.by_theirs)[item_index(&c.it, x)];
 			else if (pass == 1)
 				k = case_of(&c, x);
 			if (!k)
 				continue;
 			m = &rm[start[k]++];
+			idx = item_index(&c.it, x);
+			if (idx > RMSG_INDEX_MAX || x->env.kind > 31) {
+				rc = err_set(e, ERR_TOOBIG, "entry %" PRIu64 ": beyond what a report reads",
+					     idx);
+				goto out;
+			}
 			m->sent = x->env.time;
-			m->receipt = receipt_next(&cur[x->mine ? 0 : 1], x->index);
-			m->index = x->index;
-			m->type = x->env.type;
-			m->kind = x->env.kind;
-			m->mine = x->mine;
+			m->receipt = receipt_next(&cur[x->env.mine ? 0 : 1], idx);
+			m->w = idx << 22 | (uint64_t)x->env.type << 6 | (uint64_t)x->env.kind << 1 |
+			       x->env.mine;
 		}
+	}
+	/* The items are done with. Their memory, already paged in, holds
+	 * the report's cases if this is the first channel (a block from
+	 * malloc has no type until written); else it goes back to the heap
+	 * (parley report keeps freed memory for reuse: main.c). At a million
+	 * cases, fresh pages were a third of the report's time. */
+	if (!o->v) {
+		o->v = (struct report_case *)(void *)c.it.v;
+		o->cap = c.it.cap * sizeof(*c.it.v) / sizeof(*o->v);
+	} else {
+		free(c.it.v);
+	}
+	c.it.v = NULL;
+	free(c.by_ours);
+	c.by_ours = NULL;
+	free(c.by_theirs);
+	c.by_theirs = NULL;
+	if (report_reserve(o, ncase + (l->natt - natt)) < 0) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
 	}
 	for (uint32_t k = 1; k <= ncase; k++) {
 		const struct rmsg *cm = &rm[start[k - 1]];
@@ -992,18 +1040,18 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 			cap = nm;
 		}
 		memset(&cv, 0, sizeof(cv));
-		cv.requester = cm[0].mine ? c.self : c.other;
-		cv.responder = cm[0].mine ? c.other : c.self;
+		cv.requester = RMSG_MINE(&cm[0]) ? c.self : c.other;
+		cv.responder = RMSG_MINE(&cm[0]) ? c.other : c.self;
 		cv.subject = no_subject;
-		cv.index = cm[0].index;
+		cv.index = RMSG_INDEX(&cm[0]);
 		cv.msgs = msgs;
-		cv.type = c.types[cm[0].type];
+		cv.type = c.types[RMSG_TYPE(&cm[0])];
 		for (size_t j = 0; j < nm; j++) {
 			struct case_msg *m = &msgs[cv.nmsgs++];
 			memset(m, 0, sizeof(*m));
-			m->from = cm[j].mine ? c.self : c.other;
-			m->index = cm[j].index;
-			m->kind = (enum envelope_kind)cm[j].kind;
+			m->from = RMSG_MINE(&cm[j]) ? c.self : c.other;
+			m->index = RMSG_INDEX(&cm[j]);
+			m->kind = RMSG_KIND(&cm[j]);
 			m->sent = cm[j].sent;
 			m->receipt = cm[j].receipt;
 		}
