@@ -591,12 +591,14 @@
           return d ? d[m] : 0;
         }));
         series.push({ label: t("series." + m, { from, to }), stroke: colours[(di * 2 + mi) % 4], width: 2,
-          fill: mi === 0 ? colours[(di * 2) % 4] + "22" : undefined, points: { show: true, size: 7 } });
+          fill: mi === 0 ? colours[(di * 2) % 4] + "22" : undefined, points: { show: true, size: 10 } });
       }
     });
     const width = Math.max(280, Math.min(900, box.clientWidth || 600));
     S.chart = new window.uPlot({
-      width, height: 260, series, scales: { x: { time: false } },
+      width, height: 260, series,
+      scales: { x: { time: false, range: (u, min, max) => [min - 0.5, max + 0.5] },
+        y: { range: (u, min, max) => [0, Math.max(1, max) * 1.1] } },
       axes: [{ values: (u, vals) => vals.map((v) => (Number.isInteger(v) && periods[v]) || "") , splits: () => xs },
         { values: (u, vals) => vals.map((v) => fmtNum(v)) }],
     }, data, box);
