@@ -8,13 +8,7 @@
 
 base=$((22000 + ($$ * 13) % 30000))
 
-"$PARLEY" init --name a.example --dir "$T/a" --listen "127.0.0.1:$base" \
-	--operator-listen "127.0.0.1:$((base + 1))" >/dev/null
-"$PARLEY" init --name b.example --dir "$T/b" --listen "127.0.0.1:$((base + 2))" \
-	--operator-listen "127.0.0.1:$((base + 3))" >/dev/null
-"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/a")" --dir "$T/b" >/dev/null
-"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/b")" --dir "$T/a" >/dev/null
-tok() { "$PARLEY" operator add "$1" --role "$2" --dir "$T/$3" --json | sed 's/.*"token":"\([^"]*\)".*/\1/'; }
+two_nodes "$base"
 SUP=$(tok sue supervisor a); OFF=$(tok olga officer a); AUD=$(tok ali auditor a)
 GONE=$(tok gus officer a); BSUP=$(tok bob supervisor b)
 expect "revoke an operator" 0 "operator gus revoked" "$PARLEY" operator revoke gus --dir "$T/a"

@@ -30,13 +30,7 @@ out=$(node "$DRV/i18n-check.mjs" "$SRC/web" 2>&1)
 if [ $? -eq 0 ]; then ok "dictionaries: $(printf '%s\n' "$out" | tail -n 1)"; else bad "dictionaries" "$out"; fi
 
 base=$((24000 + ($$ * 11) % 30000))
-"$PARLEY" init --name a.example --dir "$T/a" --listen "127.0.0.1:$base" \
-	--operator-listen "127.0.0.1:$((base + 1))" >/dev/null
-"$PARLEY" init --name b.example --dir "$T/b" --listen "127.0.0.1:$((base + 2))" \
-	--operator-listen "127.0.0.1:$((base + 3))" >/dev/null
-"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/a")" --dir "$T/b" >/dev/null
-"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/b")" --dir "$T/a" >/dev/null
-tok() { "$PARLEY" operator add "$1" --role "$2" --dir "$T/$3" --json | sed 's/.*"token":"\([^"]*\)".*/\1/'; }
+two_nodes "$base"
 OFF_A=$(tok olga officer a); AUD_A=$(tok ali auditor a); OFF_B=$(tok boris officer b)
 serve_bg a
 serve_bg b
