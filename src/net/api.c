@@ -443,6 +443,7 @@ static enum MHD_Result get_audit(struct api *a, struct MHD_Connection *c, const 
 {
 	const char *f = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from");
 	const char *t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
+	struct store_party p;
 	int64_t from = 0, to = 0;
 	char *json = NULL, disp[300];
 	size_t len;
@@ -452,8 +453,13 @@ static enum MHD_Result get_audit(struct api *a, struct MHD_Connection *c, const 
 		err_set(e, ERR_INVALID, "from and to are dates, YYYY-MM-DD");
 		return http_send_error(c, e);
 	}
-	if (store_party_get(a->n->store, peer, &(struct store_party){ 0 }, e) < 0 ||
-	    audit_export(a->n, peer, from, to, &json, &len, NULL, e) < 0)
+	if (store_party_get(a->n->store, peer, &p, e) < 0)
+		return http_send_error(c, e);
+	if (p.self) {
+		err_set(e, ERR_INVALID, "%s is this node: a bundle is of a channel with a peer", peer);
+		return http_send_error(c, e);
+	}
+	if (audit_export(a->n, peer, from, to, &json, &len, NULL, e) < 0)
 		return http_send_error(c, e);
 	snprintf(disp, sizeof(disp), "attachment; filename=\"audit-%s.json\"", peer);
 	return http_send_with(c, MHD_HTTP_OK, json, "application/json", "Content-Disposition", disp);
