@@ -39,7 +39,7 @@ window.PARLEY_I18N = {
     "filter.state": "State",
     "filter.all": "All",
     "list.empty": "No cases match.",
-    "list.count": "{n} cases",
+    "list.count": "Cases: {n}",
     "col.case": "Case",
     "col.from": "From",
     "col.to": "To",

@@ -39,6 +39,10 @@ sleep 0.4
 settle || bad "a's proposal reaches b"
 "$PARLEY" channel accept a.example --dir "$T/b" >/dev/null
 settle || bad "b's acceptance reaches a"
+# Something in A's inbox too (for its pages and screenshots).
+"$PARLEY" case new a.example --type information-sharing --subject 'Indicators of a phishing wave' \
+	--field summary='lures in Russian and English' --dir "$T/b" >/dev/null || bad "b opens a case with a"
+settle || bad "b's case reaches a"
 
 mkdir -p "$SHOTS"
 rm -f "$SHOTS"/*.png
