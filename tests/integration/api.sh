@@ -15,7 +15,9 @@ expect "revoke an operator" 0 "operator gus revoked" "$PARLEY" operator revoke g
 expect "operator list" 0 "gus                      officer" "$PARLEY" operator list --dir "$T/a"
 serve_bg a
 serve_bg b
-sleep 0.4
+# Up to 5 s for the line: a loaded machine (the browser tests beside) can be slow.
+t=0
+while ! grep -q "operator_listen=" "$T/a.log" 2>/dev/null && [ $t -lt 50 ]; do sleep 0.1; t=$((t + 1)); done
 grep -q "operator_listen=127.0.0.1:$((base + 1))" "$T/a.log" && ok "serve starts the operator API" \
 	|| bad "serve starts the operator API" "$(cat "$T/a.log")"
 
