@@ -39,26 +39,12 @@ int cli_inbox_main(int argc, char **argv);
 int cli_receipts_main(int argc, char **argv);
 int cli_status_main(int argc, char **argv);
 int cli_store_main(int argc, char **argv);
-/* What parley report and parley audit print. */
-struct node;
-struct cli_report_opts {
-	const char *peer;      /* NULL: every peer */
-	int by;                /* enum report_by */
-	int64_t from, to;      /* [from, to) of the request's time; to 0: no end */
-	const char *type;      /* NULL: every type */
-	const char *format;    /* table json csv markdown */
-	int reciprocity;       /* the two directions of each channel side by side */
-	int64_t at;            /* overdue as of; 0: now */
-};
+/* What parley report and parley audit parse (node/reports.h prints). */
 /* --by month|quarter|year as an enum report_by, or -1; --format check;
  * YYYY-MM-DD or a full time for --from/--to. */
 int cli_report_by(const char *s);
 int cli_report_format_valid(const char *f);
 int cli_report_date(const char *s, int64_t *t);
-/* The report of n's cases as compact JSON (malloc'd), or NULL with e set. */
-char *cli_report_json(struct node *n, const struct cli_report_opts *o, struct err *e);
-/* Prints it in o->format. */
-int cli_report_print(struct node *n, const struct cli_report_opts *o, struct err *e);
 
 /* The node directory: --dir, else $PARLEY_DIR, else ./parley-node. */
 const char *cli_dir(const char *opt);

@@ -1,6 +1,7 @@
 /* cmd_audit.c — parley export --audit and parley audit: a redacted bundle
  * of a channel, and its independent check with no node and no secrets. */
 #include "cli/cli.h"
+#include "node/reports.h"
 #include "node/audit.h"
 #include "util/fsio.h"
 
@@ -105,7 +106,7 @@ int cli_audit_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 }
 	};
-	struct cli_report_opts o = { .format = "table" };
+	struct reports_opts o = { .format = "table" };
 	struct audit_info info;
 	int c, rc, quiet = 0, has_from = 0, has_to = 0;
 	struct node *n = NULL;
@@ -167,7 +168,7 @@ int cli_audit_main(int argc, char **argv)
 		if (o.to && o.to <= o.from)
 			rc = err_set(&e, ERR_INVALID, "--to must be after --from");
 		else
-			rc = cli_report_print(n, &o, &e);
+			rc = reports_print(n, &o, stdout, stderr, &e);
 	}
 	free(json);
 	node_close(n);

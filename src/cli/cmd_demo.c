@@ -4,6 +4,7 @@
  * each other, stop cleanly, cross-check every copy of every log byte for
  * byte and verify every store. */
 #include "cli/cli.h"
+#include "node/reports.h"
 #include "core/templates.h"
 #include "net/outbox.h"
 #include "node/audit.h"
@@ -287,30 +288,30 @@ static int three_reports(struct node **nodes, struct err *e)
 	struct node *auditor = NULL;
 	char *bundle = NULL, *ra = NULL, *rb = NULL, *rx = NULL;
 	size_t len;
-	struct cli_report_opts oa = { .peer = B_NAME, .format = "table", .reciprocity = 1,
+	struct reports_opts oa = { .peer = B_NAME, .format = "table", .reciprocity = 1,
 				      .at = nodes[0]->now() + 7 * 86400 };
-	struct cli_report_opts ob = oa, ox = oa;
+	struct reports_opts ob = oa, ox = oa;
 	int rc = 0;
 
 	ob.peer = A_NAME;
 	ox.peer = NULL;
-	if (!(ra = cli_report_json(nodes[0], &oa, e)) || !(rb = cli_report_json(nodes[1], &ob, e)) ||
+	if (!(ra = reports_json(nodes[0], &oa, e)) || !(rb = reports_json(nodes[1], &ob, e)) ||
 	    (rc = audit_export(nodes[0], B_NAME, 0, 0, &bundle, &len, NULL, e)) < 0 ||
 	    (rc = audit_load(bundle, len, &auditor, NULL, NULL, e)) < 0 ||
-	    !(rx = cli_report_json(auditor, &ox, e))) {
+	    !(rx = reports_json(auditor, &ox, e))) {
 		rc = rc < 0 ? rc : e->code;
 		goto out;
 	}
 	printf("\n== reciprocity report of %s <-> %s as of a week from now, from %s's node\n\n",
 	       A_NAME, B_NAME, A_NAME);
-	if ((rc = cli_report_print(nodes[0], &oa, e)) < 0)
+	if ((rc = reports_print(nodes[0], &oa, stdout, stderr, e)) < 0)
 		goto out;
 	printf("\n== the same from %s's node\n\n", B_NAME);
-	if ((rc = cli_report_print(nodes[1], &ob, e)) < 0)
+	if ((rc = reports_print(nodes[1], &ob, stdout, stderr, e)) < 0)
 		goto out;
 	printf("\n== the same by an auditor from %s's redacted bundle (%zu bytes: no bodies,\n"
 	       "   no secrets), with no node: parley audit FILE --reciprocity\n\n", A_NAME, len);
-	if ((rc = cli_report_print(auditor, &ox, e)) < 0)
+	if ((rc = reports_print(auditor, &ox, stdout, stderr, e)) < 0)
 		goto out;
 	printf("\n  as JSON: %s's node %zu bytes; %s's node %s; the auditor's %s\n", A_NAME,
 	       strlen(ra), B_NAME, strcmp(ra, rb) == 0 ? "identical" : "DIFFERENT",

@@ -1,13 +1,17 @@
 /* api.c — the operator API. See api.h. */
 #include "net/api.h"
+#include "net/console.h"
 #include "net/metrics.h"
 #include "util/b64.h"
 
 #include "core/templates.h"
 #include "net/http.h"
 #include "net/outbox.h"
+#include "node/audit.h"
 #include "node/cases.h"
 #include "node/operator.h"
+#include "node/reports.h"
+#include "core/merkle.h"
 #include "util/fsio.h"
 #include "util/jsonu.h"
 
@@ -22,6 +26,7 @@
 struct api {
 	struct node *n;
 	struct MHD_Daemon *d;
+	struct console *console;
 };
 
 /* Splits url into at most max segments after /api/v1/ (in place, in buf). */
@@ -242,17 +247,305 @@ static int post_channel(struct api *a, const char *peer, const char *what, json_
 	}
 }
 
+static json_t *time_json(int64_t t)
+{
+	char buf[21];
+	struct err ignore;
+
+	return t > 0 && envelope_time_format(t, buf, &ignore) == 0 ? json_string(buf) : json_null();
+}
+
+/* The newest ping in our log to peer among its last PING_SCAN entries:
+ * its sender time and receipt time (0: none). */
+#define PING_SCAN 256
+static void last_ping(struct node *n, const char *peer, int64_t *sent, uint64_t *receipt)
+{
+	struct store_log log;
+	struct err ignore;
+
+	*sent = 0;
+	*receipt = 0;
+	if (store_log_get(n->store, n->cfg.name, peer, 0, &log, &ignore) < 0)
+		return;
+	for (uint64_t i = log.size; i > 0 && log.size - i < PING_SCAN && !*sent; i--) {
+		struct envelope env;
+		char *buf;
+		size_t len;
+		if (store_entry_get(n->store, log.id, i - 1, &buf, &len, &ignore) < 0)
+			return;
+		if (envelope_parse(&env, buf, len, &ignore) == 0 && env.kind == ENVELOPE_PING) {
+			*sent = env.time;
+			store_receipt_time(n->store, log.id, i - 1, peer, receipt, &ignore);
+		}
+		free(buf);
+	}
+}
+
+struct peers_ctx {
+	struct api *a;
+	json_t *arr, *evidence;
+	struct err *e;
+};
+
+static int evidence_json(void *ctx, const struct store_evidence *v)
+{
+	json_array_append_new(ctx, json_pack("{s:s,s:I,s:o,s:s}", "origin", v->origin, "size",
+					     (json_int_t)v->size, "time", time_json(v->time),
+					     "reason", v->reason));
+	return 0;
+}
+
+/* A peer as the console's Peers page shows it: reachability (from the
+ * last deliveries), the last receipt and ping, the backlog, and the fork
+ * evidence held about its channel. */
 static int peer_json(void *ctx, const struct store_party *p)
 {
-	struct api *a = ((void **)ctx)[0];
-	json_t *arr = ((void **)ctx)[1];
-	uint64_t backlog = 0;
-	struct err e;
+	struct peers_ctx *pc = ctx;
+	struct node *n = pc->a->n;
+	struct metrics_peer mp;
+	struct store_delivery d = { 0 };
+	struct err ignore;
+	json_t *ev = json_array();
+	int64_t ping = 0;
+	uint64_t ping_receipt = 0;
+	int rc;
 
-	outbox_backlog(a->n, p->name, &backlog, &e);
-	json_array_append_new(arr, json_pack("{s:s,s:s,s:I}", "name", p->name, "endpoint",
-					     p->endpoint, "backlog", (json_int_t)backlog));
+	if (p->self) {
+		json_decref(ev);
+		return 0;
+	}
+	if ((rc = metrics_peer_get(n, p->name, &mp, pc->e)) < 0) {
+		json_decref(ev);
+		return rc;
+	}
+	store_delivery_get(n->store, p->name, &d, &ignore);
+	last_ping(n, p->name, &ping, &ping_receipt);
+	for (size_t i = 0; i < json_array_size(pc->evidence); i++) {
+		json_t *x = json_array_get(pc->evidence, i);
+		char from[ENVELOPE_NAME_MAX + 2], to[ENVELOPE_NAME_MAX + 2];
+		if (sscanf(json_string_value(json_object_get(x, "origin")), "parley/%128[^/]/%128s", from,
+			   to) == 2 && (strcmp(from, p->name) == 0 || strcmp(to, p->name) == 0))
+			json_array_append(ev, x);
+	}
+	json_array_append_new(pc->arr, json_pack(
+		"{s:s,s:s,s:I,s:I,s:o,s:I,s:o,s:o,s:o,s:I,s:s?,s:o,s:o,s:o}", "name", p->name,
+		"endpoint", p->endpoint, "backlog", (json_int_t)mp.backlog,
+		"receipted", (json_int_t)mp.receipted, "last_receipt", time_json(mp.last_receipt),
+		"oldest_unreceipted_s", (json_int_t)mp.oldest_unreceipted,
+		"reachable", d.last_attempt ? json_boolean(d.failures == 0) : json_null(),
+		"last_attempt", time_json(d.last_attempt), "last_ok", time_json(d.last_ok),
+		"failures", (json_int_t)d.failures, "last_error", d.failures ? d.last_error : NULL,
+		"last_ping", time_json(ping), "last_ping_receipt", time_json((int64_t)ping_receipt),
+		"fork_evidence", ev));
 	return 0;
+}
+
+static enum MHD_Result get_peers(struct api *a, struct MHD_Connection *c, struct err *e)
+{
+	struct peers_ctx pc = { a, json_array(), json_array(), e };
+
+	if (store_evidence_each(a->n->store, evidence_json, pc.evidence, e) < 0 ||
+	    store_party_each(a->n->store, peer_json, &pc, e) < 0) {
+		json_decref(pc.arr);
+		json_decref(pc.evidence);
+		return http_send_error(c, e);
+	}
+	json_decref(pc.evidence);
+	return http_send_obj(c, json_pack("{s:o}", "peers", pc.arr));
+}
+
+/* What the console polls to know that something arrived: the sizes of
+ * every log and what the peers receipted of ours. It changes whenever an
+ * entry or a receipt is stored, by this process or another on the store. */
+struct stamp {
+	struct node *n;
+	uint64_t entries, receipted;
+};
+
+static int stamp_log(void *ctx, const struct store_log *log)
+{
+	struct stamp *st = ctx;
+	uint64_t size = 0, t;
+	struct err ignore;
+
+	st->entries += log->size;
+	if (strcmp(log->sender, st->n->cfg.name) == 0 &&
+	    store_receipted(st->n->store, log->id, log->receiver, &size, &t, &ignore) == 0)
+		st->receipted += size + t;
+	return 0;
+}
+
+static enum MHD_Result get_changes(struct api *a, struct MHD_Connection *c, struct err *e)
+{
+	struct stamp st = { a->n, 0, 0 };
+	char buf[64];
+
+	if (store_log_each(a->n->store, stamp_log, &st, e) < 0)
+		return http_send_error(c, e);
+	snprintf(buf, sizeof(buf), "%" PRIu64 "-%" PRIu64, st.entries, st.receipted);
+	return http_send_obj(c, json_pack("{s:s}", "stamp", buf));
+}
+
+/* GET /report?by=month&peer=P&from=D&to=D&type=T&reciprocity=1&format=json|csv */
+static enum MHD_Result get_report(struct api *a, struct MHD_Connection *c, struct err *e)
+{
+	const char *q[6], *names[6] = { "by", "peer", "from", "to", "type", "format" };
+	const char *rec = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "reciprocity");
+	struct reports_opts o = { .format = "json", .reciprocity = rec && strcmp(rec, "1") == 0 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	for (int i = 0; i < 6; i++)
+		q[i] = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, names[i]);
+	o.peer = q[1];
+	o.type = q[4];
+	if (q[0] && strcmp(q[0], "all") != 0)
+		o.by = strcmp(q[0], "month") == 0 ? REPORT_MONTH : strcmp(q[0], "quarter") == 0 ? REPORT_QUARTER
+		       : strcmp(q[0], "year") == 0 ? REPORT_YEAR : -1;
+	if (q[5])
+		o.format = q[5];
+	rc = 0;
+	if (o.by < 0)
+		rc = err_set(e, ERR_INVALID, "by is all, month, quarter or year");
+	else if ((q[2] && envelope_date_parse(q[2], strlen(q[2]), &o.from) < 0) ||
+		 (q[3] && envelope_date_parse(q[3], strlen(q[3]), &o.to) < 0))
+		rc = err_set(e, ERR_INVALID, "from and to are dates, YYYY-MM-DD");
+	else if (strcmp(o.format, "json") != 0 && strcmp(o.format, "csv") != 0)
+		rc = err_set(e, ERR_INVALID, "format is json or csv");
+	else if (o.peer)
+		rc = store_party_get(a->n->store, o.peer, &(struct store_party){ 0 }, e);
+	if (rc < 0)
+		return http_send_error(c, e);
+	if (strcmp(o.format, "json") == 0) {
+		text = reports_json(a->n, &o, e);
+		return text ? http_send_json(c, MHD_HTTP_OK, text) : http_send_error(c, e);
+	}
+	if (!(f = open_memstream(&text, &len))) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		return http_send_error(c, e);
+	}
+	rc = reports_print(a->n, &o, f, NULL, e);
+	if (fclose(f) != 0 && rc == 0)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	if (rc < 0) {
+		free(text);
+		return http_send_error(c, e);
+	}
+	return http_send_with(c, MHD_HTTP_OK, text, "text/csv; charset=utf-8", "Content-Disposition",
+			      "attachment; filename=\"parley-report.csv\"");
+}
+
+/* GET /audit/PEER?from=D&to=D: the redacted bundle, as a download. */
+static enum MHD_Result get_audit(struct api *a, struct MHD_Connection *c, const char *peer,
+				 struct err *e)
+{
+	const char *f = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from");
+	const char *t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
+	struct store_party p;
+	int64_t from = 0, to = 0;
+	char *json = NULL, disp[300];
+	size_t len;
+
+	if ((f && envelope_date_parse(f, strlen(f), &from) < 0) ||
+	    (t && envelope_date_parse(t, strlen(t), &to) < 0)) {
+		err_set(e, ERR_INVALID, "from and to are dates, YYYY-MM-DD");
+		return http_send_error(c, e);
+	}
+	if (store_party_get(a->n->store, peer, &p, e) < 0)
+		return http_send_error(c, e);
+	if (p.self) {
+		err_set(e, ERR_INVALID, "%s is this node: a bundle is of a channel with a peer", peer);
+		return http_send_error(c, e);
+	}
+	if (audit_export(a->n, peer, from, to, &json, &len, NULL, e) < 0)
+		return http_send_error(c, e);
+	snprintf(disp, sizeof(disp), "attachment; filename=\"audit-%s.json\"", peer);
+	return http_send_with(c, MHD_HTTP_OK, json, "application/json", "Content-Disposition", disp);
+}
+
+/* GET /channels/PEER/types: the charter's types with their fields, for
+ * the console's new-case form. */
+static enum MHD_Result get_types(struct api *a, struct MHD_Connection *c, const char *peer,
+				 struct err *e)
+{
+	struct channel_state st;
+	json_t *types = json_array();
+
+	if (channel_state(a->n, peer, &st, e) < 0) {
+		json_decref(types);
+		return http_send_error(c, e);
+	}
+	for (size_t i = 0; st.charter && i < st.charter->ntypes; i++) {
+		const struct charter_type *t = &st.charter->types[i];
+		json_t *fields = json_array();
+		for (size_t k = 0; k < t->nfields; k++) {
+			const struct charter_field *fd = &t->fields[k];
+			json_t *fo = json_pack("{s:s,s:s,s:b}", "name", fd->name, "kind",
+					       charter_kind_name(fd->kind), "required", fd->required);
+			if (fd->kind == FIELD_ENUM) {
+				json_t *vals = json_array();
+				for (size_t v = 0; v < fd->nvalues; v++)
+					json_array_append_new(vals, json_string(fd->values[v]));
+				json_object_set_new(fo, "values", vals);
+			}
+			json_array_append_new(fields, fo);
+		}
+		json_array_append_new(types, json_pack("{s:s,s:s,s:s,s:I,s:o,s:o}", "name", t->name,
+			"title", t->title, "tlp", t->tlp, "ack_within_s", (json_int_t)t->ack_within,
+			"answer_within_s", t->answer_within < 0 ? json_null() : json_integer(t->answer_within),
+			"fields", fields));
+	}
+	json_t *o = json_pack("{s:s,s:b,s:o}", "peer", peer, "in_force", st.charter != NULL, "types", types);
+	channel_state_free(&st);
+	return http_send_obj(c, o);
+}
+
+/* Who is calling: a bearer token (scripts), else a console session
+ * cookie. Returns 0 (token) or 1 (session) with *op, or an ERR_*. */
+static int authenticate(struct api *a, struct MHD_Connection *c, int post, struct store_operator *op,
+			char csrf[static 48], int64_t *expires, struct err *e)
+{
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	uint8_t h[32];
+	int rc;
+
+	if (!auth && (rc = console_session(a->console, c, a->n->now(), post, h, csrf, expires, e)) != 0)
+		return rc < 0 ? rc : (rc = operator_auth_hash(a->n, h, op, e)) < 0 ? rc : 1;
+	return operator_auth(a->n, auth && strncmp(auth, "Bearer ", 7) == 0 ? auth + 7 : NULL, op, e);
+}
+
+/* POST /session {"token": "parley_..."}: a console session (a cookie)
+ * for the operator holding the token; recorded like every change. */
+static enum MHD_Result login(struct api *a, struct MHD_Connection *c, const struct http_req *r,
+			     const char *action)
+{
+	static const char *const keys[] = { "token", NULL };
+	struct store_operator op = { .name = "-" };
+	struct err e = { 0 }, ignore;
+	char cookie[200], csrf[48], *body;
+	uint8_t h[32];
+	json_t *in = body_json(r, &e), *o;
+	int rc = in ? 0 : e.code;
+
+	if (rc == 0 && (rc = jsonu_only_keys(in, keys, "the login", &e)) == 0 &&
+	    (rc = operator_auth(a->n, str(in, "token"), &op, &e)) == 0) {
+		merkle_sha256(h, str(in, "token"), strlen(str(in, "token")));
+		rc = console_login(a->console, h, a->n->now(), cookie, csrf, &e);
+	}
+	json_decref(in);
+	store_audit_add(a->n->store, a->n->now(), rc == 0 ? op.name : "-", action,
+			rc == 0 ? "ok" : err_name(rc), &ignore);
+	if (rc < 0)
+		return http_send_error(c, &e);
+	o = json_pack("{s:s,s:s,s:s,s:s,s:o}", "name", op.name, "role", op.role, "party",
+		      a->n->cfg.name, "csrf", csrf, "expires",
+		      time_json(a->n->now() + console_lifetime(a->console)));
+	body = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	sodium_memzero(csrf, sizeof(csrf));
+	return http_send_with(c, MHD_HTTP_OK, body, "application/json", MHD_HTTP_HEADER_SET_COOKIE, cookie);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -262,21 +555,29 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct api *a = cls;
 	struct store_operator op;
 	struct err e = { 0 }, ignore;
-	const char *auth;
-	char buf[600], *seg[6], action[700];
+	char buf[600], *seg[6], action[700], csrf[48];
 	json_t *in = NULL, *out = NULL;
 	enum MHD_Result ret;
-	int nseg, rc = 0, post = strcmp(method, "POST") == 0;
+	int64_t expires = 0;
+	int nseg, rc = 0, sess, post = strcmp(method, "POST") == 0;
 
 	(void)version;
 	if (http_collect(con_cls, API_REQUEST_MAX, upload, upload_size, &ret))
 		return ret;
-	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (console_file(c, method, url, &ret))
+		return ret;
 	snprintf(action, sizeof(action), "%s %.600s", method, url);
-	if (operator_auth(a->n, auth && strncmp(auth, "Bearer ", 7) == 0 ? auth + 7 : NULL,
-			  &op, &e) < 0) {
+	if (post && strcmp(url, "/api/v1/session") == 0)
+		return login(a, c, *con_cls, action);
+	if (post && strcmp(url, "/api/v1/session/logout") == 0) {
+		char cookie[200];
+		console_logout(a->console, c, cookie);
+		return http_send_with(c, MHD_HTTP_OK, strdup("{\"ended\":true}"), "application/json",
+				      MHD_HTTP_HEADER_SET_COOKIE, cookie);
+	}
+	if ((sess = authenticate(a, c, post, &op, csrf, &expires, &e)) < 0) {
 		if (post)
-			store_audit_add(a->n->store, a->n->now(), "-", action, "unauthorized", &ignore);
+			store_audit_add(a->n->store, a->n->now(), "-", action, err_name(sess), &ignore);
 		return http_send_error(c, &e);
 	}
 	if (strcmp(url, "/metrics") == 0 && strcmp(method, "GET") == 0) {
@@ -296,15 +597,25 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if (nseg == 1 && strcmp(seg[0], "whoami") == 0)
 			return http_send_obj(c, json_pack("{s:s,s:s,s:s}", "name", op.name, "role",
 							  op.role, "party", a->n->cfg.name));
-		if (nseg == 1 && strcmp(seg[0], "peers") == 0) {
-			json_t *arr = json_array();
-			void *ctx[2] = { a, arr };
-			if (store_party_each(a->n->store, peer_json, ctx, &e) < 0) {
-				json_decref(arr);
-				return http_send_error(c, &e);
+		if (nseg == 1 && strcmp(seg[0], "session") == 0) {
+			json_t *o = json_pack("{s:s,s:s,s:s}", "name", op.name, "role", op.role, "party",
+					      a->n->cfg.name);
+			if (sess == 1) {
+				json_object_set_new(o, "csrf", json_string(csrf));
+				json_object_set_new(o, "expires", time_json(expires));
 			}
-			return http_send_obj(c, json_pack("{s:o}", "peers", arr));
+			return http_send_obj(c, o);
 		}
+		if (nseg == 1 && strcmp(seg[0], "peers") == 0)
+			return get_peers(a, c, &e);
+		if (nseg == 1 && strcmp(seg[0], "changes") == 0)
+			return get_changes(a, c, &e);
+		if (nseg == 1 && strcmp(seg[0], "report") == 0)
+			return get_report(a, c, &e);
+		if (nseg == 2 && strcmp(seg[0], "audit") == 0)
+			return get_audit(a, c, seg[1], &e);
+		if (nseg == 3 && strcmp(seg[0], "channels") == 0 && strcmp(seg[2], "types") == 0)
+			return get_types(a, c, seg[1], &e);
 		if (nseg == 1 && strcmp(seg[0], "cases") == 0)
 			return get_cases(a, c, &e);
 		if (nseg == 3 && strcmp(seg[0], "cases") == 0)
@@ -368,7 +679,8 @@ int api_start(struct api **out, struct node *n, struct err *e)
 	if (!a)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	a->n = n;
-	if ((rc = http_sockaddr(n->cfg.operator_listen, &ss, e)) < 0 ||
+	if ((rc = console_new(&a->console, e)) < 0 ||
+	    (rc = http_sockaddr(n->cfg.operator_listen, &ss, e)) < 0 ||
 	    (rc = fsio_read(n->tls_cert, 65536, &cert, &clen, e)) < 0 ||
 	    (rc = fsio_read(n->tls_key, 65536, &key, &klen, e)) < 0)
 		goto out;
@@ -407,5 +719,6 @@ void api_stop(struct api *a)
 		return;
 	if (a->d)
 		MHD_stop_daemon(a->d);
+	console_free(a->console);
 	free(a);
 }

@@ -4,9 +4,18 @@
  * operations as the CLI, each allowed by role (node/operator.h); every
  * request that would change something is recorded with who and when. The
  * API owns its node handle, used from its single polling thread only.
+ * The same daemon serves the operator console (net/console.h): its files
+ * at / and, for a browser, a session cookie in place of the token.
  * Routes (docs/openapi.json describes them):
  *   GET  /api/v1/whoami
- *   GET  /api/v1/peers
+ *   GET  /api/v1/session                       the caller (and a session's CSRF token)
+ *   POST /api/v1/session                       {"token"}: log in, a session cookie
+ *   POST /api/v1/session/logout
+ *   GET  /api/v1/changes                       a stamp that moves when anything is stored
+ *   GET  /api/v1/report?by=&peer=&from=&to=&type=&reciprocity=1&format=json|csv
+ *   GET  /api/v1/audit/PEER?from=&to=          the audit bundle
+ *   GET  /api/v1/channels/PEER/types           the charter's types and fields
+ *   GET  /api/v1/peers                         reachability, receipts, pings, backlog, forks
  *   GET  /api/v1/cases?peer=P&state=S&overdue=1
  *   POST /api/v1/cases                         open a case
  *   GET  /api/v1/cases/REQUESTER/INDEX         with its timeline

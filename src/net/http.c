@@ -55,6 +55,12 @@ static double mono(void)
 enum MHD_Result http_send_body(struct MHD_Connection *c, unsigned status, char *body,
 			       const char *type)
 {
+	return http_send_with(c, status, body, type, NULL, NULL);
+}
+
+enum MHD_Result http_send_with(struct MHD_Connection *c, unsigned status, char *body,
+			       const char *type, const char *header, const char *value)
+{
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
@@ -66,6 +72,12 @@ enum MHD_Result http_send_body(struct MHD_Connection *c, unsigned status, char *
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, "Content-Type", type);
+	/* Data, never a page: not sniffed, framed or cached. */
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (header)
+		MHD_add_response_header(r, header, value);
 	if (current)
 		current->status = status;
 	ret = MHD_queue_response(c, status, r);

@@ -30,6 +30,9 @@ enum MHD_Result http_send_json(struct MHD_Connection *c, unsigned status, char *
 /* Sends body (malloc'd; taken) with its content type. */
 enum MHD_Result http_send_body(struct MHD_Connection *c, unsigned status, char *body,
 			       const char *type);
+/* The same with one more header (Set-Cookie, Content-Disposition). */
+enum MHD_Result http_send_with(struct MHD_Connection *c, unsigned status, char *body,
+			       const char *type, const char *header, const char *value);
 enum MHD_Result http_send_error(struct MHD_Connection *c, const struct err *e);
 /* Sends o (200) and releases it. */
 enum MHD_Result http_send_obj(struct MHD_Connection *c, struct json_t *o);

@@ -71,29 +71,21 @@ struct gather {
 	struct err *e;
 };
 
-static int gather_peer(void *ctx, const struct store_party *p)
+int metrics_peer_get(struct node *n, const char *peer, struct metrics_peer *mp, struct err *e)
 {
-	struct gather *g = ctx;
-	struct metrics_peer *mp, *np;
 	struct store_log log;
 	struct store_delivery d;
 	uint64_t t;
 	int rc;
 
-	if (p->self)
-		return 0;
-	if (!(np = realloc(g->st->peers, (g->st->npeers + 1) * sizeof(*np))))
-		return err_set(g->e, ERR_NOMEM, "out of memory");
-	g->st->peers = np;
-	mp = &np[g->st->npeers++];
 	memset(mp, 0, sizeof(*mp));
-	snprintf(mp->name, sizeof(mp->name), "%s", p->name);
-	if (store_delivery_get(g->n->store, p->name, &d, g->e) == 0)
+	snprintf(mp->name, sizeof(mp->name), "%s", peer);
+	if (store_delivery_get(n->store, peer, &d, e) == 0)
 		mp->failures = (unsigned)d.failures;
-	rc = store_log_get(g->n->store, g->n->cfg.name, p->name, 0, &log, g->e);
+	rc = store_log_get(n->store, n->cfg.name, peer, 0, &log, e);
 	if (rc == ERR_NOTFOUND)
 		return 0;
-	if (rc < 0 || (rc = store_receipted(g->n->store, log.id, p->name, &mp->receipted, &t, g->e)) < 0)
+	if (rc < 0 || (rc = store_receipted(n->store, log.id, peer, &mp->receipted, &t, e)) < 0)
 		return rc;
 	mp->last_receipt = (int64_t)t;
 	mp->backlog = log.size > mp->receipted ? log.size - mp->receipted : 0;
@@ -101,13 +93,26 @@ static int gather_peer(void *ctx, const struct store_party *p)
 		struct envelope env;
 		char *buf;
 		size_t len;
-		if ((rc = store_entry_get(g->n->store, log.id, mp->receipted, &buf, &len, g->e)) < 0)
+		if ((rc = store_entry_get(n->store, log.id, mp->receipted, &buf, &len, e)) < 0)
 			return rc;
-		if (envelope_parse(&env, buf, len, g->e) == 0)
-			mp->oldest_unreceipted = g->n->now() - env.time;
+		if (envelope_parse(&env, buf, len, e) == 0)
+			mp->oldest_unreceipted = n->now() - env.time;
 		free(buf);
 	}
 	return 0;
+}
+
+static int gather_peer(void *ctx, const struct store_party *p)
+{
+	struct gather *g = ctx;
+	struct metrics_peer *np;
+
+	if (p->self)
+		return 0;
+	if (!(np = realloc(g->st->peers, (g->st->npeers + 1) * sizeof(*np))))
+		return err_set(g->e, ERR_NOMEM, "out of memory");
+	g->st->peers = np;
+	return metrics_peer_get(g->n, p->name, &np[g->st->npeers++], g->e);
 }
 
 static int count_evidence(void *ctx, const struct store_evidence *v)

@@ -36,6 +36,8 @@ struct metrics_state {
 	uint64_t evidence;
 };
 
+/* One peer's part of it. */
+int metrics_peer_get(struct node *n, const char *peer, struct metrics_peer *mp, struct err *e);
 int metrics_state(struct node *n, struct metrics_state *st, struct err *e);
 void metrics_state_free(struct metrics_state *st);
 

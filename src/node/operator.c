@@ -45,7 +45,6 @@ int operator_auth(struct node *n, const char *token, struct store_operator *op,
 		  struct err *e)
 {
 	uint8_t h[32];
-	struct err ignore;
 
 	if (!token)
 		return err_set(e, ERR_UNAUTHORIZED, "a bearer token (parley_...) is required");
@@ -55,7 +54,15 @@ int operator_auth(struct node *n, const char *token, struct store_operator *op,
 			       "the token is not valid: not a parley_... token of at most %d characters",
 			       OPERATOR_TOKEN_MAX - 1);
 	merkle_sha256(h, token, strlen(token));
-	if (store_operator_by_token(n->store, h, op, &ignore) < 0)
+	return operator_auth_hash(n, h, op, e);
+}
+
+int operator_auth_hash(struct node *n, const uint8_t hash[static 32], struct store_operator *op,
+		       struct err *e)
+{
+	struct err ignore;
+
+	if (store_operator_by_token(n->store, hash, op, &ignore) < 0)
 		return err_set(e, ERR_UNAUTHORIZED, "the token is not valid");
 	if (op->revoked)
 		return err_set(e, ERR_UNAUTHORIZED, "the token of operator %s was revoked", op->name);

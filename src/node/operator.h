@@ -17,6 +17,10 @@ int operator_add(struct node *n, const char *name, const char *role,
 /* The operator holding token: ERR_UNAUTHORIZED if none or revoked. */
 int operator_auth(struct node *n, const char *token, struct store_operator *op,
 		  struct err *e);
+/* The same for a token known by its SHA-256 (a console session keeps
+ * only that). */
+int operator_auth_hash(struct node *n, const uint8_t hash[static 32], struct store_operator *op,
+		       struct err *e);
 /* 0 if op's role allows need, else ERR_FORBIDDEN naming the role. */
 int operator_may(const struct store_operator *op, enum operator_need need, struct err *e);
 

@@ -8,20 +8,16 @@
 
 base=$((22000 + ($$ * 13) % 30000))
 
-"$PARLEY" init --name a.example --dir "$T/a" --listen "127.0.0.1:$base" \
-	--operator-listen "127.0.0.1:$((base + 1))" >/dev/null
-"$PARLEY" init --name b.example --dir "$T/b" --listen "127.0.0.1:$((base + 2))" \
-	--operator-listen "127.0.0.1:$((base + 3))" >/dev/null
-"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/a")" --dir "$T/b" >/dev/null
-"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/b")" --dir "$T/a" >/dev/null
-tok() { "$PARLEY" operator add "$1" --role "$2" --dir "$T/$3" --json | sed 's/.*"token":"\([^"]*\)".*/\1/'; }
+two_nodes "$base"
 SUP=$(tok sue supervisor a); OFF=$(tok olga officer a); AUD=$(tok ali auditor a)
 GONE=$(tok gus officer a); BSUP=$(tok bob supervisor b)
 expect "revoke an operator" 0 "operator gus revoked" "$PARLEY" operator revoke gus --dir "$T/a"
 expect "operator list" 0 "gus                      officer" "$PARLEY" operator list --dir "$T/a"
 serve_bg a
 serve_bg b
-sleep 0.4
+# Up to 5 s for the line: a loaded machine (the browser tests beside) can be slow.
+t=0
+while ! grep -q "operator_listen=" "$T/a.log" 2>/dev/null && [ $t -lt 50 ]; do sleep 0.1; t=$((t + 1)); done
 grep -q "operator_listen=127.0.0.1:$((base + 1))" "$T/a.log" && ok "serve starts the operator API" \
 	|| bad "serve starts the operator API" "$(cat "$T/a.log")"
 
@@ -97,6 +93,52 @@ settle
 expect "a sees the answer" 0 '"state":"answered"' call a GET /api/v1/cases/{requester}/{index} /api/v1/cases/a.example/1 "$AUD"
 expect "an auditor reads the case list" 0 '{"cases":[{"id":"a.example/1"' call a GET /api/v1/cases "/api/v1/cases?state=answered" "$AUD"
 expect "peers" 0 '{"peers":[{"name":"b.example","endpoint":"https://127.0.0.1:' call a GET /api/v1/peers /api/v1/peers "$AUD"
+# What the console's pages read.
+expect "the change stamp" 0 '{"stamp":"' call a GET /api/v1/changes /api/v1/changes "$AUD"
+expect "the report, both directions side by side" 0 '"directions":[{"from":"a.example","to":"b.example","period":"' \
+	call a GET /api/v1/report "/api/v1/report?by=month&reciprocity=1" "$AUD"
+expect "a report by a period it does not know" 0 '"message":"by is all, month, quarter or year"}} HTTP 400' \
+	call a GET /api/v1/report "/api/v1/report?by=week" "$AUD"
+csv=$(curl -sk --max-time 10 -D "$T/csv.h" -H "Authorization: Bearer $AUD" "https://127.0.0.1:$((base + 1))/api/v1/report?format=csv")
+if printf '%s' "$csv" | head -n 1 | grep -q '^from,to,period,requests,' && grep -qi '^content-type: text/csv' "$T/csv.h" \
+	&& grep -qi '^content-disposition: attachment' "$T/csv.h"; then
+	ok "the report as a CSV download"
+else
+	bad "the report as a CSV download" "$(cat "$T/csv.h"; printf '%s' "$csv" | head -n 3)"
+fi
+expect "the charter's types with their fields" 0 '{"name":"source_ip","kind":"ip","required":true}' \
+	call a GET /api/v1/channels/{peer}/types /api/v1/channels/b.example/types "$AUD"
+expect "the audit bundle" 0 '"bundle": "parley-audit/1"' call a GET /api/v1/audit/{peer} /api/v1/audit/b.example "$AUD"
+expect "peers: reachability, receipts, pings, fork evidence" 0 '"reachable":true,' call a GET /api/v1/peers /api/v1/peers "$AUD"
+expect "a session by bearer token has no CSRF token" 0 '{"name":"ali","role":"auditor","party":"a.example"} HTTP 200' \
+	call a GET /api/v1/session /api/v1/session "$AUD"
+expect "a console login with a wrong token" 0 '"message":"the token is not valid"}} HTTP 401' \
+	call a POST /api/v1/session /api/v1/session "" '{"token":"parley_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}'
+expect "a console login" 0 '"csrf":"' call a POST /api/v1/session /api/v1/session "" "{\"token\":\"$OFF\"}"
+expect "logging out" 0 '{"ended":true} HTTP 200' call a POST /api/v1/session/logout /api/v1/session/logout "" '{}'
+# A session: the cookie reads; a change also needs the CSRF header.
+J=$T/jar
+curl -sk --max-time 10 -c "$J" -o "$T/login.json" -H 'Content-Type: application/json' \
+	--data-binary "{\"token\":\"$OFF\"}" "https://127.0.0.1:$((base + 1))/api/v1/session"
+csrf=$(sed 's/.*"csrf":"\([^"]*\)".*/\1/' "$T/login.json")
+grep -q 'HttpOnly' "$J" && grep -q 'parley_session' "$J" && ok "the session cookie is HttpOnly" || bad "the session cookie" "$(cat "$J")"
+expect "the session reads" 0 '"role":"officer"' curl -sk --max-time 10 -b "$J" "https://127.0.0.1:$((base + 1))/api/v1/session"
+before=$(digest)
+expect "a change through the session without the CSRF header" 0 "needs the session's X-Parley-CSRF header" \
+	curl -sk --max-time 10 -b "$J" -H 'Content-Type: application/json' --data-binary '{}' \
+	"https://127.0.0.1:$((base + 1))/api/v1/cases/a.example/1/close"
+expect "... with a wrong one" 0 "needs the session's X-Parley-CSRF header" \
+	curl -sk --max-time 10 -b "$J" -H "X-Parley-CSRF: x$csrf" --data-binary '{}' \
+	"https://127.0.0.1:$((base + 1))/api/v1/cases/a.example/1/close"
+[ "$(digest)" = "$before" ] && ok "neither changed anything" || bad "neither changed anything"
+expect "... and with it" 0 '"action":"close"' curl -sk --max-time 10 -b "$J" -H "X-Parley-CSRF: $csrf" \
+	--data-binary '{}' "https://127.0.0.1:$((base + 1))/api/v1/cases/a.example/1/close"
+h=$(curl -sk --max-time 10 -D - -o /dev/null "https://127.0.0.1:$((base + 1))/")
+for want in "content-security-policy: default-src 'self'" "frame-ancestors 'none'" "x-content-type-options: nosniff" \
+	"cache-control: no-cache" "content-type: text/html"; do
+	printf '%s' "$h" | grep -qi "$want" || bad "the console page's headers: $want" "$h"
+done
+ok "the console page is served with its CSP and headers"
 expect "the audit trail names who did what" 0 "olga|POST /api/v1/cases|ok" \
 	sqlite3 "$T/a/parley.db" "SELECT operator || '|' || action || '|' || outcome FROM audit"
 expect "... refusals included" 0 "ali|POST /api/v1/cases|forbidden" \

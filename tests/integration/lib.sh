@@ -47,6 +47,19 @@ serve_bg() {
 	"$PARLEY" serve --dir "$T/$1" 2>>"$T/$1.log" &
 	pids="$pids $!"
 }
+# two_nodes BASE: nodes a.example and b.example in $T/a and $T/b, each a
+# peer of the other; a's peer API on port BASE and operator API on BASE+1,
+# b's on BASE+2 and BASE+3 (loopback).
+two_nodes() {
+	"$PARLEY" init --name a.example --dir "$T/a" --listen "127.0.0.1:$1" \
+		--operator-listen "127.0.0.1:$(($1 + 1))" >/dev/null
+	"$PARLEY" init --name b.example --dir "$T/b" --listen "127.0.0.1:$(($1 + 2))" \
+		--operator-listen "127.0.0.1:$(($1 + 3))" >/dev/null
+	"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/a")" --dir "$T/b" >/dev/null
+	"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/b")" --dir "$T/a" >/dev/null
+}
+# tok NAME ROLE NODE: adds an operator to $T/NODE, prints its token.
+tok() { "$PARLEY" operator add "$1" --role "$2" --dir "$T/$3" --json | sed 's/.*"token":"\([^"]*\)".*/\1/'; }
 pass=0
 fail=0
 
