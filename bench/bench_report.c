@@ -18,7 +18,10 @@
 #include "benchutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -453,6 +456,36 @@ static void report_runs(const char *dir, struct node *given, struct timing *best
 	best_med(v[4], RUNS, &best->total, &med->total);
 }
 
+/* `parley report --json --by month` on dir as a process, output to
+ * /dev/null: the end to end a user waits for. The binary is $PARLEY_BIN or
+ * ./build-release/parley. Seconds, or -1 if it could not run. */
+extern char **environ;
+
+static double cli_report(const char *dir)
+{
+	char bin[1024], d[1200];
+	char *argv[] = { bin, "report", "--json", "--by", "month", "--at",
+			 "2026-02-05T00:00:00Z", "--dir", d, NULL };
+	posix_spawn_file_actions_t fa;
+	double t0 = bu_now();
+	pid_t pid;
+	int st;
+
+	snprintf(bin, sizeof(bin), "%s", getenv("PARLEY_BIN") ? getenv("PARLEY_BIN")
+							     : "./build-release/parley");
+	snprintf(d, sizeof(d), "%s", dir);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	if (posix_spawn(&pid, bin, &fa, NULL, argv, environ) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return -1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return -1;
+	return bu_now() - t0;
+}
+
 /* The floor of the report: every envelope of the node's database, read
  * by one raw SQLite statement; *bytes so that nothing is skipped. */
 static double raw_scan(const char *db_path, const char *query, uint64_t *rows, uint64_t *bytes)
@@ -536,7 +569,7 @@ int main(int argc, char **argv)
 	struct node *n = NULL, *aud = NULL;
 	struct err e = { 0 };
 	uint64_t rows, bytes, frows, fbytes, bentries, tot[5] = { 0 };
-	double v[RUNS], scan_b, scan_m, fscan_b, fscan_m, make_b, make_m, floor_b, floor_m, t0, t_export, t_load;
+	double v[RUNS], cli_b, cli_m, scan_b, scan_m, fscan_b, fscan_m, make_b, make_m, floor_b, floor_m, t0, t_export, t_load;
 	long pk_start, pk_report, pk_audit;
 	double load0;
 	char *bundle = NULL;
@@ -580,6 +613,9 @@ int main(int argc, char **argv)
 	/* a. The report end to end, as parley report --by month on a. */
 	pk_start = maxrss_kib();
 	load0 = loadavg();
+	for (int r = 0; r < RUNS; r++)
+		v[r] = cli_report(pa);
+	best_med(v, RUNS, &cli_b, &cli_m);
 	report_runs(pa, NULL, &rb, &rm, &rep);
 	pk_report = maxrss_kib();
 	for (size_t i = 0; i < rep.n; i++) {
@@ -649,7 +685,12 @@ int main(int argc, char **argv)
 		       r->answered_on_time, r->answered);
 	}
 	printf("%-34s %9s %9s\n", "", "best s", "median s");
-	print_timing("report end to end (parley report)", &rb, &rm);
+	if (cli_b < 0)
+		printf("%-34s (could not run %s: set PARLEY_BIN)\n", "parley report process",
+		       getenv("PARLEY_BIN") ? getenv("PARLEY_BIN") : "./build-release/parley");
+	else
+		printf("%-34s %9.3f %9.3f\n", "parley report --json (process)", cli_b, cli_m);
+	print_timing("report in process (as parley report)", &rb, &rm);
 	printf("%-34s %9.3f %9.3f\n", "report_make alone", make_b, make_m);
 	printf("%-34s %9.3f %9.3f   (%" PRIu64 " rows, %" PRIu64 " bytes)\n",
 	       "floor: raw SQLite scan of entries", scan_b, scan_m, rows, bytes);
@@ -661,12 +702,12 @@ int main(int argc, char **argv)
 	print_timing("report from the audited bundle", &ab, &am);
 	printf("%-34s %9.3f %9.3f\n", "floor: bundle JSON parse + leaf hash", floor_b, floor_m);
 	printf("ratios (best / floor best):\n");
-	printf("  report end to end / raw scan      %6.2f\n", ratio(rb.total, scan_b));
-	printf("  report end to end / facts scan    %6.2f\n", ratio(rb.total, fscan_b));
+	printf("  parley report process / raw scan  %6.2f\n", ratio(cli_b, scan_b));
+	printf("  parley report process / facts scan %5.2f\n", ratio(cli_b, fscan_b));
 	printf("  audit_load / JSON parse + hash    %6.2f\n", ratio(t_load, floor_b));
-	printf("target report over %" PRIu64 " cases <= 0.5 s: end to end %.3f s %s; report_make %.3f s %s\n",
-	       cases, rb.total, rb.total <= 0.5 ? "met" : "NOT MET", make_b,
-	       make_b <= 0.5 ? "met" : "NOT MET");
+	printf("target report over %" PRIu64 " cases <= 0.5 s: parley report (process) %.3f s %s;"
+	       " in process %.3f s %s\n", cases, cli_b, cli_b >= 0 && cli_b <= 0.5 ? "met" : "NOT MET",
+	       rb.total, rb.total <= 0.5 ? "met" : "NOT MET");
 	printf("reports from node a and from the bundle: %s\n",
 	       rep.n == arep.n && memcmp(rep.rows, arep.rows, rep.n * sizeof(*rep.rows)) == 0
 		       ? "identical" : "DIFFERENT");
