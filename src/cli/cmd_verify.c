@@ -33,7 +33,9 @@ int cli_verify_main(int argc, char **argv)
 			       "every checkpoint's root matches the entries, its signature verifies\n"
 			       "with the sender's key, each cosignature (receipt) verifies with the\n"
 			       "receiver's key, and successive checkpoints are consistent (RFC 9162\n"
-			       "consistency proofs). Names the first bad thing and exits 1.\n",
+			       "consistency proofs); the facts reports read (each entry's time,\n"
+			       "kind, case and type, kept per 256 entries) match the entries.\n"
+			       "Names the first bad thing and exits 1.\n",
 			       verify_usage);
 			return CLI_OK;
 		default:

@@ -266,8 +266,12 @@ if [ -n "${unit:-}" ] && [ -f "$unit" ]; then
 	else
 		mkdir -p "$T/unit"
 		sed "s|^ExecStart=[^ ]*|ExecStart=$bin|" "$unit" > "$T/unit/parley.service"
+		# Complaints about other packages' units (systemd-analyze loads
+		# them all) are theirs: only lines naming our unit count.
 		out=$(systemd-analyze verify --man=no "$T/unit/parley.service" 2>&1)
-		if [ $? -eq 0 ] && [ -z "$out" ]; then
+		st=$?
+		out=$(printf '%s\n' "$out" | grep -v '^/lib/systemd/system/\|^/etc/systemd/system/' || true)
+		if [ $st -eq 0 ] && [ -z "$out" ]; then
 			ok "systemd-analyze verify parley.service: no complaint"
 		else
 			bad "systemd-analyze verify parley.service" "$out"
