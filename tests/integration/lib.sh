@@ -45,7 +45,12 @@ fi
 # serve_bg NODE: parley serve for $T/NODE in the background, log in $T/NODE.log
 serve_bg() {
 	"$PARLEY" serve --dir "$T/$1" 2>>"$T/$1.log" &
+	eval "pid_$1=$!"
 	pids="$pids $!"
+}
+# stop_bg NODE: SIGTERM to the last serve_bg of NODE, and wait for its exit
+stop_bg() {
+	eval "kill -TERM \$pid_$1 && wait \$pid_$1"
 }
 pass=0
 fail=0
