@@ -92,6 +92,8 @@ int keyann_parse(struct keyann *a, const char *buf, size_t len, struct err *e)
 	if (rc != ERR_UNVERIFIED) {
 		if (rc == 0)
 			rc = err_set(e, ERR_INVALID, "key announcement: not a signed note");
+		else
+			err_wrap(e, "key announcement");
 		goto out;
 	}
 	p = nt->text;
