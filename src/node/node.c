@@ -421,6 +421,29 @@ int node_identity(const struct node *n, char *buf, size_t cap, struct err *e)
 	return 0;
 }
 
+/* A peer that rotated its key (key entries in its log to us) changes key
+ * only by its next announcement: an identity line must not take it back
+ * to an old key, nor jump to one the log never announced. */
+static int peer_key_unchanged(struct node *n, const struct store_party *p, struct err *e)
+{
+	struct store_party held;
+	struct keyann_chain *c;
+	int rc = store_party_get(n->store, p->name, &held, e);
+
+	if (rc == ERR_NOTFOUND || (rc == 0 && strcmp(held.vkey, p->vkey) == 0))
+		return 0;
+	if (rc < 0)
+		return rc;
+	if (!(c = malloc(sizeof(*c))))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if ((rc = node_key_chain(n, p->name, n->cfg.name, c, e)) == 0 && c->n > 1)
+		rc = err_set(e, ERR_CONFLICT,
+			     "%s changes its key by key entries in its log (parley key rotate); the key held,"
+			     " %s, is the last it announced", p->name, held.vkey);
+	free(c);
+	return rc;
+}
+
 int node_peer_add(struct node *n, const char *line, struct err *e)
 {
 	struct store_party p;
@@ -454,7 +477,8 @@ int node_peer_add(struct node *n, const char *line, struct err *e)
 	    strlen(sp2 + 1) < 9)
 		return err_set(e, ERR_INVALID, "endpoint must be https://HOST:PORT");
 	snprintf(p.endpoint, sizeof(p.endpoint), "%s", sp2 + 1);
-	if ((rc = note_key_encode(&k, p.vkey, sizeof(p.vkey), e)) < 0)
+	if ((rc = note_key_encode(&k, p.vkey, sizeof(p.vkey), e)) < 0 ||
+	    (rc = peer_key_unchanged(n, &p, e)) < 0)
 		return rc;
 	return store_party_put(n->store, &p, e);
 }
@@ -1364,6 +1388,7 @@ static int next_key(struct node *n, const char *path, int sealed, struct note_si
 struct names {
 	char (*v)[STORE_NAME_MAX + 1];
 	size_t n;
+	struct err *e;
 };
 
 static int collect_peer(void *ctx, const struct store_party *p)
@@ -1372,7 +1397,7 @@ static int collect_peer(void *ctx, const struct store_party *p)
 	char (*v)[STORE_NAME_MAX + 1] = realloc(ns->v, (ns->n + 1) * sizeof(*v));
 
 	if (!v)
-		return ERR_NOMEM;
+		return err_set(ns->e, ERR_NOMEM, "out of memory");
 	ns->v = v;
 	memcpy(ns->v[ns->n++], p->name, sizeof(p->name));
 	return 0;
@@ -1384,7 +1409,7 @@ int node_key_rotate(const char *dir, struct node_rotation *out, struct err *e)
 	struct note_signer next, old;
 	struct store_party self;
 	struct keyann_chain *chain = malloc(sizeof(*chain));
-	struct names peers = { NULL, 0 };
+	struct names peers = { NULL, 0, e };
 	char kpath[1100], npath[1100], *buf = NULL, ann[KEYANN_MAX];
 	size_t len = 0, alen;
 	int rc, sealed = 0, resumed = 0;

@@ -68,6 +68,9 @@ sleep 0.3
 "$PARLEY" send b.example --text three --dir "$T/a" >/dev/null
 settle && ok "b receipts the announcement and what follows" || bad "b receipts the announcement" "$(cat "$T/a.log")"
 [ "$(vkey_of b a.example)" = "$key1" ] && ok "b records a's new key" || bad "b records a's new key" "$(vkey_of b a.example)"
+expect "peer add cannot take a back to its first key" 1 "changes its key by key entries in its log" \
+	"$PARLEY" peer add "$key0 $(sqlite3 "$T/b/parley.db" "SELECT pin || ' ' || endpoint FROM party WHERE name = 'a.example'")" --dir "$T/b"
+[ "$(vkey_of b a.example)" = "$key1" ] && ok "b still holds a's new key" || bad "b still holds a's new key"
 "$PARLEY" send a.example --text after --dir "$T/b" >/dev/null
 settle && ok "a cosigns b's log with its new key, and b takes the receipt" \
 	|| bad "a cosigns b's log with its new key" "$(cat "$T/b.log")"
