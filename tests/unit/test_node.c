@@ -796,6 +796,22 @@ static void test_key_rotation(void **state)
 	exchange(f->b, a2, A, 2);
 	tu_ok(node_verify(a2, NULL, &e), &e);
 	tu_ok(node_verify(f->b, NULL, &e), &e);
+	/* The key entry is no case and no request in a report: 5 requests
+	 * from a, 4 from b. */
+	{
+		struct case_list l, l2;
+		struct report_case *rc;
+		size_t nrc;
+		tu_ok(cases_load(f->b, A, later_clock(), CASES_NO_BODIES, &l, &e), &e);
+		assert_int_equal(l.n, 9);
+		tu_ok(cases_report_load(f->b, A, later_clock(), &l2, &rc, &nrc, &e), &e);
+		assert_int_equal(nrc, 9);
+		for (size_t i = 0; i < l.n; i++)
+			assert_string_equal(l.v[i].type, "cyber-incident");
+		free(rc);
+		case_list_free(&l);
+		case_list_free(&l2);
+	}
 	node_close(a2);
 }
 
