@@ -593,9 +593,12 @@ int audit_load(const char *json, size_t len, struct node **out, struct audit_inf
 	lists[0] = json_object_get(o, "charters");
 	lists[1] = json_object_get(o, "registers");
 	lists[2] = json_object_get(o, "keys");
-	if ((lists[0] && !json_is_array(lists[0])) || (lists[1] && !json_is_array(lists[1])) ||
-	    (lists[2] && !json_is_array(lists[2]))) {
-		rc = err_set(e, ERR_INVALID, "bundle: \"charters\", \"registers\" and \"keys\" must be arrays");
+	if ((lists[0] && !json_is_array(lists[0])) || (lists[1] && !json_is_array(lists[1]))) {
+		rc = err_set(e, ERR_INVALID, "bundle: \"charters\" and \"registers\" must be arrays");
+		goto out;
+	}
+	if (lists[2] && !json_is_array(lists[2])) {
+		rc = err_set(e, ERR_INVALID, "bundle: \"keys\" must be an array of key announcements");
 		goto out;
 	}
 	if ((rc = load_period(o, info, e)) < 0 || (rc = bodies_index(&bs, lists, e)) < 0 ||

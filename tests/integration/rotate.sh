@@ -128,6 +128,26 @@ expect "a verifies after three rotations" 0 "verify: ok" "$PARLEY" verify --dir 
 expect "b verifies after three rotations" 0 "verify: ok" "$PARLEY" verify --dir "$T/b"
 "$PARLEY" export --audit a.example "$T/b3.bundle" --dir "$T/b" >/dev/null
 expect "and its bundle passes the audit" 0 "" "$PARLEY" audit "$T/b3.bundle"
+# Its last two announcements swapped: the second-last now follows a key
+# that did not sign it.
+swapped=$(python3 - "$T/b3.bundle" "$T/swap.bundle" <<'EOF'
+import json, sys
+b = json.load(open(sys.argv[1]))
+lg = [l for l in b["logs"] if l["origin"] == "parley/a.example/b.example"][0]
+k = [i for i, x in enumerate(lg["entries"]) if "\nkind key\n" in x]
+lg["entries"][k[-2]], lg["entries"][k[-1]] = lg["entries"][k[-1]], lg["entries"][k[-2]]
+json.dump(b, open(sys.argv[2], "w"))
+print(k[-1])
+EOF
+)
+expect "announcements out of order fail the audit, naming the entry" 1 \
+	"entry $swapped: key announcement is not signed by the previous key of a.example" \
+	"$PARLEY" audit "$T/swap.bundle"
+python3 - "$T/b3.bundle" "$T/keys.bundle" <<'EOF'
+import json, sys
+b = json.load(open(sys.argv[1])); b["keys"] = "none"; json.dump(b, open(sys.argv[2], "w"))
+EOF
+expect "a bundle whose keys are not a list" 1 '"keys" must be an array' "$PARLEY" audit "$T/keys.bundle"
 
 # A sealed key stays sealed.
 printf 'correct horse battery staple\n' > "$T/pass"
