@@ -229,6 +229,22 @@ static int load_key(struct node *n, struct err *e)
 	return 0;
 }
 
+/* ERR_CONFLICT naming parley key rotate while identity.key.next exists
+ * (node_key_rotate: a rotation was interrupted). */
+static int rotation_pending(const char *dir, struct err *e)
+{
+	char path[1100];
+	int rc;
+
+	if ((rc = fsio_join(path, sizeof(path), dir, NODE_KEY_NEXT, e)) < 0)
+		return rc;
+	if (access(path, F_OK) == 0)
+		return err_set(e, ERR_CONFLICT,
+			       "a key rotation in %s was interrupted (%s exists): run parley key rotate --dir %s to finish it",
+			       dir, path, dir);
+	return 0;
+}
+
 int node_key_protect(const char *dir, int protect, const char *given, size_t glen,
 		     struct err *e)
 {
@@ -237,7 +253,10 @@ int node_key_protect(const char *dir, int protect, const char *given, size_t gle
 	size_t len, plen, slen;
 	int rc;
 
-	if ((rc = secret_path(dir, NODE_KEY, path, sizeof(path), e)) < 0 ||
+	/* Sealing one key of a rotation and not the other would leave the
+	 * finished rotation's key in the state the other one was. */
+	if ((rc = rotation_pending(dir, e)) < 0 ||
+	    (rc = secret_path(dir, NODE_KEY, path, sizeof(path), e)) < 0 ||
 	    (rc = fsio_read(path, KEY_FILE_MAX, &buf, &len, e)) < 0)
 		return rc;
 	snprintf(why, sizeof(why), "the identity key in %s", dir);
@@ -339,14 +358,7 @@ static int open_node(struct node **out, const char *dir, int rotating, struct er
 	}
 	if ((rc = config_parse(&n->cfg, buf, len, path, e)) < 0)
 		goto out;
-	if (!rotating && (rc = fsio_join(path, sizeof(path), dir, NODE_KEY_NEXT, e)) == 0 &&
-	    access(path, F_OK) == 0) {
-		rc = err_set(e, ERR_CONFLICT,
-			     "a key rotation in %s was interrupted (%s exists): run parley key rotate --dir %s to finish it",
-			     dir, path, dir);
-		goto out;
-	}
-	if ((rc = load_key(n, e)) < 0)
+	if ((!rotating && (rc = rotation_pending(dir, e)) < 0) || (rc = load_key(n, e)) < 0)
 		goto out;
 	if ((rc = load_tls(n, e)) < 0)
 		goto out;

@@ -104,6 +104,8 @@ expect "a rotation killed after the announcement" 75 "" \
 	|| bad "the new key is on disk before anything it signs"
 expect "the node refuses to open meanwhile" 1 "run parley key rotate --dir" \
 	"$PARLEY" send b.example --text nope --dir "$T/a"
+expect "nor protects one key of the two" 1 "run parley key rotate --dir" \
+	env PARLEY_PASSPHRASE=x "$PARLEY" key protect --dir "$T/a"
 next=$(cat "$T/a/identity.key.next")
 expect "the rerun finishes it" 0 "finished rotating" "$PARLEY" key rotate --dir "$T/a"
 [ "$(cat "$T/a/identity.key")" = "$next" ] && ok "with the key written before the crash" \
