@@ -40,7 +40,7 @@ _parley_subs()
 	channel) echo "propose accept show templates" ;;
 	case) echo "new list show export attachment ack answer decline withdraw remind close" ;;
 	operator) echo "add list revoke" ;;
-	key) echo "protect unprotect" ;;
+	key) echo "protect unprotect rotate" ;;
 	store) echo "copy digest" ;;
 	log) echo "show" ;;
 	outbox) echo "export" ;;

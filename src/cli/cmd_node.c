@@ -433,10 +433,30 @@ int cli_peer_main(int argc, char **argv)
 	return cli_usage("peer", peer_usage, "unknown subcommand '%s'", argv[optind]);
 }
 
-static const char key_usage[] = "parley key protect|unprotect [--dir DIR] [--json]";
+static const char key_usage[] = "parley key protect|unprotect|rotate [--dir DIR] [--json]";
+
+/* parley key rotate: a new identity key, announced in every log we send. */
+static int key_rotate(const char *dir, int json)
+{
+	struct node_rotation r;
+	struct err e = { 0 };
+
+	if (node_key_rotate(dir, &r, &e) < 0)
+		return cli_error("key rotate", &e, json);
+	if (json)
+		cli_print_json(json_pack("{s:s,s:s,s:s,s:i,s:b,s:b}", "dir", dir, "old", r.old_key,
+					 "new", r.new_key, "announced", (int)r.peers, "resumed", r.resumed,
+					 "protected", r.sealed));
+	else
+		printf("%s the identity key in %s\nold: %s\nnew: %s\nannounced to %zu peer%s;"
+		       " restart parley serve to sign with the new key\n",
+		       r.resumed ? "finished rotating" : "rotated", dir, r.old_key, r.new_key, r.peers,
+		       r.peers == 1 ? "" : "s");
+	return CLI_OK;
+}
 
 /* parley key protect|unprotect: seal the identity key under a passphrase,
- * or open it back into a plain file. */
+ * or open it back into a plain file; parley key rotate. */
 int cli_key_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -460,16 +480,27 @@ int cli_key_main(int argc, char **argv)
 			       "passphrase comes from $PARLEY_PASSPHRASE_FILE (a file holding it),\n"
 			       "else $PARLEY_PASSPHRASE, else the terminal (asked twice to protect).\n"
 			       "Once protected, every command that opens the node needs it the same\n"
-			       "way, parley serve included. The file is replaced atomically.\n", key_usage);
+			       "way, parley serve included. The file is replaced atomically.\n\n"
+			       "rotate makes a new identity key (sealed like the old one) and appends\n"
+			       "to our log to every peer a key entry: the new verifier key, signed by\n"
+			       "the old key and the new. Peers accept checkpoints and receipts by the\n"
+			       "new key once that entry reaches them; verify and audit follow the\n"
+			       "change along the log. Stop parley serve first and deliver the outbox:\n"
+			       "every peer must have cosigned all we sent. If it is interrupted, the\n"
+			       "node refuses to open until rotate is run again, which finishes it.\n",
+			       key_usage);
 			return CLI_OK;
 		default:
 			return cli_usage("key", key_usage, "bad option");
 		}
 	}
-	if (argc - optind != 1 || (strcmp(argv[optind], "protect") && strcmp(argv[optind], "unprotect")))
-		return cli_usage("key", key_usage, "say protect or unprotect");
-	protect = strcmp(argv[optind], "protect") == 0;
+	if (argc - optind != 1 || (strcmp(argv[optind], "protect") && strcmp(argv[optind], "unprotect") &&
+				   strcmp(argv[optind], "rotate")))
+		return cli_usage("key", key_usage, "say protect, unprotect or rotate");
 	dir = cli_dir(dir);
+	if (strcmp(argv[optind], "rotate") == 0)
+		return key_rotate(dir, json);
+	protect = strcmp(argv[optind], "protect") == 0;
 	if (node_key_protect(dir, protect, NULL, 0, &e) < 0)
 		return cli_error("key", &e, json);
 	if (json)

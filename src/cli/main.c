@@ -19,7 +19,7 @@ static int help_main(int argc, char **argv);
 static const struct cli_cmd commands[] = {
 	{ "init", cli_init_main, "create a party: identity key, configuration and store" },
 	{ "identity", cli_identity_main, "print this party's verifier key line for peers to import" },
-	{ "key", cli_key_main, "protect the identity key with a passphrase, or unprotect it" },
+	{ "key", cli_key_main, "protect the identity key with a passphrase, unprotect it, or rotate it" },
 	{ "peer", cli_peer_main, "add and list peers (parley peer add LINE, parley peer list)" },
 	{ "channel", cli_channel_main, "propose, accept and show a channel's charter" },
 	{ "case", cli_case_main, "open, list, show and act on cases (the request lifecycle)" },

@@ -12,6 +12,7 @@ static const char *const kind_names[ENVELOPE_KIND_COUNT] = {
 	[ENVELOPE_DECLINE] = "decline",   [ENVELOPE_WITHDRAW] = "withdraw",
 	[ENVELOPE_REMIND] = "remind",     [ENVELOPE_CLOSE] = "close",
 	[ENVELOPE_PING] = "ping",
+	[ENVELOPE_KEY] = "key",
 	[ENVELOPE_REGISTER] = "register",
 };
 
@@ -190,6 +191,7 @@ static int check_fields(const struct envelope *env, struct err *e)
 	case ENVELOPE_PING:
 	case ENVELOPE_CHARTER:
 	case ENVELOPE_REGISTER:
+	case ENVELOPE_KEY:
 		if (!self)
 			return err_set(e, ERR_INVALID,
 				       "envelope: an entry of kind %s must name itself as its case (%s/%" PRIu64 ")",

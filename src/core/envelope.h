@@ -43,6 +43,8 @@ enum envelope_kind {
 	ENVELOPE_PING,
 	ENVELOPE_REGISTER, /* a past request imported from a register: attested
 			    * by its sender only (see node/register.h) */
+	ENVELOPE_KEY,      /* the sender's identity key changes: the body is a
+			    * key announcement (core/keyann.h) */
 	ENVELOPE_KIND_COUNT
 };
 

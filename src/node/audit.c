@@ -54,8 +54,13 @@ static int add_evidence(void *ctx, const struct store_evidence *v)
 	return 0;
 }
 
+/* The bodies of a log's charter, register and key entries. */
+struct body_lists {
+	json_t *charters, *registers, *keys;
+};
+
 static int export_log(struct node *n, const char *from, const char *to, json_t *logs,
-		      json_t *charters, json_t *registers, FILE *progress, struct err *e)
+		      const struct body_lists *bl, FILE *progress, struct err *e)
 {
 	struct store_log log;
 	struct store_checkpoint latest;
@@ -86,12 +91,14 @@ static int export_log(struct node *n, const char *from, const char *to, json_t *
 		}
 		json_array_append_new(entries, json_stringn(buf, len));
 		if (envelope_parse(&env, buf, len, e) == 0 &&
-		    (env.kind == ENVELOPE_CHARTER || env.kind == ENVELOPE_REGISTER)) {
+		    (env.kind == ENVELOPE_CHARTER || env.kind == ENVELOPE_REGISTER ||
+		     env.kind == ENVELOPE_KEY)) {
 			void *body;
-			size_t bl;
-			if (store_body_get(n->store, env.body, &body, &bl, e) == 0) {
-				json_array_append_new(env.kind == ENVELOPE_CHARTER ? charters : registers,
-						      json_stringn(body, bl));
+			size_t blen;
+			if (store_body_get(n->store, env.body, &body, &blen, e) == 0) {
+				json_array_append_new(env.kind == ENVELOPE_CHARTER ? bl->charters
+						      : env.kind == ENVELOPE_REGISTER ? bl->registers : bl->keys,
+						      json_stringn(body, blen));
 				free(body);
 			}
 		}
@@ -137,21 +144,28 @@ int audit_export(struct node *n, const char *peer, int64_t from, int64_t to, cha
 		 size_t *len, FILE *progress, struct err *e)
 {
 	struct store_party self, p;
-	json_t *o, *logs = json_array(), *charters = json_array(), *registers = json_array();
+	json_t *o, *logs = json_array();
+	struct body_lists bl = { json_array(), json_array(), json_array() };
 	int rc;
 
 	if ((rc = store_party_self(n->store, &self, e)) < 0 ||
 	    (rc = store_party_get(n->store, peer, &p, e)) < 0 ||
-	    (rc = export_log(n, self.name, peer, logs, charters, registers, progress, e)) < 0 ||
-	    (rc = export_log(n, peer, self.name, logs, charters, registers, progress, e)) < 0) {
+	    (rc = export_log(n, self.name, peer, logs, &bl, progress, e)) < 0 ||
+	    (rc = export_log(n, peer, self.name, logs, &bl, progress, e)) < 0) {
 		json_decref(logs);
-		json_decref(charters);
-		json_decref(registers);
+		json_decref(bl.charters);
+		json_decref(bl.registers);
+		json_decref(bl.keys);
 		return rc == ERR_NOTFOUND ? err_set(e, ERR_NOTFOUND, "no peer named '%s'", peer) : rc;
 	}
 	o = json_pack("{s:s,s:[{s:s,s:s},{s:s,s:s}],s:o,s:o,s:o}", "bundle", "parley-audit/1",
 		      "parties", "name", self.name, "key", self.vkey, "name", p.name, "key", p.vkey,
-		      "logs", logs, "charters", charters, "registers", registers);
+		      "logs", logs, "charters", bl.charters, "registers", bl.registers);
+	/* Only when a key changed: bundles of channels without rotation keep
+	 * the form older auditors read. */
+	if (o && json_array_size(bl.keys))
+		json_object_set(o, "keys", bl.keys);
+	json_decref(bl.keys);
 	if (o && (from || to))
 		json_object_set_new(o, "period", json_pack("{s:o,s:o}", "from", time_or_null(from),
 							   "to", time_or_null(to)));
@@ -184,19 +198,21 @@ static int ref_cmp(const void *a, const void *b)
 	return memcmp(((const struct body_ref *)a)->hash, ((const struct body_ref *)b)->hash, 32);
 }
 
-static int bodies_index(struct bodies *bs, json_t *const lists[2], struct err *e)
+static const char *const body_lists[3] = { "charters", "registers", "keys" };
+
+static int bodies_index(struct bodies *bs, json_t *const lists[3], struct err *e)
 {
-	size_t cap = json_array_size(lists[0]) + json_array_size(lists[1]);
+	size_t cap = json_array_size(lists[0]) + json_array_size(lists[1]) + json_array_size(lists[2]);
 
 	bs->n = 0;
 	if (!(bs->v = calloc(cap + 1, sizeof(*bs->v))))
 		return err_set(e, ERR_NOMEM, "out of memory");
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < 3; k++)
 		for (size_t i = 0; i < json_array_size(lists[k]); i++) {
 			json_t *x = json_array_get(lists[k], i);
 			if (!json_is_string(x))
 				return err_set(e, ERR_INVALID, "bundle: \"%s\" must hold strings",
-					       k ? "registers" : "charters");
+					       body_lists[k]);
 			merkle_sha256(bs->v[bs->n].hash, json_string_value(x), json_string_length(x));
 			bs->v[bs->n++].s = x;
 		}
@@ -219,7 +235,7 @@ static const char *body_find(const struct bodies *bs, const uint8_t hash[32], si
  * that contradict it): each must be signed by the sender and contradict
  * the replayed log, which proves a fork. */
 static int check_evidence(struct node *n, json_t *lg, const char *origin, const char *from,
-			  const char *to, const struct note_key *sk, struct note *nt,
+			  const char *to, const struct note_key *sks, size_t nsk, struct note *nt,
 			  struct err *e)
 {
 	json_t *ev = json_object_get(lg, "evidence");
@@ -237,7 +253,7 @@ static int check_evidence(struct node *n, json_t *lg, const char *origin, const 
 		struct checkpoint ckp;
 		uint8_t held[32];
 
-		if (!note || note_open(nt, note, strlen(note), sk, 1, e) < 0 ||
+		if (!note || note_open(nt, note, strlen(note), sks, nsk, e) < 0 ||
 		    checkpoint_parse(&ckp, nt->text, nt->textlen, e) < 0 || strcmp(ckp.origin, origin) != 0)
 			return err_set(e, ERR_VERIFY, "%s: evidence %zu is not a checkpoint of this log signed by %s",
 				       origin, i, from);
@@ -258,39 +274,102 @@ static int check_evidence(struct node *n, json_t *lg, const char *origin, const 
 }
 
 /* Replays one log: entries up to each checkpoint, checked against it. */
-static int replay_log(struct node *n, json_t *lg, const struct bodies *bs,
-		      const struct note_key *keys, struct audit_info *info, FILE *progress,
-		      struct err *e)
+/* A log's origin, entries and checkpoints, and which of the bundle's
+ * parties (keys) sends and receives it. */
+static int log_parties(json_t *lg, const struct note_key keys[2], const char **origin,
+		       char from[static ENVELOPE_NAME_MAX + 2], char to[static ENVELOPE_NAME_MAX + 2],
+		       int *sender, int *receiver, struct err *e)
 {
-	const char *origin = json_string_value(json_object_get(lg, "origin"));
+	*origin = json_string_value(json_object_get(lg, "origin"));
+	*sender = *receiver = -1;
+	if (!*origin || !json_is_array(json_object_get(lg, "entries")) ||
+	    !json_is_array(json_object_get(lg, "checkpoints")) ||
+	    sscanf(*origin, "parley/%128[^/]/%128s", from, to) != 2 ||
+	    !envelope_name_valid(from, strlen(from)) || !envelope_name_valid(to, strlen(to)))
+		return err_set(e, ERR_INVALID, "bundle: a log needs origin parley/FROM/TO, entries and checkpoints");
+	for (int k = 0; k < 2; k++) {
+		if (strcmp(keys[k].name, from) == 0)
+			*sender = k;
+		if (strcmp(keys[k].name, to) == 0)
+			*receiver = k;
+	}
+	if (*sender < 0 || *receiver < 0 || *sender == *receiver)
+		return err_set(e, ERR_INVALID, "bundle: %s is not a log between the bundle's two parties", *origin);
+	return 0;
+}
+
+/* Each party's key chain from the key entries of its log in the bundle
+ * (core/keyann.h), ending at the key the bundle names for it. */
+static int bundle_chains(json_t *logs, const struct bodies *bs, const struct note_key keys[2],
+			 struct keyann_chain chains[2], struct err *e)
+{
+	char from[ENVELOPE_NAME_MAX + 2], to[ENVELOPE_NAME_MAX + 2];
+	const char *origin;
+	int s, r, rc;
+
+	keyann_chain_init(&chains[0], NULL);
+	keyann_chain_init(&chains[1], NULL);
+	for (size_t i = 0; i < json_array_size(logs); i++) {
+		json_t *lg = json_array_get(logs, i), *entries;
+		if ((rc = log_parties(lg, keys, &origin, from, to, &s, &r, e)) < 0)
+			return rc;
+		entries = json_object_get(lg, "entries");
+		for (size_t x = 0; x < json_array_size(entries); x++) {
+			const char *buf = json_string_value(json_array_get(entries, x));
+			size_t len = json_string_length(json_array_get(entries, x)), blen = 0;
+			const char *body;
+			struct envelope env;
+
+			if (!buf || envelope_parse(&env, buf, len, e) < 0 || env.kind != ENVELOPE_KEY)
+				continue; /* the replay names a malformed entry */
+			if (!(body = body_find(bs, env.body, &blen)))
+				return err_set(e, ERR_VERIFY,
+					       "%s: entry %zu is a key entry, but no key announcement with its hash is in the bundle",
+					       origin, x);
+			if ((rc = node_key_entry(&chains[s], origin, &env, body, blen, e)) < 0) {
+				e->code = ERR_VERIFY;
+				return ERR_VERIFY;
+			}
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		if (chains[k].n == 0)
+			keyann_chain_init(&chains[k], &keys[k]);
+		if (!keyann_key_equal(keyann_chain_last(&chains[k]), &keys[k]))
+			return err_set(e, ERR_VERIFY,
+				       "bundle: the key of %s (%08" PRIx32 ") is not the last one its log announces (%08" PRIx32 ")",
+				       keys[k].name, keys[k].id, keyann_chain_last(&chains[k])->id);
+	}
+	return 0;
+}
+
+static int replay_log(struct node *n, json_t *lg, const struct bodies *bs,
+		      const struct note_key keys[2], const struct keyann_chain chains[2],
+		      struct audit_info *info, FILE *progress, struct err *e)
+{
+	const char *origin;
 	json_t *entries = json_object_get(lg, "entries"), *cps = json_object_get(lg, "checkpoints");
 	char from[ENVELOPE_NAME_MAX + 2], to[ENVELOPE_NAME_MAX + 2];
-	const struct note_key *sk = NULL, *rk = NULL;
-	struct note_key ck;
+	const struct keyann_chain *sc, *rcn;
+	struct note_key *sks = malloc(KEYANN_CHAIN_MAX * sizeof(*sks));
+	struct note_key *cks = malloc(KEYANN_CHAIN_MAX * sizeof(*cks));
+	size_t ncks;
 	struct store_log log;
 	struct note *nt = malloc(sizeof(*nt));
 	uint64_t done = 0;
-	int rc = 0;
+	int rc = 0, s, r;
 
-	if (!nt)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	if (!origin || !json_is_array(entries) || !json_is_array(cps) ||
-	    sscanf(origin, "parley/%128[^/]/%128s", from, to) != 2 ||
-	    !envelope_name_valid(from, strlen(from)) || !envelope_name_valid(to, strlen(to))) {
-		rc = err_set(e, ERR_INVALID, "bundle: a log needs origin parley/FROM/TO, entries and checkpoints");
+	if (!nt || !sks || !cks) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	for (int k = 0; k < 2; k++) {
-		if (strcmp(keys[k].name, from) == 0)
-			sk = &keys[k];
-		if (strcmp(keys[k].name, to) == 0)
-			rk = &keys[k];
-	}
-	if (!sk || !rk || sk == rk) {
-		rc = err_set(e, ERR_INVALID, "bundle: %s is not a log between the bundle's two parties", origin);
+	if ((rc = log_parties(lg, keys, &origin, from, to, &s, &r, e)) < 0)
 		goto out;
-	}
-	note_key_cosigner(&ck, rk);
+	sc = &chains[s];
+	rcn = &chains[r];
+	for (size_t j = 0; j < sc->n; j++)
+		sks[j] = sc->k[j].key;
+	ncks = keyann_chain_cosigners(rcn, cks);
 	memset(&log, 0, sizeof(log));
 	snprintf(log.origin, sizeof(log.origin), "%s", origin);
 	memcpy(log.sender, from, strlen(from) + 1);   /* <= 128: checked above */
@@ -308,12 +387,14 @@ static int replay_log(struct node *n, json_t *lg, const struct bodies *bs,
 			rc = err_set(e, ERR_VERIFY, "%s: checkpoint %zu has no note or cosignatures", origin, c);
 			break;
 		}
-		if (note_open(nt, note, strlen(note), sk, 1, e) < 0 ||
+		if (note_open(nt, note, strlen(note), sks, sc->n, e) < 0 ||
 		    checkpoint_parse(&ckp, nt->text, nt->textlen, e) < 0 || strcmp(ckp.origin, origin) != 0) {
 			rc = err_set(e, ERR_VERIFY, "%s: checkpoint %zu is not a checkpoint of this log signed by %s",
 				     origin, c, from);
 			break;
 		}
+		if ((rc = keyann_chain_signer_ok(sc, (size_t)(nt->sigs[0].key - sks), ckp.size, origin, e)) < 0)
+			break;
 		if (ckp.size <= done && ckp.size > 0) {
 			/* Both signed by the sender: two trees of one size is a fork. */
 			uint8_t held[32];
@@ -350,12 +431,16 @@ static int replay_log(struct node *n, json_t *lg, const struct bodies *bs,
 			en[i].envelope = json_string_value(x);
 			en[i].len = json_string_length(x);
 			if (en[i].envelope && envelope_parse(&env, en[i].envelope, en[i].len, e) == 0 &&
-			    (env.kind == ENVELOPE_CHARTER || env.kind == ENVELOPE_REGISTER) &&
+			    (env.kind == ENVELOPE_CHARTER || env.kind == ENVELOPE_REGISTER ||
+			     env.kind == ENVELOPE_KEY) &&
 			    !(en[i].body = body_find(bs, env.body, &en[i].body_len))) {
 				rc = err_set(e, ERR_VERIFY,
 					     "%s: entry %" PRIu64 " is a %s, but no %s with its hash is in the bundle",
-					     origin, done + i, env.kind == ENVELOPE_CHARTER ? "charter" : "register entry",
-					     env.kind == ENVELOPE_CHARTER ? "charter" : "register record");
+					     origin, done + i,
+					     env.kind == ENVELOPE_CHARTER ? "charter"
+					     : env.kind == ENVELOPE_KEY ? "key entry" : "register entry",
+					     env.kind == ENVELOPE_CHARTER ? "charter"
+					     : env.kind == ENVELOPE_KEY ? "key announcement" : "register record");
 				break;
 			}
 			if (en[i].body && env.kind == ENVELOPE_REGISTER &&
@@ -400,10 +485,16 @@ static int replay_log(struct node *n, json_t *lg, const struct bodies *bs,
 				msg[nt->textlen] = '\n';
 				memcpy(msg + nt->textlen + 1, line, strlen(line));
 				msg[ml - 1] = '\n';
-				if (note_open(cs, msg, ml, &ck, 1, e) < 0)
+				if (note_open(cs, msg, ml, cks, ncks, e) < 0)
 					rc = err_set(e, ERR_VERIFY,
 						     "%s: the receipt on the checkpoint of size %" PRIu64 " is not %s's cosignature",
 						     origin, ckp.size, to);
+				else if (!keyann_chain_cosig_ok(rcn, (size_t)(cs->sigs[0].key - cks),
+								cs->sigs[0].time))
+					rc = err_set(e, ERR_VERIFY,
+						     "%s: the receipt on the checkpoint of size %" PRIu64
+						     " is by %s's key %08" PRIx32 ", which was not its key at the time %" PRIu64,
+						     origin, ckp.size, to, cs->sigs[0].id, cs->sigs[0].time);
 				else
 					rc = store_cosig_add(n->store, res.checkpoint, to, cs->sigs[0].time,
 							     line, e);
@@ -420,7 +511,7 @@ static int replay_log(struct node *n, json_t *lg, const struct bodies *bs,
 		rc = err_set(e, ERR_VERIFY, "%s: %zu entries but the last checkpoint covers %" PRIu64,
 			     origin, json_array_size(entries), done);
 	if (rc == 0)
-		rc = check_evidence(n, lg, origin, from, to, sk, nt, e);
+		rc = check_evidence(n, lg, origin, from, to, sks, sc->n, nt, e);
 	if (rc == 0 && progress)
 		fprintf(progress, "audit: %s: %" PRIu64 " entries, %zu checkpoints checked\n", origin,
 			done, json_array_size(cps));
@@ -430,6 +521,8 @@ static int replay_log(struct node *n, json_t *lg, const struct bodies *bs,
 	}
 out:
 	free(nt);
+	free(sks);
+	free(cks);
 	return rc;
 }
 
@@ -466,16 +559,20 @@ int audit_load(const char *json, size_t len, struct node **out, struct audit_inf
 {
 	struct node *n = calloc(1, sizeof(*n));
 	struct note_key keys[2];
+	struct keyann_chain *chains = malloc(2 * sizeof(*chains));
 	struct bodies bs = { NULL, 0 };
 	json_error_t je;
-	json_t *o = NULL, *parties, *logs, *lists[2];
+	json_t *o = NULL, *parties, *logs, *lists[3];
 	int rc = 0;
 
 	*out = NULL;
 	if (info)
 		memset(info, 0, sizeof(*info));
-	if (!n)
+	if (!n || !chains) {
+		free(n);
+		free(chains);
 		return err_set(e, ERR_NOMEM, "out of memory");
+	}
 	n->now = audit_clock;
 	if (!(o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je))) {
 		rc = err_set(e, ERR_INVALID, "bundle: not JSON: %s (line %d)", je.text, je.line);
@@ -495,8 +592,13 @@ int audit_load(const char *json, size_t len, struct node **out, struct audit_inf
 	}
 	lists[0] = json_object_get(o, "charters");
 	lists[1] = json_object_get(o, "registers");
+	lists[2] = json_object_get(o, "keys");
 	if ((lists[0] && !json_is_array(lists[0])) || (lists[1] && !json_is_array(lists[1]))) {
 		rc = err_set(e, ERR_INVALID, "bundle: \"charters\" and \"registers\" must be arrays");
+		goto out;
+	}
+	if (lists[2] && !json_is_array(lists[2])) {
+		rc = err_set(e, ERR_INVALID, "bundle: \"keys\" must be an array of key announcements");
 		goto out;
 	}
 	if ((rc = load_period(o, info, e)) < 0 || (rc = bodies_index(&bs, lists, e)) < 0 ||
@@ -524,8 +626,10 @@ int audit_load(const char *json, size_t len, struct node **out, struct audit_inf
 			goto out;
 	}
 	memcpy(n->cfg.name, keys[0].name, strlen(keys[0].name) + 1);
+	if ((rc = bundle_chains(logs, &bs, keys, chains, e)) < 0)
+		goto out;
 	for (size_t i = 0; i < json_array_size(logs) && rc == 0; i++)
-		rc = replay_log(n, json_array_get(logs, i), &bs, keys, info, progress, e);
+		rc = replay_log(n, json_array_get(logs, i), &bs, keys, chains, info, progress, e);
 	/* No node_verify pass after the replay: store_append has checked
 	 * every entry, body and checkpoint root, and replay_log every
 	 * signature, cosignature and fork, on the way in; verifying again read
@@ -534,6 +638,7 @@ int audit_load(const char *json, size_t len, struct node **out, struct audit_inf
 	 * node_verify passes. */
 out:
 	free(bs.v);
+	free(chains);
 	json_decref(o);
 	if (rc < 0) {
 		node_close(n);

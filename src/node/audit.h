@@ -8,10 +8,15 @@
  *              "checkpoints": [{"note", "cosignatures": [LINE...]}]}],
  *    "charters": [CHARTER-JSON...],                    charter bodies
  *    "registers": [REGISTER-JSON...],                  register records
+ *    "keys": [KEY-ANNOUNCEMENT...],                    optional: key changes
  *    "period": {"from": TIME|null, "to": TIME|null}}   optional
  * Only the bodies a report needs travel: charters (deadlines) and the
  * records of register entries (core/register.h); no request or reply
- * text. The period (export --from/--to) is what the report covers by
+ * text. "keys" holds the bodies of the logs' key entries (core/keyann.h):
+ * each names a party's old and new verifier keys, signed by both, so the
+ * parties' keys above are their latest, and the audit follows each
+ * party's chain from the first old key along its log; a bundle without
+ * "keys" (from before key rotation) has one key a party. The period (export --from/--to) is what the report covers by
  * default; the entries are still whole logs, as every root is recomputed
  * from index 0 and a case opened in the period may be answered after it.
  * Entries run from index 0 to the latest checkpoint, so every root can be

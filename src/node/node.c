@@ -3,6 +3,7 @@
 #include "node/node.h"
 
 #include "core/charter.h"
+#include "core/keyann.h"
 #include "core/register.h"
 #include "node/keyfile.h"
 #include "util/bytes.h"
@@ -228,6 +229,22 @@ static int load_key(struct node *n, struct err *e)
 	return 0;
 }
 
+/* ERR_CONFLICT naming parley key rotate while identity.key.next exists
+ * (node_key_rotate: a rotation was interrupted). */
+static int rotation_pending(const char *dir, struct err *e)
+{
+	char path[1100];
+	int rc;
+
+	if ((rc = fsio_join(path, sizeof(path), dir, NODE_KEY_NEXT, e)) < 0)
+		return rc;
+	if (access(path, F_OK) == 0)
+		return err_set(e, ERR_CONFLICT,
+			       "a key rotation in %s was interrupted (%s exists): run parley key rotate --dir %s to finish it",
+			       dir, path, dir);
+	return 0;
+}
+
 int node_key_protect(const char *dir, int protect, const char *given, size_t glen,
 		     struct err *e)
 {
@@ -236,7 +253,10 @@ int node_key_protect(const char *dir, int protect, const char *given, size_t gle
 	size_t len, plen, slen;
 	int rc;
 
-	if ((rc = secret_path(dir, NODE_KEY, path, sizeof(path), e)) < 0 ||
+	/* Sealing one key of a rotation and not the other would leave the
+	 * finished rotation's key in the state the other one was. */
+	if ((rc = rotation_pending(dir, e)) < 0 ||
+	    (rc = secret_path(dir, NODE_KEY, path, sizeof(path), e)) < 0 ||
 	    (rc = fsio_read(path, KEY_FILE_MAX, &buf, &len, e)) < 0)
 		return rc;
 	snprintf(why, sizeof(why), "the identity key in %s", dir);
@@ -309,7 +329,9 @@ static int load_tls(struct node *n, struct err *e)
 	return rc;
 }
 
-int node_open(struct node **out, const char *dir, struct err *e)
+/* node_open; rotating: for node_key_rotate, which finishes an interrupted
+ * rotation (identity.key.next present) and checks the store's key itself. */
+static int open_node(struct node **out, const char *dir, int rotating, struct err *e)
 {
 	struct node *n = calloc(1, sizeof(*n));
 	char path[1100], url[2200], *buf = NULL, vkey[NOTE_KEY_STR_MAX];
@@ -334,8 +356,9 @@ int node_open(struct node **out, const char *dir, struct err *e)
 				dir, dir);
 		goto out;
 	}
-	if ((rc = config_parse(&n->cfg, buf, len, path, e)) < 0 ||
-	    (rc = load_key(n, e)) < 0)
+	if ((rc = config_parse(&n->cfg, buf, len, path, e)) < 0)
+		goto out;
+	if ((!rotating && (rc = rotation_pending(dir, e)) < 0) || (rc = load_key(n, e)) < 0)
 		goto out;
 	if ((rc = load_tls(n, e)) < 0)
 		goto out;
@@ -351,7 +374,7 @@ int node_open(struct node **out, const char *dir, struct err *e)
 	    (rc = store_party_self(n->store, &self, e)) < 0 ||
 	    (rc = note_key_encode(&n->key.pub, vkey, sizeof(vkey), e)) < 0)
 		goto out;
-	if (strcmp(self.name, n->cfg.name) != 0 || strcmp(self.vkey, vkey) != 0) {
+	if (strcmp(self.name, n->cfg.name) != 0 || (!rotating && strcmp(self.vkey, vkey) != 0)) {
 		rc = err_set(e, ERR_INVALID,
 			     "the store belongs to '%s', not to this identity key",
 			     self.name);
@@ -363,6 +386,29 @@ out:
 	free(buf);
 	node_close(n);
 	return rc;
+}
+
+int node_open(struct node **out, const char *dir, struct err *e)
+{
+	return open_node(out, dir, 0, e);
+}
+
+/* Our key in memory must be the one the store names: after parley key
+ * rotate, a process started before it must not sign with the old key. */
+static int key_current(struct node *n, struct err *e)
+{
+	struct store_party self;
+	char vkey[NOTE_KEY_STR_MAX];
+	int rc;
+
+	if ((rc = store_party_self(n->store, &self, e)) < 0 ||
+	    (rc = note_key_encode(&n->key.pub, vkey, sizeof(vkey), e)) < 0)
+		return rc;
+	if (strcmp(self.vkey, vkey) != 0)
+		return err_set(e, ERR_CONFLICT,
+			       "the identity key of %s was rotated since this process started: restart it",
+			       n->cfg.name);
+	return 0;
 }
 
 void node_close(struct node *n)
@@ -385,6 +431,29 @@ int node_identity(const struct node *n, char *buf, size_t cap, struct err *e)
 	if (len < 0 || (size_t)len >= cap)
 		return err_set(e, ERR_TOOBIG, "identity line too long");
 	return 0;
+}
+
+/* A peer that rotated its key (key entries in its log to us) changes key
+ * only by its next announcement: an identity line must not take it back
+ * to an old key, nor jump to one the log never announced. */
+static int peer_key_unchanged(struct node *n, const struct store_party *p, struct err *e)
+{
+	struct store_party held;
+	struct keyann_chain *c;
+	int rc = store_party_get(n->store, p->name, &held, e);
+
+	if (rc == ERR_NOTFOUND || (rc == 0 && strcmp(held.vkey, p->vkey) == 0))
+		return 0;
+	if (rc < 0)
+		return rc;
+	if (!(c = malloc(sizeof(*c))))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if ((rc = node_key_chain(n, p->name, n->cfg.name, c, e)) == 0 && c->n > 1)
+		rc = err_set(e, ERR_CONFLICT,
+			     "%s changes its key by key entries in its log (parley key rotate); the key held,"
+			     " %s, is the last it announced", p->name, held.vkey);
+	free(c);
+	return rc;
 }
 
 int node_peer_add(struct node *n, const char *line, struct err *e)
@@ -420,7 +489,8 @@ int node_peer_add(struct node *n, const char *line, struct err *e)
 	    strlen(sp2 + 1) < 9)
 		return err_set(e, ERR_INVALID, "endpoint must be https://HOST:PORT");
 	snprintf(p.endpoint, sizeof(p.endpoint), "%s", sp2 + 1);
-	if ((rc = note_key_encode(&k, p.vkey, sizeof(p.vkey), e)) < 0)
+	if ((rc = note_key_encode(&k, p.vkey, sizeof(p.vkey), e)) < 0 ||
+	    (rc = peer_key_unchanged(n, &p, e)) < 0)
 		return rc;
 	return store_party_put(n->store, &p, e);
 }
@@ -453,9 +523,11 @@ static int party_key(struct node *n, const char *name, struct note_key *k,
 	return note_key_parse(k, p.vkey, strlen(p.vkey), e);
 }
 
-/* One attempt: envelopes numbered from the log's size as read now. */
+/* One attempt: envelopes numbered from the log's size as read now; party
+ * (may be NULL) is stored in the same transaction. */
 static int send_once(struct node *n, const char *peer, const struct node_msg *msgs,
-		     size_t count, uint64_t *size_used, uint64_t *first, struct err *e)
+		     size_t count, const struct store_party *party, uint64_t *size_used,
+		     uint64_t *first, struct err *e)
 {
 	struct store_party p;
 	struct store_entry *entries = NULL;
@@ -524,6 +596,7 @@ static int send_once(struct node *n, const char *peer, const struct node_msg *ms
 	memset(&b, 0, sizeof(b));
 	b.entries = entries;
 	b.n = count;
+	b.party = party;
 	for (size_t i = 0; i < count; i++)
 		b.nblobs += msgs[i].nattachments;
 	if (b.nblobs) {
@@ -550,8 +623,8 @@ out:
 	return rc;
 }
 
-int node_send(struct node *n, const char *peer, const struct node_msg *msgs,
-	      size_t count, uint64_t *first, struct err *e)
+static int send_with(struct node *n, const char *peer, const struct node_msg *msgs,
+		     size_t count, const struct store_party *party, uint64_t *first, struct err *e)
 {
 	struct store_log log;
 	uint64_t used = 0;
@@ -561,11 +634,17 @@ int node_send(struct node *n, const char *peer, const struct node_msg *msgs,
 	 * log at once: the store refuses envelopes numbered from a size that
 	 * has moved on, and we number them again. */
 	for (int attempt = 0;; attempt++) {
-		rc = send_once(n, peer, msgs, count, &used, first, e);
+		rc = send_once(n, peer, msgs, count, party, &used, first, e);
 		if (rc != ERR_CONFLICT || attempt == 16 ||
 		    store_log_get(n->store, n->cfg.name, peer, 0, &log, e) < 0 || log.size == used)
 			return rc;
 	}
+}
+
+int node_send(struct node *n, const char *peer, const struct node_msg *msgs,
+	      size_t count, uint64_t *first, struct err *e)
+{
+	return send_with(n, peer, msgs, count, NULL, first, e);
 }
 
 /* Signs (or finds) our checkpoint of log at size; *note malloc'd. */
@@ -667,7 +746,8 @@ int node_batch_make(struct node *n, const char *peer, uint64_t first,
 	int rc;
 
 	memset(b, 0, sizeof(*b));
-	if ((rc = store_log_get(n->store, n->cfg.name, peer, 0, &log, e)) < 0)
+	if ((rc = key_current(n, e)) < 0 ||
+	    (rc = store_log_get(n->store, n->cfg.name, peer, 0, &log, e)) < 0)
 		return rc;
 	if (first > log.size)
 		return err_set(e, ERR_INVALID,
@@ -878,11 +958,133 @@ static int check_attachments(struct node *n, const struct node_batch *b, size_t 
 	return 0;
 }
 
+int node_key_entry(struct keyann_chain *c, const char *origin, const struct envelope *env,
+		   const void *body, size_t blen, struct err *e)
+{
+	struct keyann a;
+
+	if (env->kind != ENVELOPE_KEY)
+		return 0;
+	if (!body)
+		return err_set(e, ERR_INVALID, "%s entry %" PRIu64 ": a key entry needs its announcement as its body",
+			       origin, env->index);
+	if (keyann_parse(&a, body, blen, e) < 0)
+		return err_wrap(e, "%s entry %" PRIu64, origin, env->index);
+	if (strcmp(a.new.name, env->from) != 0)
+		return err_set(e, ERR_INVALID, "%s entry %" PRIu64 ": announces a key of %s, not of %s",
+			       origin, env->index, a.new.name, env->from);
+	return keyann_chain_add(c, &a, env->index, origin, e);
+}
+
+/* Only key entries: most entries are not, so a byte search first. */
+static int key_entry_text(const char *buf, size_t len, const void *body, size_t blen,
+			  const char *origin, struct keyann_chain *c, struct err *e)
+{
+	struct envelope env;
+
+	if (!bytes_contain(buf, len, "\nkind key\n") || envelope_parse(&env, buf, len, e) < 0)
+		return 0; /* the store and verify name a malformed envelope */
+	return node_key_entry(c, origin, &env, body, blen, e);
+}
+
+struct chain_scan {
+	struct node *n;
+	const char *origin;
+	struct keyann_chain *c;
+	struct err *e;
+};
+
+static int chain_scan_fn(void *ctx, uint64_t index, const char *buf, size_t len,
+			 const uint8_t *leaf)
+{
+	struct chain_scan *cs = ctx;
+	struct envelope env;
+	void *body = NULL;
+	size_t blen = 0;
+	int rc;
+
+	(void)index;
+	(void)leaf;
+	if (!bytes_contain(buf, len, "\nkind key\n") || envelope_parse(&env, buf, len, cs->e) < 0 ||
+	    env.kind != ENVELOPE_KEY)
+		return 0;
+	if ((rc = store_body_get(cs->n->store, env.body, &body, &blen, cs->e)) < 0 && rc != ERR_NOTFOUND)
+		return rc;
+	rc = node_key_entry(cs->c, cs->origin, &env, body, blen, cs->e);
+	free(body);
+	return rc;
+}
+
+int node_key_chain(struct node *n, const char *sender, const char *receiver,
+		   struct keyann_chain *c, struct err *e)
+{
+	struct store_party p;
+	struct store_log log;
+	struct chain_scan cs = { n, log.origin, c, e };
+	int rc;
+
+	keyann_chain_init(c, NULL);
+	rc = store_log_get(n->store, sender, receiver, 0, &log, e);
+	if (rc == 0 && (rc = store_scan(n->store, log.id, chain_scan_fn, &cs, e)) < 0)
+		return rc;
+	if (rc < 0 && rc != ERR_NOTFOUND)
+		return rc;
+	if (c->n == 0) {
+		struct note_key k;
+		if ((rc = store_party_get(n->store, sender, &p, e)) < 0 ||
+		    (rc = note_key_parse(&k, p.vkey, strlen(p.vkey), e)) < 0)
+			return rc;
+		keyann_chain_init(c, &k);
+	}
+	return 0;
+}
+
+/* The sender's key chain through b: the key known for it, then the key
+ * announcements among b's entries not held yet (from index held on). */
+static int batch_keys(const struct node_batch *b, uint64_t held, const struct note_key *known,
+		      struct keyann_chain *c, struct err *e)
+{
+	keyann_chain_init(c, known);
+	for (size_t i = 0; i < b->n; i++) {
+		const struct store_entry *x = &b->entries[i];
+		int rc;
+
+		if (b->first + i >= held &&
+		    (rc = key_entry_text(x->envelope, x->len, x->body, x->body_len, b->origin, c, e)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Why a checkpoint of origin that from's key chain c does not verify was
+ * refused: signed by a key the chain replaced, or by one never announced. */
+static int refuse_signer(const char *origin, const char *from, const struct keyann_chain *c,
+			 const struct note *nt, struct err *e)
+{
+	for (size_t i = 0; i < nt->nsigs; i++) {
+		if (nt->sigs[i].namelen != strlen(from) || memcmp(nt->sigs[i].name, from, nt->sigs[i].namelen) != 0)
+			continue;
+		for (size_t j = 0; j + 1 < c->n; j++)
+			if (c->k[j].key.id == nt->sigs[i].id)
+				return err_set(e, ERR_UNVERIFIED,
+					       "checkpoint for %s is not signed by %s: it is signed by its key %08" PRIx32
+					       ", which its entry %" PRIu64 " replaced",
+					       origin, from, nt->sigs[i].id, c->k[j + 1].index);
+		return err_set(e, ERR_UNVERIFIED,
+			       "checkpoint for %s is not signed by %s: it is signed by a key %s has not announced"
+			       " (key id %08" PRIx32 ")",
+			       origin, from, from, nt->sigs[i].id);
+	}
+	return err_set(e, ERR_UNVERIFIED, "checkpoint for %s is not signed by %s", origin, from);
+}
+
 int node_receive(struct node *n, const struct node_batch *b, char *line,
 		 size_t cap, struct err *e)
 {
 	char from[ENVELOPE_NAME_MAX + 1], to[ENVELOPE_NAME_MAX + 1];
 	struct note_key sender;
+	struct store_party party;
+	struct keyann_chain *chain = NULL;
 	struct note *nt = NULL;
 	struct checkpoint cp;
 	struct store_log log;
@@ -899,17 +1101,28 @@ int node_receive(struct node *n, const struct node_batch *b, char *line,
 	if (strcmp(to, n->cfg.name) != 0)
 		return err_set(e, ERR_INVALID, "batch for %s is addressed to %s, not to us",
 			       b->origin, to);
-	if ((rc = party_key(n, from, &sender, e)) < 0) {
+	if ((rc = store_party_get(n->store, from, &party, e)) < 0) {
 		if (rc == ERR_NOTFOUND)
 			err_set(e, ERR_NOTFOUND, "batch from unknown party '%s'", from);
 		return rc;
 	}
-	if (!(nt = malloc(sizeof(*nt))))
-		return err_set(e, ERR_NOMEM, "out of memory");
-	if ((rc = note_open(nt, b->note, b->note_len, &sender, 1, e)) < 0) {
+	if ((rc = note_key_parse(&sender, party.vkey, strlen(party.vkey), e)) < 0 ||
+	    (rc = key_current(n, e)) < 0)
+		return rc;
+	nt = malloc(sizeof(*nt));
+	chain = malloc(sizeof(*chain));
+	if (!nt || !chain) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* The checkpoint is signed by the sender's key as known, or by the
+	 * last one the batch's new entries announce (core/keyann.h). */
+	if ((rc = log_for(n, from, to, &log, e)) < 0 ||
+	    (rc = batch_keys(b, log.size, &sender, chain, e)) < 0)
+		goto out;
+	if ((rc = note_open(nt, b->note, b->note_len, keyann_chain_last(chain), 1, e)) < 0) {
 		if (rc == ERR_UNVERIFIED)
-			err_set(e, ERR_UNVERIFIED, "checkpoint for %s is not signed by %s",
-				b->origin, from);
+			refuse_signer(b->origin, from, chain, nt, e);
 		goto out;
 	}
 	if ((rc = checkpoint_parse(&cp, nt->text, nt->textlen, e)) < 0)
@@ -927,8 +1140,6 @@ int node_receive(struct node *n, const struct node_batch *b, char *line,
 			     b->origin, cp.size, b->first + (uint64_t)b->n);
 		goto out;
 	}
-	if ((rc = log_for(n, from, to, &log, e)) < 0)
-		goto out;
 	if (b->first > log.size) {
 		rc = err_set(e, ERR_CONFLICT,
 			     "batch for %s starts at index %" PRIu64 " but %" PRIu64 " is the next one held: entries are missing",
@@ -977,6 +1188,11 @@ int node_receive(struct node *n, const struct node_batch *b, char *line,
 	sb.cosigner = n->cfg.name;
 	sb.cosig_time = (uint64_t)n->now();
 	sb.cosig_line = sigline;
+	if (chain->n > 1) { /* the sender's new key, with the entries announcing it */
+		if ((rc = note_key_encode(keyann_chain_last(chain), party.vkey, sizeof(party.vkey), e)) < 0)
+			goto out;
+		sb.party = &party;
+	}
 	/* The store checks the root against the checkpoint and makes
 	 * entries, checkpoint and cosignature durable together. Consistency
 	 * with every earlier cosigned checkpoint follows: the mirror is
@@ -995,6 +1211,64 @@ int node_receive(struct node *n, const struct node_batch *b, char *line,
 	rc = fc.found ? 0 : err_set(e, ERR_STORE, "cosignature was not stored");
 out:
 	free(nt);
+	free(chain);
+	return rc;
+}
+
+/* Opens our own checkpoint note of the log to peer: signed by our key, or
+ * (one signed before a rotation) by the key our log names for its size. */
+static int open_own(struct node *n, const char *peer, const char *note, size_t len,
+		    struct note *nt, struct err *e)
+{
+	struct keyann_chain *c;
+	struct checkpoint cp;
+	int rc = note_open(nt, note, len, &n->key.pub, 1, e);
+
+	if (rc != ERR_UNVERIFIED)
+		return rc;
+	if (!(c = malloc(sizeof(*c))))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if ((rc = checkpoint_parse(&cp, nt->text, nt->textlen, e)) == 0 &&
+	    (rc = node_key_chain(n, n->cfg.name, peer, c, e)) == 0)
+		rc = note_open(nt, note, len, keyann_chain_at(c, cp.size), 1, e);
+	free(c);
+	return rc;
+}
+
+/* Opens msg, a checkpoint text and peer's cosignature line: by the key
+ * known for peer, or by an earlier one of its chain at the cosignature's
+ * time (a receipt made before peer rotated its key). */
+static int open_cosig(struct node *n, const char *peer, const char *msg, size_t len,
+		      struct note *cs, struct err *e)
+{
+	struct keyann_chain *c;
+	struct note_key k, *keys;
+	size_t nk;
+	int rc;
+
+	if ((rc = party_key(n, peer, &k, e)) < 0)
+		return rc;
+	note_key_cosigner(&k, &k);
+	if ((rc = note_open(cs, msg, len, &k, 1, e)) != ERR_UNVERIFIED)
+		return rc;
+	c = malloc(sizeof(*c));
+	keys = malloc(KEYANN_CHAIN_MAX * sizeof(*keys));
+	if (!c || !keys) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = node_key_chain(n, peer, n->cfg.name, c, e)) < 0)
+		goto out;
+	nk = keyann_chain_cosigners(c, keys);
+	if ((rc = note_open(cs, msg, len, keys, nk, e)) < 0)
+		goto out;
+	if (!keyann_chain_cosig_ok(c, (size_t)(cs->sigs[0].key - keys), cs->sigs[0].time))
+		rc = err_set(e, ERR_SIGNATURE, "cosignature by %s's key %08" PRIx32
+			     " has the time %" PRIu64 ", when that key was not %s's key",
+			     peer, cs->sigs[0].id, cs->sigs[0].time, peer);
+out:
+	free(c);
+	free(keys);
 	return rc;
 }
 
@@ -1002,7 +1276,6 @@ int node_receipt_add(struct node *n, const char *peer, const char *note,
 		     size_t note_len, const char *line, uint64_t *time,
 		     struct err *e)
 {
-	struct note_key k;
 	struct note *nt = NULL, *cs = NULL;
 	struct checkpoint cp;
 	struct store_log log;
@@ -1012,16 +1285,13 @@ int node_receipt_add(struct node *n, const char *peer, const char *note,
 	size_t ll = strlen(line), mlen;
 	int rc;
 
-	if ((rc = party_key(n, peer, &k, e)) < 0)
-		return rc;
-	note_key_cosigner(&k, &k);
 	nt = malloc(sizeof(*nt));
 	cs = malloc(sizeof(*cs));
 	if (!nt || !cs) {
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = note_open(nt, note, note_len, &n->key.pub, 1, e)) < 0 ||
+	if ((rc = open_own(n, peer, note, note_len, nt, e)) < 0 ||
 	    (rc = checkpoint_parse(&cp, nt->text, nt->textlen, e)) < 0)
 		goto out;
 	if ((rc = store_log_get(n->store, n->cfg.name, peer, 0, &log, e)) < 0)
@@ -1041,7 +1311,7 @@ int node_receipt_add(struct node *n, const char *peer, const char *note,
 	msg[nt->textlen] = '\n';
 	memcpy(msg + nt->textlen + 1, line, ll);
 	msg[mlen - 1] = '\n';
-	if ((rc = note_open(cs, msg, mlen, &k, 1, e)) < 0) {
+	if ((rc = open_cosig(n, peer, msg, mlen, cs, e)) < 0) {
 		err_wrap(e, "receipt from %s", peer);
 		goto out;
 	}
@@ -1061,5 +1331,202 @@ out:
 	free(msg);
 	free(nt);
 	free(cs);
+	return rc;
+}
+
+/* A crash injected for tests (tests/integration/rotate.sh): the process
+ * ends at once, without cleaning up, when PARLEY_ROTATE_CRASH names the
+ * point it reached. */
+static void crash_point(const char *point)
+{
+	const char *at = getenv("PARLEY_ROTATE_CRASH");
+
+	if (at && strcmp(at, point) == 0)
+		_exit(75);
+}
+
+/* The new key of an interrupted rotation from path, or a new one written
+ * there (sealed under the passphrase when sealed is set) and made durable. */
+static int next_key(struct node *n, const char *path, int sealed, struct note_signer *k,
+		    int *resumed, struct err *e)
+{
+	char signer[NOTE_KEY_STR_MAX + 2], pass[KEYFILE_PASS_MAX], why[1200], *buf = NULL, *out = NULL;
+	size_t len = 0, slen, plen = 0;
+	int rc;
+
+	snprintf(why, sizeof(why), "the identity key in %s", n->dir);
+	if (sealed && (rc = keyfile_passphrase(pass, sizeof(pass), &plen, why, 0, e)) < 0)
+		return rc;
+	rc = fsio_read(path, KEY_FILE_MAX, &buf, &len, e);
+	if (rc == 0) { /* resume with the key written before the crash */
+		*resumed = 1;
+		if (keyfile_is_sealed(buf, len)) {
+			rc = keyfile_open(buf, len, pass, plen, signer, sizeof(signer), e);
+			slen = strlen(signer);
+		} else {
+			slen = len && buf[len - 1] == '\n' ? len - 1 : len;
+			rc = slen < sizeof(signer) ? 0 : err_set(e, ERR_INVALID, "key too long");
+			if (rc == 0)
+				memcpy(signer, buf, slen);
+		}
+		if (rc == 0)
+			rc = note_signer_parse(k, signer, slen, e);
+		if (rc == 0 && strcmp(k->pub.name, n->cfg.name) != 0)
+			rc = err_set(e, ERR_INVALID, "%s is a key for '%s'", path, k->pub.name);
+	} else if (rc == ERR_NOTFOUND) {
+		*resumed = 0;
+		if ((rc = note_keygen(k, n->cfg.name, e)) == 0 &&
+		    (rc = note_signer_encode(k, signer, sizeof(signer) - 1, e)) == 0) {
+			slen = strlen(signer);
+			if (sealed && (rc = keyfile_seal(signer, slen, pass, plen, &out, &slen, e)) == 0)
+				rc = fsio_create(path, 0600, out, slen, e);
+			else if (!sealed) {
+				signer[slen++] = '\n';
+				rc = fsio_create(path, 0600, signer, slen, e);
+			}
+			if (rc == 0)
+				fsio_sync_dir(path);
+		}
+	}
+	sodium_memzero(signer, sizeof(signer));
+	sodium_memzero(pass, sizeof(pass));
+	if (buf)
+		sodium_memzero(buf, len);
+	free(buf);
+	free(out);
+	return rc < 0 ? err_wrap(e, "%s", path) : 0;
+}
+
+struct names {
+	char (*v)[STORE_NAME_MAX + 1];
+	size_t n;
+	struct err *e;
+};
+
+static int collect_peer(void *ctx, const struct store_party *p)
+{
+	struct names *ns = ctx;
+	char (*v)[STORE_NAME_MAX + 1] = realloc(ns->v, (ns->n + 1) * sizeof(*v));
+
+	if (!v)
+		return err_set(ns->e, ERR_NOMEM, "out of memory");
+	ns->v = v;
+	memcpy(ns->v[ns->n++], p->name, sizeof(p->name));
+	return 0;
+}
+
+int node_key_rotate(const char *dir, struct node_rotation *out, struct err *e)
+{
+	struct node *n = NULL;
+	struct note_signer next, old;
+	struct store_party self;
+	struct keyann_chain *chain = malloc(sizeof(*chain));
+	struct names peers = { NULL, 0, e };
+	char kpath[1100], npath[1100], *buf = NULL, ann[KEYANN_MAX];
+	size_t len = 0, alen;
+	int rc, sealed = 0, resumed = 0;
+	struct node_rotation info;
+
+	memset(&info, 0, sizeof(info));
+	memset(&next, 0, sizeof(next));
+	memset(&old, 0, sizeof(old));
+	if (!chain)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if ((rc = open_node(&n, dir, 1, e)) < 0 ||
+	    (rc = fsio_join(kpath, sizeof(kpath), dir, NODE_KEY, e)) < 0 ||
+	    (rc = fsio_join(npath, sizeof(npath), dir, NODE_KEY_NEXT, e)) < 0 ||
+	    (rc = fsio_read(kpath, KEY_FILE_MAX, &buf, &len, e)) < 0)
+		goto out;
+	sealed = keyfile_is_sealed(buf, len);
+	if ((rc = store_party_each(n->store, collect_peer, &peers, e)) < 0)
+		goto out;
+	/* The old key is wiped at the end: a batch ending before the
+	 * announcement could no longer be signed. So every peer must have
+	 * cosigned all we sent; a resumed rotation checked that before. */
+	resumed = access(npath, F_OK) == 0;
+	for (size_t i = 0; i < peers.n && !resumed; i++) {
+		struct store_log log;
+		uint64_t got = 0, t;
+		rc = store_log_get(n->store, n->cfg.name, peers.v[i], 0, &log, e);
+		if (rc == ERR_NOTFOUND)
+			continue;
+		if (rc < 0 || (rc = store_receipted(n->store, log.id, peers.v[i], &got, &t, e)) < 0)
+			goto out;
+		if (got < log.size) {
+			rc = err_set(e, ERR_CONFLICT,
+				     "%s has cosigned %" PRIu64 " of the %" PRIu64 " entries of %s: deliver them"
+				     " (parley serve) before rotating the key, which signs their checkpoint",
+				     peers.v[i], got, log.size, log.origin);
+			goto out;
+		}
+	}
+	/* 1. The new key, durable before anything is signed with it. */
+	if ((rc = next_key(n, npath, sealed, &next, &resumed, e)) < 0)
+		goto out;
+	crash_point("key");
+	old = n->key;
+	if ((rc = note_key_encode(&old.pub, info.old_key, sizeof(info.old_key), e)) < 0 ||
+	    (rc = note_key_encode(&next.pub, info.new_key, sizeof(info.new_key), e)) < 0 ||
+	    (rc = store_party_self(n->store, &self, e)) < 0)
+		goto out;
+	if (strcmp(self.vkey, info.old_key) != 0 && strcmp(self.vkey, info.new_key) != 0) {
+		rc = err_set(e, ERR_INVALID, "the store belongs to '%s', not to this identity key", self.name);
+		goto out;
+	}
+	snprintf(self.vkey, sizeof(self.vkey), "%s", info.new_key);
+	if ((rc = keyann_make(ann, sizeof(ann), &alen, &old, &next, n->now(), e)) < 0)
+		goto out;
+	/* 2. The announcement, signed by the old key, in every log we send;
+	 * a resumed rotation skips the logs that carry it already. */
+	for (size_t i = 0; i < peers.n; i++) {
+		struct node_msg m = { .kind = ENVELOPE_KEY, .type = KEYANN_TYPE, .body = ann,
+				      .body_len = alen };
+		if (resumed) {
+			if ((rc = node_key_chain(n, n->cfg.name, peers.v[i], chain, e)) < 0)
+				goto out;
+			if (keyann_key_equal(keyann_chain_last(chain), &next.pub))
+				continue;
+		}
+		if ((rc = send_with(n, peers.v[i], &m, 1, &self, NULL, e)) < 0) {
+			err_wrap(e, "announcing the new key to %s", peers.v[i]);
+			goto out;
+		}
+		info.peers++;
+		crash_point("announce");
+	}
+	if ((rc = store_party_put(n->store, &self, e)) < 0)
+		goto out;
+	/* 3. Checkpoints over the announcements, by the new key; stored, sent
+	 * later by the outbox. */
+	n->key = next;
+	for (size_t i = 0; i < peers.n; i++) {
+		struct store_log log;
+		char *note;
+		size_t nlen;
+		if ((rc = store_log_get(n->store, n->cfg.name, peers.v[i], 0, &log, e)) < 0 ||
+		    (rc = checkpoint_at(n, &log, log.size, &note, &nlen, e)) < 0)
+			goto out;
+		free(note);
+	}
+	crash_point("checkpoint");
+	/* 4. The new key becomes the identity key. */
+	if ((rc = fsio_rename(npath, kpath, e)) < 0)
+		goto out;
+	info.resumed = resumed;
+	info.sealed = sealed;
+	if (out)
+		*out = info;
+	rc = 0;
+out:
+	/* Only the old key and the new one's copies are wiped here; n->key
+	 * (the new key once swapped, else the old) is wiped by node_close. */
+	note_signer_wipe(&old);
+	note_signer_wipe(&next);
+	if (buf)
+		sodium_memzero(buf, len);
+	free(buf);
+	free(peers.v);
+	free(chain);
+	node_close(n);
 	return rc;
 }

@@ -20,12 +20,14 @@
 #include <stdio.h>
 
 #include "core/envelope.h"
+#include "core/keyann.h"
 #include "core/note.h"
 #include "node/config.h"
 #include "store/store.h"
 
 #define NODE_CONF "parley.conf"
 #define NODE_KEY "identity.key"
+#define NODE_KEY_NEXT "identity.key.next" /* the new key while a rotation runs */
 #define NODE_DATA_KEY "data.key" /* 32 bytes: seals bodies at rest */
 #define NODE_BATCH_MAX 1000 /* entries in one batch */
 #define NODE_SEND_MAX 100000 /* messages appended in one transaction */
@@ -55,6 +57,43 @@ int node_init(const char *dir, const char *name, const char *listen,
  * node/keyfile.h for where the passphrase comes from). */
 int node_key_protect(const char *dir, int protect, const char *pass, size_t plen,
 		     struct err *e);
+/* Rotates the identity key (issue 7). Crash-safe, in this order:
+ *   1. the new key is written to identity.key.next and fsync'd (sealed
+ *      under the same passphrase when identity.key is sealed);
+ *   2. for each peer, a key entry (core/keyann.h: signed by the old key
+ *      and by the new) is appended to our log to it; the first append
+ *      also records the new key as ours in the store, in its transaction;
+ *   3. a checkpoint covering each announcement is signed with the new key
+ *      and stored (it is sent by the outbox as usual);
+ *   4. identity.key.next is renamed over identity.key; the old key is
+ *      wiped from memory.
+ * Nothing signed by the new key leaves the node before step 4: while
+ * identity.key.next exists, node_open refuses, naming this command, and
+ * running it again resumes with the same new key, skipping logs that
+ * already announce it. Peers learn the new key from the log; the TLS key
+ * and pin do not change. The same key cosigns, so receipts change key at
+ * the same time (cosignatures are checked by their time, keyann.h).
+ * *out (may be NULL) gets what was done. Returns 0 or an ERR_* code. */
+struct node_rotation {
+	char old_key[NOTE_KEY_STR_MAX], new_key[NOTE_KEY_STR_MAX];
+	size_t peers;   /* logs that got the announcement now */
+	int resumed;    /* finished an interrupted rotation */
+	int sealed;     /* the new key is sealed under the passphrase */
+};
+int node_key_rotate(const char *dir, struct node_rotation *out, struct err *e);
+
+/* If env (of log origin, with its body) is a key entry, adds its
+ * announcement to c; other entries are ignored. Returns 0, or the error
+ * naming the entry: no or a malformed body, a bad signature, an old key
+ * that is not c's last (keyann_chain_add). */
+int node_key_entry(struct keyann_chain *c, const char *origin, const struct envelope *env,
+		   const void *body, size_t blen, struct err *e);
+/* The key chain of sender in the log sender->receiver as held: its key
+ * announcements in order (reads every envelope of the log), or only the
+ * key the store knows for sender if there are none. */
+int node_key_chain(struct node *n, const char *sender, const char *receiver,
+		   struct keyann_chain *c, struct err *e);
+
 /* node_init with the operator API's address (NULL: its default rule) and
  * the store URL (NULL: sqlite:parley.db in dir): "sqlite:PATH" or
  * "postgresql://...". A database that already holds a party is refused. */

@@ -2,7 +2,11 @@
  * Every log is walked once: envelopes, leaf hashes and stored nodes are
  * recomputed through a Merkle frontier; each checkpoint's root is compared
  * when the walk reaches its size; signatures, cosignatures and consistency
- * proofs between successive checkpoints are checked after the walk. */
+ * proofs between successive checkpoints are checked after the walk.
+ * Keys follow the log (core/keyann.h): the walk collects the sender's key
+ * announcements; each checkpoint is checked against the sender's key at
+ * its size, each cosignature against the receiver's key at its time (the
+ * receiver's chain is read from its own log to the sender). */
 #include "node/node.h"
 
 #include <inttypes.h>
@@ -24,6 +28,7 @@ struct vlog {
 	struct vcp *cps;
 	size_t ncps, next_cp, cps_cap;
 	uint64_t receipts;
+	struct keyann_chain *chain; /* the sender's, from the walk */
 	struct err *e;
 };
 
@@ -114,11 +119,21 @@ static int check_entry(void *ctx, uint64_t index, const char *buf, size_t len,
 	rc = store_body_get(v->n->store, env.body, &body, &blen, v->e);
 	if (rc == 0) {
 		merkle_sha256(bh, body, blen);
-		free(body);
-		if (memcmp(bh, env.body, 32) != 0)
+		if (memcmp(bh, env.body, 32) != 0) {
+			free(body);
 			return err_set(v->e, ERR_VERIFY,
 				       "%s: entry %" PRIu64 ": stored body does not match its hash",
 				       v->log->origin, index);
+		}
+		rc = node_key_entry(v->chain, v->log->origin, &env, body, blen, v->e);
+		free(body);
+		if (rc < 0) {
+			v->e->code = ERR_VERIFY;
+			return ERR_VERIFY;
+		}
+	} else if (rc == ERR_NOTFOUND && env.kind == ENVELOPE_KEY) {
+		return err_set(v->e, ERR_VERIFY, "%s: entry %" PRIu64 ": the key announcement is missing",
+			       v->log->origin, index);
 	} else if (rc == ERR_VERIFY) {
 		char why[sizeof(v->e->msg)];
 		memcpy(why, v->e->msg, sizeof(why));
@@ -137,7 +152,9 @@ struct cosig_ctx {
 	const struct vcp *cp;
 	const char *text;
 	size_t textlen;
-	struct note_key key;
+	struct keyann_chain *chain; /* the receiver's */
+	struct note_key keys[KEYANN_CHAIN_MAX]; /* as cosigners */
+	size_t nkeys;
 };
 
 static int cosig_check(void *ctx, const struct store_cosig *c)
@@ -163,11 +180,18 @@ static int cosig_check(void *ctx, const struct store_cosig *c)
 	msg[cc->textlen] = '\n';
 	memcpy(msg + cc->textlen + 1, c->line, ll);
 	msg[mlen - 1] = '\n';
-	if (note_open(nt, msg, mlen, &cc->key, 1, v->e) < 0 ||
+	if (note_open(nt, msg, mlen, cc->keys, cc->nkeys, v->e) < 0 ||
 	    nt->sigs[0].time != c->time) {
 		rc = err_set(v->e, ERR_VERIFY,
 			     "%s: cosignature by %s on the checkpoint of size %" PRIu64 " does not verify",
 			     v->log->origin, c->cosigner, cc->cp->size);
+		goto out;
+	}
+	if (!keyann_chain_cosig_ok(cc->chain, (size_t)(nt->sigs[0].key - cc->keys), c->time)) {
+		rc = err_set(v->e, ERR_VERIFY,
+			     "%s: cosignature by %s on the checkpoint of size %" PRIu64
+			     " is by its key %08" PRIx32 ", which was not its key at the time %" PRIu64,
+			     v->log->origin, c->cosigner, cc->cp->size, nt->sigs[0].id, c->time);
 		goto out;
 	}
 	v->receipts++;
@@ -177,34 +201,60 @@ out:
 	return rc;
 }
 
+/* The sender's chain from the walk must end at the key the store knows
+ * for it (a log without announcements starts there). */
+static int chain_current(struct vlog *v, struct store_party *p)
+{
+	struct note_key k;
+	int rc;
+
+	if ((rc = store_party_get(v->n->store, v->log->sender, p, v->e)) < 0 ||
+	    (rc = note_key_parse(&k, p->vkey, strlen(p->vkey), v->e)) < 0)
+		return rc;
+	if (v->chain->n == 0)
+		keyann_chain_init(v->chain, &k);
+	if (!keyann_key_equal(keyann_chain_last(v->chain), &k))
+		return err_set(v->e, ERR_VERIFY,
+			       "%s: the last key the log announces for %s (%08" PRIx32
+			       ") is not the key the store holds for it (%08" PRIx32 ")",
+			       v->log->origin, v->log->sender, keyann_chain_last(v->chain)->id, k.id);
+	return 0;
+}
+
 static int check_checkpoints(struct vlog *v)
 {
-	struct note_key sk;
+	struct note_key sks[KEYANN_CHAIN_MAX];
 	struct store_party p;
-	struct cosig_ctx cc;
+	struct cosig_ctx *cc = malloc(sizeof(*cc));
 	struct note *nt = malloc(sizeof(*nt));
 	struct checkpoint cp;
 	uint8_t proof[MERKLE_MAX_NODES][32];
 	size_t np;
 	int rc = 0;
 
-	if (!nt)
+	if (!nt || !cc || !(cc->chain = malloc(sizeof(*cc->chain)))) {
+		free(nt);
+		free(cc);
 		return err_set(v->e, ERR_NOMEM, "out of memory");
-	if ((rc = store_party_get(v->n->store, v->log->sender, &p, v->e)) < 0 ||
-	    (rc = note_key_parse(&sk, p.vkey, strlen(p.vkey), v->e)) < 0 ||
-	    (rc = store_party_get(v->n->store, v->log->receiver, &p, v->e)) < 0 ||
-	    (rc = note_key_parse(&cc.key, p.vkey, strlen(p.vkey), v->e)) < 0)
+	}
+	if ((rc = chain_current(v, &p)) < 0 ||
+	    (rc = node_key_chain(v->n, v->log->receiver, v->log->sender, cc->chain, v->e)) < 0)
 		goto out;
-	note_key_cosigner(&cc.key, &cc.key);
+	for (size_t j = 0; j < v->chain->n; j++)
+		sks[j] = v->chain->k[j].key;
+	cc->nkeys = keyann_chain_cosigners(cc->chain, cc->keys);
 	for (size_t i = 0; i < v->ncps; i++) {
 		const struct vcp *c = &v->cps[i];
 
-		if (note_open(nt, c->note, c->note_len, &sk, 1, v->e) < 0) {
+		if (note_open(nt, c->note, c->note_len, sks, v->chain->n, v->e) < 0) {
 			rc = err_set(v->e, ERR_VERIFY,
 				     "%s: checkpoint of size %" PRIu64 " is not validly signed by %s (%s)",
 				     v->log->origin, c->size, v->log->sender, v->e->msg);
 			goto out;
 		}
+		if ((rc = keyann_chain_signer_ok(v->chain, (size_t)(nt->sigs[0].key - sks), c->size,
+						 v->log->origin, v->e)) < 0)
+			goto out;
 		if (checkpoint_parse(&cp, nt->text, nt->textlen, v->e) < 0 ||
 		    strcmp(cp.origin, v->log->origin) != 0 || cp.size != c->size ||
 		    memcmp(cp.root, c->root, 32) != 0) {
@@ -213,11 +263,11 @@ static int check_checkpoints(struct vlog *v)
 				     v->log->origin, c->size);
 			goto out;
 		}
-		cc.v = v;
-		cc.cp = c;
-		cc.text = nt->text;
-		cc.textlen = nt->textlen;
-		if ((rc = store_cosig_each(v->n->store, c->id, cosig_check, &cc, v->e)) < 0)
+		cc->v = v;
+		cc->cp = c;
+		cc->text = nt->text;
+		cc->textlen = nt->textlen;
+		if ((rc = store_cosig_each(v->n->store, c->id, cosig_check, cc, v->e)) < 0)
 			goto out;
 		if (i == 0)
 			continue;
@@ -234,6 +284,8 @@ static int check_checkpoints(struct vlog *v)
 		}
 	}
 out:
+	free(cc->chain);
+	free(cc);
 	free(nt);
 	return rc;
 }
@@ -251,6 +303,11 @@ static int verify_log(void *ctx, const struct store_log *log)
 	v->n = n;
 	v->log = log;
 	v->e = e;
+	if (!(v->chain = malloc(sizeof(*v->chain)))) {
+		free(v);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	keyann_chain_init(v->chain, NULL);
 	merkle_frontier_init(&v->f);
 	if ((rc = store_checkpoint_each(n->store, log->id, collect_cp, v, e)) < 0)
 		goto out;
@@ -286,6 +343,7 @@ out:
 	for (size_t i = 0; i < v->ncps; i++)
 		free(v->cps[i].note);
 	free(v->cps);
+	free(v->chain);
 	free(v);
 	return rc;
 }

@@ -442,6 +442,8 @@ int store_append(struct store *s, const struct store_log *log,
 		goto out;
 	if (b->cp_note && (rc = put_checkpoint(s, &cur, &f, b, &cp, e)) < 0)
 		goto out;
+	if (b->party && (rc = s->ops->party_put(s, b->party, e)) < 0)
+		goto out;
 	if ((rc = s->ops->commit(s, e)) < 0)
 		goto out;
 	s->uncommitted = 0;

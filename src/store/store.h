@@ -214,6 +214,9 @@ struct store_batch {
 	const char *cosigner;
 	uint64_t cosig_time;
 	const char *cosig_line;
+	/* Optional: a party record stored in the same transaction (a key
+	 * change that the batch's key announcement makes). */
+	const struct store_party *party;
 };
 
 struct store_appended {

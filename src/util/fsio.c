@@ -98,19 +98,32 @@ int fsio_join(char *out, size_t cap, const char *dir, const char *name,
 
 int fsio_replace(const char *path, int mode, const void *data, size_t len, struct err *e)
 {
-	char tmp[4200], dir[4200], *slash;
-	int rc, fd;
+	char tmp[4200];
+	int rc;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
 		return err_set(e, ERR_IO, "%s: path too long", path);
 	unlink(tmp); /* a leftover of a crash */
 	if ((rc = fsio_create(tmp, mode, data, len, e)) < 0)
 		return rc;
-	if (rename(tmp, path) != 0) {
-		rc = err_set(e, ERR_IO, "%s: cannot replace: %s", path, strerror(errno));
+	if ((rc = fsio_rename(tmp, path, e)) < 0)
 		unlink(tmp);
-		return rc;
-	}
+	return rc;
+}
+
+int fsio_rename(const char *from, const char *to, struct err *e)
+{
+	if (rename(from, to) != 0)
+		return err_set(e, ERR_IO, "%s: cannot replace: %s", to, strerror(errno));
+	fsio_sync_dir(to);
+	return 0;
+}
+
+void fsio_sync_dir(const char *path)
+{
+	char dir[4200], *slash;
+	int fd;
+
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash)
@@ -121,5 +134,4 @@ int fsio_replace(const char *path, int mode, const void *data, size_t len, struc
 		fsync(fd);
 		close(fd);
 	}
-	return 0;
 }

@@ -23,6 +23,11 @@ int fsio_create(const char *path, int mode, const void *data, size_t len,
  * Returns 0 or ERR_IO. */
 int fsio_replace(const char *path, int mode, const void *data, size_t len,
 		 struct err *e);
+/* Renames from to to and fsyncs the directory. Returns 0 or ERR_IO. */
+int fsio_rename(const char *from, const char *to, struct err *e);
+/* Fsyncs the directory holding path, so that a file created or renamed
+ * there survives a crash. */
+void fsio_sync_dir(const char *path);
 /* Joins dir and name into out (cap bytes). Returns 0 or ERR_TOOBIG. */
 int fsio_join(char *out, size_t cap, const char *dir, const char *name,
 	      struct err *e);

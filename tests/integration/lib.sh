@@ -45,6 +45,7 @@ fi
 # serve_bg NODE: parley serve for $T/NODE in the background, log in $T/NODE.log
 serve_bg() {
 	"$PARLEY" serve --dir "$T/$1" 2>>"$T/$1.log" &
+	eval "pid_$1=$!"
 	pids="$pids $!"
 }
 # two_nodes BASE: nodes a.example and b.example in $T/a and $T/b, each a
@@ -60,6 +61,10 @@ two_nodes() {
 }
 # tok NAME ROLE NODE: adds an operator to $T/NODE, prints its token.
 tok() { "$PARLEY" operator add "$1" --role "$2" --dir "$T/$3" --json | sed 's/.*"token":"\([^"]*\)".*/\1/'; }
+# stop_bg NODE: SIGTERM to the last serve_bg of NODE, and wait for its exit
+stop_bg() {
+	eval "kill -TERM \$pid_$1 && wait \$pid_$1"
+}
 pass=0
 fail=0
 

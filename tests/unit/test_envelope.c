@@ -164,6 +164,7 @@ static void test_every_kind(void **state)
 		{ ENVELOPE_CLOSE, "close", 0 },
 		{ ENVELOPE_PING, "ping", 1 },
 		{ ENVELOPE_REGISTER, "register", 1 },
+		{ ENVELOPE_KEY, "key", 1 },
 	};
 
 	(void)state;
@@ -736,7 +737,11 @@ static void test_encode_refuses(void **state)
 
 	example_fields(&env);
 	env.kind = ENVELOPE_KIND_COUNT;
-	expect_encode_invalid(&env, "envelope: unknown kind 10");
+	{
+		char want[64];
+		snprintf(want, sizeof(want), "envelope: unknown kind %d", ENVELOPE_KIND_COUNT);
+		expect_encode_invalid(&env, want);
+	}
 
 	example_fields(&env);
 	env.index = env.case_index = (uint64_t)INT64_MAX + 1;
@@ -836,6 +841,7 @@ static void rand_envelope(struct envelope *env)
 	case ENVELOPE_REQUEST:
 	case ENVELOPE_PING:
 	case ENVELOPE_REGISTER:
+	case ENVELOPE_KEY:
 		strcpy(env->case_from, env->from);
 		env->case_index = env->index;
 		break;

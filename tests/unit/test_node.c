@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include <sys/stat.h>
+#include <time.h>
 
 #include "core/templates.h"
 #include "node/cases.h"
@@ -719,6 +720,124 @@ static void test_send_refusals(void **state)
 	assert_int_equal(node_peer_add(f->a, "a.example+00000000+AAAA", &e), ERR_INVALID);
 }
 
+static int64_t later_clock(void)
+{
+	return (int64_t)time(NULL) + 3600; /* after the rotation's wall-clock time */
+}
+
+/* One exchange on a's log (a->peer from first), with the clocks given. */
+static void exchange(struct node *from, struct node *to, const char *peer, uint64_t first)
+{
+	struct node_batch b;
+	struct err e = { 0 };
+	char line[512];
+	uint64_t t;
+
+	tu_ok(node_batch_make(from, peer, first, 100, &b, &e), &e);
+	tu_ok(node_receive(to, &b, line, sizeof(line), &e), &e);
+	tu_ok(node_receipt_add(from, peer, b.note, b.note_len, line, &t, &e), &e);
+	node_batch_free(&b);
+}
+
+/* parley key rotate: the announcement travels in a's log; b accepts the
+ * new key only through it, refuses the old key after it, and both stores
+ * verify with receipts by the old key and by the new. */
+static void test_key_rotation(void **state)
+{
+	struct fixture *f = *state;
+	struct node_rotation r;
+	struct node_batch b, old;
+	struct store_party pa;
+	struct node *a2;
+	struct err e = { 0 };
+	char vk[NOTE_KEY_STR_MAX], text[512], *end;
+	size_t tl, nl = 0;
+
+	send_n(f->a, B, 3);
+	exchange(f->a, f->b, B, 0);
+	send_n(f->b, A, 2);
+	exchange(f->b, f->a, A, 0); /* a cosigns with its first key */
+	tu_ok(node_key_rotate(f->pa, &r, &e), &e);
+	assert_int_equal(r.peers, 1);
+	assert_false(r.resumed);
+	assert_string_not_equal(r.old_key, r.new_key);
+	/* A process that still holds the old key signs nothing more. */
+	assert_int_equal(node_batch_make(f->a, B, 3, 100, &b, &e), ERR_CONFLICT);
+	assert_non_null(strstr(e.msg, "was rotated since this process started"));
+	a2 = open_node(f->pa);
+	a2->now = later_clock; /* a's cosignatures by its new key come after its announcement */
+	tu_ok(node_batch_make(a2, B, 3, 100, &b, &e), &e);
+	assert_int_equal(b.n, 1); /* the announcement, at index 3 */
+	assert_non_null(strstr(b.entries[0].envelope, "\nkind key\ntype key-rotation\n"));
+	/* The same checkpoint signed by the old key: refused, it was replaced. */
+	end = strstr(b.note, "\n\n");
+	assert_non_null(end);
+	tl = (size_t)(end - b.note) + 1;
+	memcpy(text, b.note, tl);
+	old = b;
+	old.note = malloc(1024);
+	tu_ok(note_sign(old.note, 1024, &nl, text, tl, &f->a->key, &e), &e);
+	old.note_len = nl;
+	refused(f, &old, ERR_UNVERIFIED, "which its entry 3 replaced");
+	free(old.note);
+	/* With the announcement and the new key: held, and a's key updated. */
+	node_batch_free(&b);
+	exchange(a2, f->b, B, 3);
+	exchange(a2, f->b, B, 3); /* re-delivery: the announcement is held */
+	tu_ok(store_party_get(f->b->store, A, &pa, &e), &e);
+	tu_ok(node_identity(a2, vk, sizeof(vk), &e), &e);
+	assert_memory_equal(pa.vkey, vk, strlen(pa.vkey));
+	assert_string_equal(pa.vkey, r.new_key);
+	/* b's log: a cosigns with the new key, b takes it. */
+	send_n(a2, B, 2);
+	exchange(a2, f->b, B, 4);
+	send_n(f->b, A, 2);
+	exchange(f->b, a2, A, 2);
+	/* b cosigns a batch, the receipt is lost, then b rotates its key too:
+	 * the re-delivery brings back the receipt by b's old key, which a
+	 * takes by its time once it knows b's chain. */
+	{
+		struct node *b2;
+		char line[512];
+		uint64_t t;
+		send_n(a2, B, 1);
+		/* b's clock stays before its rotation's (wall-clock) time until
+		 * then: its old key's cosignatures must precede the announcement. */
+		tu_ok(node_batch_make(a2, B, 6, 100, &b, &e), &e);
+		tu_ok(node_receive(f->b, &b, line, sizeof(line), &e), &e);
+		tu_ok(node_key_rotate(f->pb, &r, &e), &e);
+		b2 = open_node(f->pb);
+		b2->now = later_clock;
+		exchange(b2, a2, A, 4); /* b's announcement reaches a */
+		tu_ok(store_party_get(a2->store, B, &pa, &e), &e);
+		assert_string_equal(pa.vkey, r.new_key);
+		tu_ok(node_receive(b2, &b, line, sizeof(line), &e), &e);
+		tu_ok(node_receipt_add(a2, B, b.note, b.note_len, line, &t, &e), &e);
+		assert_int_equal(t, NOW);
+		node_batch_free(&b);
+		tu_ok(node_verify(a2, NULL, &e), &e);
+		tu_ok(node_verify(b2, NULL, &e), &e);
+		node_close(b2);
+	}
+	/* The key entries are no case and no request in a report: 6 requests
+	 * from a, 4 from b. */
+	{
+		struct case_list l, l2;
+		struct report_case *rc;
+		size_t nrc;
+		tu_ok(cases_load(f->b, A, later_clock(), CASES_NO_BODIES, &l, &e), &e);
+		assert_int_equal(l.n, 10);
+		tu_ok(cases_report_load(f->b, A, later_clock(), &l2, &rc, &nrc, &e), &e);
+		assert_int_equal(nrc, 10);
+		for (size_t i = 0; i < l.n; i++)
+			assert_string_equal(l.v[i].type, "cyber-incident");
+		free(rc);
+		case_list_free(&l);
+		case_list_free(&l2);
+	}
+	node_close(a2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -734,6 +853,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_report_paths_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receipt_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_rotation, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
