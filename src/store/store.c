@@ -171,6 +171,16 @@ int store_audit_add(struct store *s, int64_t time, const char *who, const char *
 	return s->ops->audit_add(s, time, who, action, outcome, e);
 }
 
+int store_body_each(struct store *s, store_body_fn fn, void *ctx, struct err *e)
+{
+	return s->ops->body_each(s, fn, ctx, e);
+}
+
+int store_audit_each(struct store *s, store_audit_fn fn, void *ctx, struct err *e)
+{
+	return s->ops->audit_each(s, fn, ctx, e);
+}
+
 int store_receipt_time(struct store *s, int64_t log, uint64_t index,
 		       const char *cosigner, uint64_t *time, struct err *e)
 {

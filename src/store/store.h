@@ -166,6 +166,11 @@ int store_operator_each(struct store *s, store_operator_fn fn, void *ctx, struct
 /* Records who did what and when, and how it ended. */
 int store_audit_add(struct store *s, int64_t time, const char *who, const char *action,
 		    const char *outcome, struct err *e);
+/* The audit trail in the order it was recorded (parley operator audit).
+ * fn returning non-zero stops the walk and is returned. */
+typedef int (*store_audit_fn)(void *ctx, int64_t time, const char *who,
+			      const char *action, const char *outcome);
+int store_audit_each(struct store *s, store_audit_fn fn, void *ctx, struct err *e);
 
 /* The receipt time of entry index: the timestamp of cosigner's first
  * cosignature on a checkpoint that covers it. *time = 0 if none does. */
@@ -263,6 +268,12 @@ int store_node_get(struct store *s, int64_t log, struct merkle_id id,
 /* Body by hash: *buf malloc'd. Returns 0 or ERR_NOTFOUND. */
 int store_body_get(struct store *s, const uint8_t hash[static 32], void **buf,
 		   size_t *len, struct err *e);
+/* Every body and attachment by increasing hash, as stored (sealed when
+ * the store has a key; data is the store's for the call only). fn
+ * returning non-zero stops the walk and is returned. */
+typedef int (*store_body_fn)(void *ctx, const uint8_t hash[static 32],
+			     const void *data, size_t len);
+int store_body_each(struct store *s, store_body_fn fn, void *ctx, struct err *e);
 
 /* Checkpoints of a log by increasing size; fn gets each (note owned by the
  * store for the call only). */

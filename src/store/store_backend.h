@@ -6,10 +6,6 @@
 
 #include "store/store.h"
 
-typedef int (*store_body_fn)(void *ctx, const uint8_t hash[static 32],
-			     const void *data, size_t len);
-typedef int (*store_audit_fn)(void *ctx, int64_t time, const char *who,
-			      const char *action, const char *outcome);
 
 struct store_ops {
 	void (*close)(struct store *s);
