@@ -43,7 +43,7 @@ call() {
 	echo "$2 $3 $st $f" >> "$T/exchanges"
 	printf '%s HTTP %s' "$(cat "$f")" "$st"
 }
-digest() { sqlite3 "$T/a/parley.db" "SELECT hex(envelope) FROM entry ORDER BY log, idx; SELECT note FROM checkpoint" | sha256sum; }
+digest() { "$PARLEY" store digest --dir "$T/a"; }
 
 W=/api/v1/whoami
 expect "whoami" 0 '{"name":"olga","role":"officer","party":"a.example"} HTTP 200' call a GET $W $W "$OFF"
@@ -97,12 +97,12 @@ settle
 expect "a sees the answer" 0 '"state":"answered"' call a GET /api/v1/cases/{requester}/{index} /api/v1/cases/a.example/1 "$AUD"
 expect "an auditor reads the case list" 0 '{"cases":[{"id":"a.example/1"' call a GET /api/v1/cases "/api/v1/cases?state=answered" "$AUD"
 expect "peers" 0 '{"peers":[{"name":"b.example","endpoint":"https://127.0.0.1:' call a GET /api/v1/peers /api/v1/peers "$AUD"
-expect "the audit trail names who did what" 0 "olga|POST /api/v1/cases|ok" \
-	sqlite3 "$T/a/parley.db" "SELECT operator || '|' || action || '|' || outcome FROM audit"
-expect "... refusals included" 0 "ali|POST /api/v1/cases|forbidden" \
-	sqlite3 "$T/a/parley.db" "SELECT operator || '|' || action || '|' || outcome FROM audit"
-expect "... and unknown callers" 0 "-|POST /api/v1/cases|unauthorized" \
-	sqlite3 "$T/a/parley.db" "SELECT operator || '|' || action || '|' || outcome FROM audit"
+expect "the audit trail names who did what" 0 '"operator":"olga","action":"POST /api/v1/cases","outcome":"ok"' \
+	"$PARLEY" operator audit --json --dir "$T/a"
+expect "... refusals included" 0 '"operator":"ali","action":"POST /api/v1/cases","outcome":"forbidden"' \
+	"$PARLEY" operator audit --json --dir "$T/a"
+expect "... and unknown callers" 0 '"operator":"-","action":"POST /api/v1/cases","outcome":"unauthorized"' \
+	"$PARLEY" operator audit --json --dir "$T/a"
 
 # The peer API, recorded for the same check (b's client certificate on a).
 peer() {
