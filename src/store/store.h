@@ -21,7 +21,10 @@
  * through struct store_ops; the logic above lives in store.c. Appends to
  * one log are serialised by the backend's lock on the log's head, held
  * for the whole append transaction, so several processes may append to
- * one store (PostgreSQL: several frontends on one database). */
+ * one store (PostgreSQL: several frontends on one database). An append
+ * that loses to a concurrent transaction anyway (a deadlock over shared
+ * bodies, a serialization failure) is rolled back whole and run again, a
+ * bounded number of times. */
 #ifndef PARLEY_STORE_H
 #define PARLEY_STORE_H
 
@@ -120,6 +123,9 @@ void store_set_key(struct store *s, const uint8_t key[static 32]);
  * database rows read to serve them (for benchmarks and tests). */
 uint64_t store_node_reads(const struct store *s);
 uint64_t store_row_reads(const struct store *s);
+/* Since open: transactions (or single statements) run again because they
+ * lost to a concurrent one (PostgreSQL: serialization failure, deadlock). */
+uint64_t store_retries(const struct store *s);
 
 int store_party_put(struct store *s, const struct store_party *p,
 		    struct err *e);

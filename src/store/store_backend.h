@@ -7,6 +7,18 @@
 #include "store/store.h"
 
 
+/* How many times a transaction (or a single statement outside one) that
+ * lost to a concurrent one (ERR_RETRY) is run in all before the store
+ * gives up with ERR_STORE; store_retry_pause waits between tries. */
+#define STORE_TRIES 6
+/* Sleeps before try number tries + 1: a random 5-10 ms doubled per try
+ * (at most about 0.3 s in all), so that the two losers of a deadlock do
+ * not meet again in step. */
+void store_retry_pause(struct store *s, int tries);
+/* The error after the last try: ERR_STORE, naming the tries and the last
+ * reason. Returns ERR_STORE. */
+int store_retry_give_up(struct err *e, int tries);
+
 struct store_ops {
 	void (*close)(struct store *s);
 	/* A write transaction; for a log, begin_log also locks its head so
@@ -136,6 +148,7 @@ struct store {
 	uint64_t node_reads;  /* nodes read from the backend */
 	uint64_t node_hits;   /* nodes served by the cache */
 	uint64_t row_reads;   /* database rows the backend read for nodes */
+	uint64_t retries;     /* tries run again after ERR_RETRY */
 	struct node_cache_slot *cache;
 	uint8_t key[32];      /* body sealing key, if has_key */
 	int has_key;

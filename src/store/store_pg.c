@@ -33,7 +33,10 @@
  *   - types BIGINT, INTEGER, TEXT, BYTEA; BIGSERIAL keys (a sequence);
  *   - PRIMARY KEY, UNIQUE, REFERENCES, CHECK, one partial unique index;
  *   - transactions: BEGIN ISOLATION LEVEL READ COMMITTED, COMMIT, ROLLBACK,
- *     with transactional CREATE TABLE for the schema;
+ *     with transactional CREATE TABLE for the schema; a transaction that
+ *     fails with SQLSTATE 40001 (serialization failure) or 40P01
+ *     (deadlock) is run again from its start, a bounded number of times
+ *     (store.c, STORE_TRIES);
  *   - SELECT ... FOR UPDATE row locks;
  *   - INSERT ... ON CONFLICT DO NOTHING / DO UPDATE, INSERT ... RETURNING;
  *   - prepared statements with binary parameters and results (extended
@@ -372,7 +375,11 @@ static const char *sqlstate(const PGresult *r)
 /* Sets e from a failed result (or the connection's error): ERR_FULL for a
  * full disk (SQLSTATE 53100), ERR_READONLY for a server that takes no
  * writes (25006: a standby, default_transaction_read_only), as
- * store_sqlite.c does; ERR_STORE otherwise. */
+ * store_sqlite.c does; ERR_RETRY for a transaction that lost to a
+ * concurrent one and was rolled back (40001 serialization failure, which
+ * serializable engines report often; 40P01 deadlock, e.g. two appends to
+ * different logs inserting the same two bodies in opposite orders);
+ * ERR_STORE otherwise. */
 static int db_err(struct pg_store *s, const PGresult *r, struct err *e,
 		  const char *what)
 {
@@ -388,6 +395,9 @@ static int db_err(struct pg_store *s, const PGresult *r, struct err *e,
 	if (strcmp(state, "25006") == 0)
 		return err_set(e, ERR_READONLY, "%s: %s: the store is read-only (%.*s); "
 			       "nothing was written", s->name, what, (int)n, msg);
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+		return err_set(e, ERR_RETRY, "%s: %s: %.*s (SQLSTATE %s)", s->name, what,
+			       (int)n, msg, state);
 	return err_set(e, ERR_STORE, "%s: %s: %.*s", s->name, what, (int)n, msg);
 }
 
@@ -527,12 +537,9 @@ static int run_write(struct pg_store *s, int i, const struct params *p,
 	return 0;
 }
 
-/* Runs prepared statement i. On success *out is the result (caller
- * PQclears it); on failure e says why. A read outside a transaction whose
- * connection broke (the server restarted) is tried once more on a new
- * connection; a write is not, as it may have been done. */
-static int run(struct pg_store *s, int i, const struct params *p,
-	       PGresult **out, struct err *e, const char *what)
+/* One try of run(). */
+static int run_once(struct pg_store *s, int i, const struct params *p,
+		    PGresult **out, struct err *e, const char *what)
 {
 	PGresult *r;
 	ExecStatusType st;
@@ -558,6 +565,26 @@ static int run(struct pg_store *s, int i, const struct params *p,
 	}
 	*out = r;
 	return 0;
+}
+
+/* Runs prepared statement i. On success *out is the result (caller
+ * PQclears it); on failure e says why. A read outside a transaction whose
+ * connection broke (the server restarted) is tried once more on a new
+ * connection; a write is not, as it may have been done. A statement
+ * outside a transaction that lost to a concurrent one (ERR_RETRY) was
+ * rolled back whole and is run again, up to STORE_TRIES times; inside one,
+ * the transaction is lost and store.c runs it again. */
+static int run(struct pg_store *s, int i, const struct params *p,
+	       PGresult **out, struct err *e, const char *what)
+{
+	int rc, tries = 1;
+
+	while ((rc = run_once(s, i, p, out, e, what)) == ERR_RETRY && !s->in_txn) {
+		if (tries == STORE_TRIES)
+			return store_retry_give_up(e, tries);
+		store_retry_pause(&s->base, tries++);
+	}
+	return rc;
 }
 
 /* Runs a statement whose rows are not needed. */
