@@ -176,6 +176,19 @@ int store_audit_add(struct store *s, int64_t time, const char *who, const char *
 	return s->ops->audit_add(s, time, who, action, outcome, e);
 }
 
+int store_lease_take(struct store *s, const char *name, const char *holder,
+		     int64_t ttl_ms, int *held, struct err *e)
+{
+	*held = 0;
+	return s->ops->lease_take(s, name, holder, ttl_ms, held, e);
+}
+
+int store_lease_release(struct store *s, const char *name, const char *holder,
+			struct err *e)
+{
+	return s->ops->lease_release(s, name, holder, e);
+}
+
 int store_body_each(struct store *s, store_body_fn fn, void *ctx, struct err *e)
 {
 	return s->ops->body_each(s, fn, ctx, e);

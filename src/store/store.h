@@ -178,6 +178,26 @@ typedef int (*store_audit_fn)(void *ctx, int64_t time, const char *who,
 			      const char *action, const char *outcome);
 int store_audit_each(struct store *s, store_audit_fn fn, void *ctx, struct err *e);
 
+/* Leases: a named right that one holder at a time has until it expires,
+ * kept in the store so that processes sharing it agree (parley serve
+ * frontends on one database: one delivery worker per outgoing log; see
+ * outbox.h). A lease is one row (name, holder, expires), taken or renewed
+ * by one statement that succeeds only if the lease has expired or the
+ * caller already holds it:
+ *   INSERT ... ON CONFLICT (name) DO UPDATE SET holder = me, expires =
+ *     now + ttl WHERE lease.expires < now OR lease.holder = me
+ * "now" is the database's clock (milliseconds), so holders on machines
+ * with different clocks still agree. A holder that dies simply stops
+ * renewing: after ttl_ms another may take the lease. */
+/* Takes or renews lease name for holder for ttl_ms: *held = 1 if holder
+ * now holds it, 0 if another does. Returns 0 or a store error. */
+int store_lease_take(struct store *s, const char *name, const char *holder,
+		     int64_t ttl_ms, int *held, struct err *e);
+/* Gives the lease up at once if holder holds it (a clean stop), so that
+ * another need not wait for it to expire. */
+int store_lease_release(struct store *s, const char *name, const char *holder,
+			struct err *e);
+
 /* The receipt time of entry index: the timestamp of cosigner's first
  * cosignature on a checkpoint that covers it. *time = 0 if none does. */
 int store_receipt_time(struct store *s, int64_t log, uint64_t index,

@@ -60,6 +60,11 @@ struct store_ops {
 	int (*operator_each)(struct store *s, store_operator_fn fn, void *ctx, struct err *e);
 	int (*audit_add)(struct store *s, int64_t time, const char *who, const char *action,
 			 const char *outcome, struct err *e);
+	/* The upsert of store.h on the lease row, the time the database's. */
+	int (*lease_take)(struct store *s, const char *name, const char *holder,
+			  int64_t ttl_ms, int *held, struct err *e);
+	int (*lease_release)(struct store *s, const char *name, const char *holder,
+			     struct err *e);
 	int (*receipt_time)(struct store *s, int64_t log, uint64_t index,
 			    const char *cosigner, uint64_t *time, struct err *e);
 	int (*receipted)(struct store *s, int64_t log, const char *cosigner,

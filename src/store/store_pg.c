@@ -38,7 +38,10 @@
  *     (deadlock) is run again from its start, a bounded number of times
  *     (store.c, STORE_TRIES);
  *   - SELECT ... FOR UPDATE row locks;
- *   - INSERT ... ON CONFLICT DO NOTHING / DO UPDATE, INSERT ... RETURNING;
+ *   - INSERT ... ON CONFLICT DO NOTHING / DO UPDATE (... WHERE, for
+ *     leases), INSERT ... RETURNING;
+ *   - clock_timestamp() and extract(epoch FROM ...): the server's clock
+ *     for lease expiry;
  *   - prepared statements with binary parameters and results (extended
  *     query protocol, pipelined within a transaction), ORDER BY ... LIMIT
  *     for paging, min();
@@ -55,7 +58,19 @@
 
 #include <libpq-fe.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
+
+/* Version 2 added the lease table (store.h: leases); expires is in
+ * milliseconds since the Unix epoch. */
+#define LEASE_TABLE \
+	"CREATE TABLE lease(" \
+	"  name TEXT PRIMARY KEY," \
+	"  holder TEXT NOT NULL," \
+	"  expires BIGINT NOT NULL" \
+	");"
+/* The database server's clock in milliseconds since the Unix epoch:
+ * clock_timestamp(), not now(), which is the start of the transaction. */
+#define NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 
 static const char schema[] =
 	"CREATE TABLE parley_schema("
@@ -154,7 +169,8 @@ static const char schema[] =
 	"  line TEXT NOT NULL,"
 	"  PRIMARY KEY (checkpoint, cosigner)"
 	");"
-	"INSERT INTO parley_schema(version) VALUES (1);";
+	LEASE_TABLE
+	"INSERT INTO parley_schema(version) VALUES (2);";
 
 enum {
 	Q_PARTY_PUT, Q_PARTY_GET, Q_PARTY_SELF, Q_PARTY_EACH,
@@ -167,6 +183,7 @@ enum {
 	Q_CP_FIND, Q_CP_PUT, Q_CP_EACH, Q_CP_LATEST,
 	Q_COSIG_PUT, Q_COSIG_EACH,
 	Q_BODY_EACH, Q_AUDIT_EACH,
+	Q_LEASE_TAKE, Q_LEASE_RELEASE,
 	Q_COUNT
 };
 
@@ -245,6 +262,12 @@ static const char *const sql[Q_COUNT] = {
 	[Q_BODY_EACH] = "SELECT hash, data FROM body WHERE hash > $1::bytea ORDER BY hash LIMIT 1024",
 	[Q_AUDIT_EACH] = "SELECT id, time, operator, action, outcome FROM audit"
 			 " WHERE id >= $1::bigint ORDER BY id LIMIT 1024",
+	[Q_LEASE_TAKE] = "INSERT INTO lease(name, holder, expires)"
+			 " VALUES ($1::text, $2::text, " NOW_MS " + $3::bigint)"
+			 " ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder,"
+			 " expires = EXCLUDED.expires"
+			 " WHERE lease.expires < " NOW_MS " OR lease.holder = EXCLUDED.holder",
+	[Q_LEASE_RELEASE] = "UPDATE lease SET expires = 0 WHERE name = $1::text AND holder = $2::text",
 };
 
 /* A tile, as in store_sqlite.c: a presence bitmap, then the hashes of
@@ -969,6 +992,33 @@ static int pg_audit_add(struct store *base, int64_t time, const char *who,
 	return run0(S(base), Q_AUDIT_ADD, &a, e, "recording an operator action");
 }
 
+static int pg_lease_take(struct store *base, const char *name, const char *holder,
+			 int64_t ttl_ms, int *held, struct err *e)
+{
+	struct params a = { 0 };
+	PGresult *r;
+	int rc;
+
+	p_text(&a, name);
+	p_text(&a, holder);
+	p_i64(&a, ttl_ms);
+	if ((rc = run(S(base), Q_LEASE_TAKE, &a, &r, e, "taking a lease")) < 0)
+		return rc;
+	*held = strcmp(PQcmdTuples(r), "1") == 0;
+	PQclear(r);
+	return 0;
+}
+
+static int pg_lease_release(struct store *base, const char *name, const char *holder,
+			    struct err *e)
+{
+	struct params a = { 0 };
+
+	p_text(&a, name);
+	p_text(&a, holder);
+	return run0(S(base), Q_LEASE_RELEASE, &a, e, "releasing a lease");
+}
+
 static int pg_receipt_time(struct store *base, int64_t log, uint64_t index,
 			   const char *cosigner, uint64_t *time, struct err *e)
 {
@@ -1520,6 +1570,8 @@ static const struct store_ops pg_ops = {
 	.cosig_each = pg_cosig_each,
 	.body_each = pg_body_each,
 	.audit_each = pg_audit_each,
+	.lease_take = pg_lease_take,
+	.lease_release = pg_lease_release,
 };
 
 /* Reads the schema version: 0 if the database has no parley tables. */
@@ -1553,13 +1605,18 @@ static int migrate(struct pg_store *s, struct err *e)
 			return rc;
 		if (version == SCHEMA_VERSION)
 			return 0;
-		if (version != 0)
+		if (version != 0 && version != 1)
 			return err_set(e, ERR_STORE,
 				       "%s: schema version %d, this parley knows %d",
 				       s->name, version, SCHEMA_VERSION);
 		if ((rc = exec(s, "BEGIN", e)) < 0)
 			return rc;
-		if ((rc = exec(s, schema, e)) == 0 && (rc = exec(s, "COMMIT", e)) == 0)
+		/* Version 1 lacks only the lease table. Two frontends upgrading
+		 * at once: the second fails on CREATE TABLE, rolls back, and
+		 * reads version 2 on its next attempt. */
+		if ((rc = exec(s, version == 0 ? schema : LEASE_TABLE
+			       "UPDATE parley_schema SET version = 2;", e)) == 0 &&
+		    (rc = exec(s, "COMMIT", e)) == 0)
 			return 0;
 		PQclear(PQexec(s->db, "ROLLBACK"));
 	}

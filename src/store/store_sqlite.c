@@ -10,10 +10,22 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION_STR "2"
 #ifndef PAGE_SIZE_STR
 #define PAGE_SIZE_STR "16384"
 #endif
+
+/* Version 2 added the lease table (store.h: leases); expires is in
+ * milliseconds since the Unix epoch. */
+#define LEASE_TABLE \
+	"CREATE TABLE IF NOT EXISTS lease(" \
+	"  name TEXT PRIMARY KEY," \
+	"  holder TEXT NOT NULL," \
+	"  expires INTEGER NOT NULL" \
+	");"
+/* The database's clock in milliseconds since the Unix epoch. */
+#define NOW_MS "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
 
 static const char schema[] =
 	"CREATE TABLE party("
@@ -102,7 +114,8 @@ static const char schema[] =
 	"  time INTEGER NOT NULL,"
 	"  line TEXT NOT NULL,"
 	"  PRIMARY KEY (checkpoint, cosigner)"
-	") WITHOUT ROWID;";
+	") WITHOUT ROWID;"
+	LEASE_TABLE;
 
 enum {
 	Q_PARTY_PUT, Q_PARTY_GET, Q_PARTY_SELF, Q_PARTY_EACH,
@@ -116,6 +129,7 @@ enum {
 	Q_COSIG_PUT, Q_COSIG_EACH,
 	Q_READ_BEGIN, Q_READ_END,
 	Q_BODY_EACH, Q_AUDIT_EACH,
+	Q_LEASE_TAKE, Q_LEASE_RELEASE,
 	Q_COUNT
 };
 
@@ -167,6 +181,10 @@ static const char *const sql[Q_COUNT] = {
 	[Q_READ_END] = "COMMIT",
 	[Q_BODY_EACH] = "SELECT hash, data FROM body ORDER BY hash",
 	[Q_AUDIT_EACH] = "SELECT time, operator, action, outcome FROM audit ORDER BY id",
+	[Q_LEASE_TAKE] = "INSERT INTO lease(name, holder, expires) VALUES (?1, ?2, " NOW_MS " + ?3)"
+			 " ON CONFLICT(name) DO UPDATE SET holder = ?2, expires = " NOW_MS " + ?3"
+			 " WHERE lease.expires < " NOW_MS " OR lease.holder = ?2",
+	[Q_LEASE_RELEASE] = "UPDATE lease SET expires = 0 WHERE name = ?1 AND holder = ?2",
 };
 
 /* A tile: a presence bitmap, then the hashes of levels 1..7 of one
@@ -526,6 +544,33 @@ static int sq_operator_each(struct store *base, store_operator_fn fn, void *ctx,
 		n = db_err(s, e, "listing operators");
 	sqlite3_finalize(st);
 	return n;
+}
+
+static int sq_lease_take(struct store *base, const char *name, const char *holder,
+			 int64_t ttl_ms, int *held, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_LEASE_TAKE);
+	int rc;
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, holder, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, ttl_ms);
+	if ((rc = run(s, st, e, "taking a lease")) < 0)
+		return rc;
+	*held = sqlite3_changes(s->db) == 1;
+	return 0;
+}
+
+static int sq_lease_release(struct store *base, const char *name, const char *holder,
+			    struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st = q(s, Q_LEASE_RELEASE);
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, holder, -1, SQLITE_STATIC);
+	return run(s, st, e, "releasing a lease");
 }
 
 static int sq_audit_add(struct store *base, int64_t time, const char *who, const char *action,
@@ -1175,6 +1220,8 @@ static const struct store_ops sqlite_ops = {
 	.cosig_each = sq_cosig_each,
 	.body_each = sq_body_each,
 	.audit_each = sq_audit_each,
+	.lease_take = sq_lease_take,
+	.lease_release = sq_lease_release,
 };
 
 static int migrate(struct sqlite_store *s, struct err *e)
@@ -1191,15 +1238,17 @@ static int migrate(struct sqlite_store *s, struct err *e)
 		return 0;
 	if (s->base.readonly)
 		return err_set(e, ERR_READONLY, "%s: the store is on a read-only file system and holds "
-			       "no parley schema (version %d)", s->path, version);
-	if (version != 0)
+			       "schema version %d, not %d: open it writable once to upgrade it",
+			       s->path, version, SCHEMA_VERSION);
+	if (version != 0 && version != 1)
 		return err_set(e, ERR_STORE,
 			       "%s: schema version %d, this parley knows %d",
 			       s->path, version, SCHEMA_VERSION);
 	if ((rc = exec(s, "BEGIN IMMEDIATE", e)) < 0)
 		return rc;
-	if ((rc = exec(s, schema, e)) < 0 ||
-	    (rc = exec(s, "PRAGMA user_version = 1", e)) < 0 ||
+	/* Version 1 lacks only the lease table. */
+	if ((rc = exec(s, version == 0 ? schema : LEASE_TABLE, e)) < 0 ||
+	    (rc = exec(s, "PRAGMA user_version = " SCHEMA_VERSION_STR, e)) < 0 ||
 	    (rc = exec(s, "COMMIT", e)) < 0) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		return rc;

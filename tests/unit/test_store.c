@@ -752,6 +752,41 @@ static void test_concurrent_appends(void **state)
 	free(c.bodies);
 }
 
+/* Leases: one holder at a time; the holder renews; another takes an
+ * expired lease, and a released one at once; a second store handle (a
+ * second process's connection) sees the same. */
+static void test_lease(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s2 = NULL;
+	struct err e = { 0 };
+	int held;
+
+	tu_ok(store_open(&s2, f->url, &e), &e);
+	tu_ok(store_lease_take(f->s, "deliver x", "one", 60000, &held, &e), &e);
+	assert_int_equal(held, 1);
+	tu_ok(store_lease_take(s2, "deliver x", "two", 60000, &held, &e), &e);
+	assert_int_equal(held, 0);
+	tu_ok(store_lease_take(s2, "deliver y", "two", 60000, &held, &e), &e);
+	assert_int_equal(held, 1); /* another lease */
+	tu_ok(store_lease_take(f->s, "deliver x", "one", 200, &held, &e), &e);
+	assert_int_equal(held, 1); /* renewed, now for 0.2 s */
+	tu_ok(store_lease_take(s2, "deliver x", "two", 60000, &held, &e), &e);
+	assert_int_equal(held, 0);
+	usleep(300000);
+	tu_ok(store_lease_take(s2, "deliver x", "two", 60000, &held, &e), &e);
+	assert_int_equal(held, 1); /* expired: taken over */
+	tu_ok(store_lease_take(f->s, "deliver x", "one", 60000, &held, &e), &e);
+	assert_int_equal(held, 0);
+	tu_ok(store_lease_release(f->s, "deliver x", "one", &e), &e); /* not its own: no-op */
+	tu_ok(store_lease_take(f->s, "deliver x", "one", 60000, &held, &e), &e);
+	assert_int_equal(held, 0);
+	tu_ok(store_lease_release(s2, "deliver x", "two", &e), &e);
+	tu_ok(store_lease_take(f->s, "deliver x", "one", 60000, &held, &e), &e);
+	assert_int_equal(held, 1);
+	store_close(s2);
+}
+
 /* PostgreSQL: two appends to different logs that store the same bodies
  * in opposite orders can deadlock (each holds the unique-index entry of
  * the body the other inserts next); the server aborts one (40P01), and
@@ -898,6 +933,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_copy_and_compare, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_appends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_deadlock_retried, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease, setup, teardown),
 	};
 
 	if (argc > 1 && strcmp(argv[1], "pg") == 0) {
