@@ -19,7 +19,7 @@ _parley_opts()
 	export) echo "--audit --from --to --json --quiet --dir" ;;
 	audit) echo "--reciprocity --by --type --from --to --format --json --at --quiet" ;;
 	import) echo "--register --peer --dry-run --json --quiet --dir" ;;
-	store) echo "--from --to --quiet --json --log --dir" ;;
+	store) echo "--from --to --quiet --json --log --all --dir" ;;
 	operator) echo "--role --dir --json" ;;
 	serve) echo "--dir" ;;
 	send) echo "--type --text --file --lines --dir --json" ;;
@@ -39,7 +39,7 @@ _parley_subs()
 	peer) echo "add list" ;;
 	channel) echo "propose accept show templates" ;;
 	case) echo "new list show export attachment ack answer decline withdraw remind close" ;;
-	operator) echo "add list revoke" ;;
+	operator) echo "add list revoke audit" ;;
 	key) echo "protect unprotect rotate" ;;
 	store) echo "copy digest" ;;
 	log) echo "show" ;;

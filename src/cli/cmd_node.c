@@ -262,7 +262,7 @@ static int log_show(const char *dir, const char *origin, uint64_t from, uint64_t
 		goto out;
 	for (uint64_t i = from; i < log.size && i < from + count; i++) {
 		struct envelope env;
-		char *buf, sent[21], rcvd[40] = "sent, no receipt";
+		char *buf, sent[21], rcvd[40] = "sent, no receipt", body[65];
 		size_t len;
 		uint64_t t;
 
@@ -277,12 +277,13 @@ static int log_show(const char *dir, const char *origin, uint64_t from, uint64_t
 			memcpy(rcvd, "receipt ", 8);
 			envelope_time_format((int64_t)t, rcvd + 8, &e);
 		}
+		merkle_hex(body, env.body);
 		if (arr)
-			json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:s?}",
+			json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:s?,s:s+}",
 				"index", (json_int_t)i, "kind", envelope_kind_name(env.kind),
 				"type", env.type, "case_from", env.case_from,
 				"case_index", (json_int_t)env.case_index, "sent", sent,
-				"receipt", t ? rcvd + 8 : NULL));
+				"receipt", t ? rcvd + 8 : NULL, "body", "sha256:", body));
 		else
 			printf("%8" PRIu64 "  %-9s %-24s %s/%-6" PRIu64 " sent %s  %s\n", i,
 			       envelope_kind_name(env.kind), env.type, env.case_from, env.case_index,
@@ -336,7 +337,8 @@ int cli_log_main(int argc, char **argv)
 			       "mirrored ones): origin, size and the size of the latest checkpoint.\n"
 			       "'log show ORIGIN' lists entries: index, kind, type, case, the sender's\n"
 			       "time, and the receipt time (the receiver's first cosignature covering\n"
-			       "the entry), or 'sent, no receipt' when there is none.\n", use);
+			       "the entry), or 'sent, no receipt' when there is none; --json adds\n"
+			       "each envelope's body hash.\n", use);
 			return CLI_OK;
 		default:
 			return cli_usage("log", use, "bad option");

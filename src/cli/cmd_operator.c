@@ -1,4 +1,4 @@
-/* cmd_operator.c — parley operator add|list|revoke. */
+/* cmd_operator.c — parley operator add|list|revoke|audit. */
 #include "cli/cli.h"
 #include "node/operator.h"
 
@@ -10,7 +10,7 @@
 #include <sodium.h>
 
 static const char operator_usage[] =
-	"parley operator add NAME --role officer|supervisor|auditor | list | revoke NAME\n"
+	"parley operator add NAME --role officer|supervisor|auditor | list | revoke NAME | audit\n"
 	"       [--dir DIR] [--json]";
 
 static int list_one(void *ctx, const struct store_operator *op)
@@ -25,6 +25,24 @@ static int list_one(void *ctx, const struct store_operator *op)
 						     op->role, "created", when, "revoked", op->revoked));
 	else
 		printf("%-24s %-11s %s%s\n", op->name, op->role, when, op->revoked ? "  revoked" : "");
+	return 0;
+}
+
+/* One record of the audit trail: when, who ("-" for a caller without a
+ * valid token), the request, and how it ended. */
+static int audit_one(void *ctx, int64_t time, const char *who, const char *action,
+		     const char *outcome)
+{
+	json_t *arr = ctx;
+	char when[21];
+	struct err e;
+
+	envelope_time_format(time, when, &e);
+	if (arr)
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}", "time", when, "operator",
+						     who, "action", action, "outcome", outcome));
+	else
+		printf("%s  %-24s %-44s %s\n", when, who, action, outcome);
 	return 0;
 }
 
@@ -53,7 +71,9 @@ int cli_operator_main(int argc, char **argv)
 			       "Operators use the API (/api/v1/ on operator_listen, loopback by\n"
 			       "default) with a bearer token. add prints the token once; only its\n"
 			       "SHA-256 is stored. Roles: auditor reads; officer also opens and\n"
-			       "answers cases; supervisor also proposes and accepts charters.\n",
+			       "answers cases; supervisor also proposes and accepts charters.\n"
+			       "audit lists the audit trail: every change request to the API,\n"
+			       "refused ones included, with its time, operator and outcome.\n",
 			       operator_usage);
 			return CLI_OK;
 		default:
@@ -67,9 +87,9 @@ int cli_operator_main(int argc, char **argv)
 		return cli_usage("operator", operator_usage, "add takes NAME and --role");
 	if (strcmp(sub, "revoke") == 0 && argc - optind != 2)
 		return cli_usage("operator", operator_usage, "revoke takes NAME");
-	if (strcmp(sub, "list") == 0 && argc - optind != 1)
-		return cli_usage("operator", operator_usage, "list takes no argument");
-	if (strcmp(sub, "add") && strcmp(sub, "revoke") && strcmp(sub, "list"))
+	if ((strcmp(sub, "list") == 0 || strcmp(sub, "audit") == 0) && argc - optind != 1)
+		return cli_usage("operator", operator_usage, "%s takes no argument", sub);
+	if (strcmp(sub, "add") && strcmp(sub, "revoke") && strcmp(sub, "list") && strcmp(sub, "audit"))
 		return cli_usage("operator", operator_usage, "unknown subcommand '%s'", sub);
 	if ((rc = node_open(&n, cli_dir(dir), &e)) < 0)
 		return cli_error("operator", &e, json);
@@ -88,7 +108,11 @@ int cli_operator_main(int argc, char **argv)
 			printf("operator %s revoked\n", argv[optind + 1]);
 	} else {
 		json_t *arr = json ? json_array() : NULL;
-		if ((rc = store_operator_each(n->store, list_one, arr, &e)) == 0 && arr) {
+		if (strcmp(sub, "audit") == 0)
+			rc = store_audit_each(n->store, audit_one, arr, &e);
+		else
+			rc = store_operator_each(n->store, list_one, arr, &e);
+		if (rc == 0 && arr) {
 			cli_print_json(arr);
 			arr = NULL;
 		}

@@ -14,13 +14,17 @@
 
 static const char store_usage[] =
 	"parley store copy --from URL --to URL [--quiet] [--json]\n"
-	"       parley store digest [--log ORIGIN] [--dir DIR]";
+	"       parley store digest [--log ORIGIN | --all] [--dir DIR]";
 
 /* parley store digest: one SHA-256 over what the logs hold (origins,
  * sizes, entries, checkpoints, cosignatures) read through the store
  * interface, so tests compare stores whatever their backend. With --log,
  * only that log's origin, size and entries (a sender's log and its
- * receiver's mirror then have the same digest). */
+ * receiver's mirror then have the same digest). With --all, also the
+ * parties, operators and bodies as stored: everything but the audit trail
+ * and fork evidence (which grow on refused requests by design) and the
+ * delivery state (which changes with every attempt), so a test can check
+ * that a refusal changed nothing. */
 struct digest {
 	struct sha256_ctx h;
 	struct store *s;
@@ -28,12 +32,18 @@ struct digest {
 	struct err *e;
 };
 
+/* Each string field with its NUL, so that fields cannot run together. */
+static void digest_str(struct digest *d, const char *str)
+{
+	sha256_update(&d->h, strlen(str) + 1, (const uint8_t *)str);
+}
+
 static int digest_cosig(void *ctx, const struct store_cosig *c)
 {
 	struct digest *d = ctx;
 
-	sha256_update(&d->h, strlen(c->cosigner) + 1, (const uint8_t *)c->cosigner);
-	sha256_update(&d->h, strlen(c->line) + 1, (const uint8_t *)c->line);
+	digest_str(d, c->cosigner);
+	digest_str(d, c->line);
 	return 0;
 }
 
@@ -58,6 +68,59 @@ static int digest_entry(void *ctx, uint64_t index, const char *env, size_t len,
 	return 0;
 }
 
+static int digest_party(void *ctx, const struct store_party *p)
+{
+	struct digest *d = ctx;
+
+	digest_str(d, p->self ? "self" : "party");
+	digest_str(d, p->name);
+	digest_str(d, p->vkey);
+	digest_str(d, p->pin);
+	digest_str(d, p->endpoint);
+	return 0;
+}
+
+static int digest_operator(void *ctx, const struct store_operator *op)
+{
+	struct digest *d = ctx;
+	char num[32];
+
+	snprintf(num, sizeof(num), "%" PRId64 " %d", op->created, op->revoked);
+	digest_str(d, op->name);
+	digest_str(d, op->role);
+	digest_str(d, num);
+	sha256_update(&d->h, sizeof(op->token_hash), op->token_hash);
+	return 0;
+}
+
+static int digest_body(void *ctx, const uint8_t hash[static 32], const void *data, size_t len)
+{
+	struct digest *d = ctx;
+	char num[32];
+
+	snprintf(num, sizeof(num), "%zu", len);
+	sha256_update(&d->h, 32, hash);
+	digest_str(d, num);
+	sha256_update(&d->h, len, data);
+	return 0;
+}
+
+/* Parties (self first), operators and bodies, for --all. */
+static int digest_rest(struct digest *d)
+{
+	struct store_party self;
+	int rc;
+
+	if ((rc = store_party_self(d->s, &self, d->e)) == 0)
+		digest_party(d, &self);
+	else if (rc != ERR_NOTFOUND)
+		return rc;
+	if ((rc = store_party_each(d->s, digest_party, d, d->e)) < 0 ||
+	    (rc = store_operator_each(d->s, digest_operator, d, d->e)) < 0)
+		return rc;
+	return store_body_each(d->s, digest_body, d, d->e);
+}
+
 static int digest_log(void *ctx, const struct store_log *log)
 {
 	struct digest *d = ctx;
@@ -77,6 +140,7 @@ static int store_digest_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "log", required_argument, NULL, 'l' },
+		{ "all", no_argument, NULL, 'a' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 }
@@ -87,19 +151,22 @@ static int store_digest_main(int argc, char **argv)
 	struct err e = { 0 };
 	uint8_t out[SHA256_DIGEST_SIZE];
 	char hex[65];
-	int c, rc;
+	int c, all = 0, rc;
 
 	memset(&d, 0, sizeof(d));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hl:d:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': d.only = optarg; break;
+		case 'a': all = 1; break;
 		case 'd': dir = optarg; break;
 		case 'h':
 			printf("usage: %s\n\n"
 			       "digest prints one SHA-256 over what the node's logs hold (origins,\n"
 			       "sizes, entries, checkpoints, cosignatures), read through the store\n"
-			       "interface whatever the backend; --log ORIGIN: that log's entries only.\n",
+			       "interface whatever the backend; --log ORIGIN: that log's entries only;\n"
+			       "--all: also the parties, operators and bodies as stored (not the audit\n"
+			       "trail, fork evidence or delivery state).\n",
 			       store_usage);
 			return CLI_OK;
 		default:
@@ -108,11 +175,15 @@ static int store_digest_main(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage("store digest", store_usage, "unexpected argument '%s'", argv[optind]);
+	if (all && d.only)
+		return cli_usage("store digest", store_usage, "--log and --all exclude each other");
 	sha256_init(&d.h);
 	d.e = &e;
 	if ((rc = node_open(&n, cli_dir(dir), &e)) == 0) {
 		d.s = n->store;
 		rc = store_log_each(n->store, digest_log, &d, &e);
+		if (rc == 0 && all)
+			rc = digest_rest(&d);
 	}
 	node_close(n);
 	if (rc < 0)

@@ -8,6 +8,8 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,14 +56,18 @@ static void record(struct node *n, const char *peer, int ok, const struct err *e
 	store_delivery_put(n->store, &d, &ignore);
 }
 
-static int deliver(struct node *n, const char *peer, const atomic_int *stop, uint64_t *sent,
-		   struct err *e)
+/* Delivers everything pending for peer. held, if not NULL, is asked
+ * before each batch but the first (the caller asked before that one)
+ * whether this process may still deliver (the lease): if not, delivery
+ * stops there, without error. */
+static int deliver(struct node *n, const char *peer, const atomic_int *stop,
+		   int (*held)(void *), void *ctx, uint64_t *sent, struct err *e)
 {
 	struct store_party p;
 	struct store_log log;
 	struct client *cl = NULL;
 	uint64_t done, t;
-	int rc;
+	int rc, batches = 0;
 
 	*sent = 0;
 	if ((rc = store_party_get(n->store, peer, &p, e)) < 0)
@@ -76,7 +82,7 @@ static int deliver(struct node *n, const char *peer, const atomic_int *stop, uin
 			return 0;
 		if (rc < 0 || (rc = store_receipted(n->store, log.id, peer, &done, &t, e)) < 0)
 			break;
-		if (done >= log.size)
+		if (done >= log.size || (held && batches++ > 0 && !held(ctx)))
 			break;
 		/* Batches end at multiples of NODE_BATCH_MAX (or the log's end),
 		 * so a re-sent batch never ends before one sent earlier: the
@@ -105,7 +111,7 @@ static int deliver(struct node *n, const char *peer, const atomic_int *stop, uin
 
 int outbox_deliver(struct node *n, const char *peer, uint64_t *sent, struct err *e)
 {
-	return deliver(n, peer, NULL, sent, e);
+	return deliver(n, peer, NULL, NULL, NULL, sent, e);
 }
 
 unsigned outbox_backoff_ms(unsigned failures, double r)
@@ -122,6 +128,9 @@ unsigned outbox_backoff_ms(unsigned failures, double r)
 /* One peer's delivery thread, on its own node handle. */
 struct peer_worker {
 	char name[STORE_NAME_MAX + 1];
+	char lease[STORE_ORIGIN_MAX + 16]; /* "deliver parley/SELF/PEER" */
+	int held;                          /* as of the last take or renewal */
+	double renewed;                    /* when (mono()) */
 	struct outbox *o;
 	struct node *n;
 	pthread_t thread;
@@ -135,6 +144,7 @@ struct outbox {
 	int running;             /* thread was started */
 	atomic_int stop;
 	struct peer_worker *workers;
+	char holder[320]; /* this process's lease holder id: host/pid/random */
 };
 
 static double mono(void)
@@ -143,6 +153,30 @@ static double mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Takes or renews the worker's delivery lease; logs each change of
+ * hands. Returns whether it holds the lease. A store error counts as not
+ * holding it. */
+static int lease_hold(void *arg)
+{
+	struct peer_worker *w = arg;
+	struct err e;
+	int held;
+
+	if (store_lease_take(w->n->store, w->lease, w->o->holder, OUTBOX_LEASE_MS, &held, &e) < 0) {
+		char q[1100];
+		http_log("warn", "peer=%s msg=\"cannot take the delivery lease\" error=\"%s\"",
+			 w->name, http_logq(q, sizeof(q), e.msg));
+		held = 0;
+	}
+	if (held != w->held)
+		http_log("info", "peer=%s holder=%s msg=\"%s\"", w->name, w->o->holder,
+			 held ? "delivery lease taken" : "delivery lease held by another frontend");
+	w->held = held;
+	if (held)
+		w->renewed = mono();
+	return held;
 }
 
 static void *peer_loop(void *arg)
@@ -156,8 +190,15 @@ static void *peer_loop(void *arg)
 	while (!atomic_load(&w->o->stop)) {
 		uint64_t backlog, sent;
 
-		if (mono() >= next && outbox_backlog(w->n, w->name, &backlog, &e) == 0 && backlog) {
-			if (deliver(w->n, w->name, &w->o->stop, &sent, &e) == 0) {
+		if (mono() < next) {
+			/* Backing off: a holder keeps its lease meanwhile, so that
+			 * other frontends do not hammer the peer too. */
+			if (w->held && mono() - w->renewed > OUTBOX_LEASE_MS / 3000.0)
+				lease_hold(w);
+		} else if (outbox_backlog(w->n, w->name, &backlog, &e) == 0 && backlog) {
+			if (!lease_hold(w)) {
+				next = mono() + OUTBOX_LEASE_RETRY_MS / 1000.0;
+			} else if (deliver(w->n, w->name, &w->o->stop, lease_hold, w, &sent, &e) == 0) {
 				if (failures)
 					fprintf(stderr, "level=info peer=%s msg=\"peer reachable again\"\n",
 						w->name);
@@ -175,6 +216,8 @@ static void *peer_loop(void *arg)
 		}
 		nanosleep(&pause, NULL);
 	}
+	if (w->held)
+		store_lease_release(w->n->store, w->lease, w->o->holder, &e);
 	return NULL;
 }
 
@@ -200,6 +243,7 @@ static int add_peer(void *ctx, const struct store_party *p)
 		free(w);
 		return 0;
 	}
+	snprintf(w->lease, sizeof(w->lease), "deliver parley/%s/%s", w->n->cfg.name, p->name);
 	if (pthread_create(&w->thread, NULL, peer_loop, w) != 0) {
 		node_close(w->n);
 		free(w);
@@ -229,12 +273,18 @@ static void *supervise(void *arg)
 int outbox_start(struct outbox **out, const char *dir, struct err *e)
 {
 	struct outbox *o = calloc(1, sizeof(*o));
+	char host[256];
 	int rc;
 
 	*out = NULL;
 	if (!o)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	snprintf(o->dir, sizeof(o->dir), "%s", dir);
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "?");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(o->holder, sizeof(o->holder), "%s/%ld/%08x", host, (long)getpid(),
+		 (unsigned)randombytes_random());
 	if ((rc = node_open(&o->n, dir, e)) < 0) {
 		free(o);
 		return rc;

@@ -9,7 +9,28 @@
  * down or hangs delays no other, and retries each with capped exponential
  * backoff and jitter: delay = min(OUTBOX_BACKOFF_MAX, OUTBOX_BACKOFF_MIN *
  * 2^failures) * uniform(0.5, 1), and records every attempt's outcome in the
- * store for parley peer list. */
+ * store for parley peer list.
+ *
+ * Several frontends of one party (parley serve processes sharing one
+ * store: a PostgreSQL database, or one SQLite file) each run a worker per
+ * peer, but only one delivers a given log at a time: the holder of the
+ * store lease "deliver ORIGIN" (store.h: leases). A worker takes or
+ * renews it before each delivery and before each batch, and every
+ * OUTBOX_LEASE_MS / 3 while it waits out a backoff; one that does not
+ * hold it tries again every OUTBOX_LEASE_RETRY_MS. States of a worker for
+ * one log:
+ *     idle --backlog, lease taken--> holder --drained/backoff--> holder
+ *     idle --backlog, lease held elsewhere--> waiting --expired--> holder
+ *     holder --lease taken by another (ours expired)--> waiting
+ *     holder --stop--> lease released (another may take it at once)
+ * A holder killed without a clean stop stops renewing: the lease expires
+ * after OUTBOX_LEASE_MS and another frontend's worker takes over, resuming
+ * from what the peer has cosigned. The lease saves pushing every batch
+ * twice; it is not what keeps the peer's mirror right: re-delivery is
+ * idempotent, so a holder stalled past its lease in one batch's POST and
+ * its successor may overlap by that batch, no more (the stalled one finds
+ * the lease gone before its next batch). parley ping and other CLI
+ * deliveries (outbox_deliver) take no lease. */
 #ifndef PARLEY_OUTBOX_H
 #define PARLEY_OUTBOX_H
 
@@ -18,6 +39,8 @@
 #define OUTBOX_BACKOFF_MIN_MS 250
 #define OUTBOX_BACKOFF_MAX_MS 30000
 #define OUTBOX_POLL_MS 50
+#define OUTBOX_LEASE_MS 5000
+#define OUTBOX_LEASE_RETRY_MS 500
 
 /* Entries of self->peer not yet receipted (backlog). */
 int outbox_backlog(struct node *n, const char *peer, uint64_t *backlog,

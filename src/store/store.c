@@ -99,6 +99,11 @@ uint64_t store_row_reads(const struct store *s)
 	return s->row_reads;
 }
 
+uint64_t store_retries(const struct store *s)
+{
+	return s->retries;
+}
+
 int store_party_put(struct store *s, const struct store_party *p,
 		    struct err *e)
 {
@@ -176,6 +181,29 @@ int store_audit_add(struct store *s, int64_t time, const char *who, const char *
 		    const char *outcome, struct err *e)
 {
 	return s->ops->audit_add(s, time, who, action, outcome, e);
+}
+
+int store_lease_take(struct store *s, const char *name, const char *holder,
+		     int64_t ttl_ms, int *held, struct err *e)
+{
+	*held = 0;
+	return s->ops->lease_take(s, name, holder, ttl_ms, held, e);
+}
+
+int store_lease_release(struct store *s, const char *name, const char *holder,
+			struct err *e)
+{
+	return s->ops->lease_release(s, name, holder, e);
+}
+
+int store_body_each(struct store *s, store_body_fn fn, void *ctx, struct err *e)
+{
+	return s->ops->body_each(s, fn, ctx, e);
+}
+
+int store_audit_each(struct store *s, store_audit_fn fn, void *ctx, struct err *e)
+{
+	return s->ops->audit_each(s, fn, ctx, e);
 }
 
 int store_receipt_time(struct store *s, int64_t log, uint64_t index,
@@ -398,9 +426,10 @@ static int put_checkpoint(struct store *s, const struct store_log *log,
 	return 0;
 }
 
-int store_append(struct store *s, const struct store_log *log,
-		 const struct store_batch *b, struct store_appended *out,
-		 struct err *e)
+/* One try of store_append: one transaction, rolled back on failure. */
+static int append_txn(struct store *s, const struct store_log *log,
+		      const struct store_batch *b, struct store_appended *out,
+		      struct err *e)
 {
 	struct merkle_frontier f;
 	struct store_log cur;
@@ -456,6 +485,44 @@ int store_append(struct store *s, const struct store_log *log,
 out:
 	s->ops->rollback(s);
 	s->uncommitted = 0;
+	return rc;
+}
+
+void store_retry_pause(struct store *s, int tries)
+{
+	struct timespec ts;
+	long ms = (5 + (long)randombytes_uniform(6)) << (tries < 6 ? tries - 1 : 5);
+
+	s->retries++;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+int store_retry_give_up(struct err *e, int tries)
+{
+	char why[sizeof(e->msg)];
+
+	snprintf(why, sizeof(why), "%s", e ? e->msg : "");
+	return err_set(e, ERR_STORE, "gave up after %d tries, each lost to a concurrent "
+		       "transaction; nothing was written: %s", tries, why);
+}
+
+/* A transaction that loses to a concurrent one (ERR_RETRY: rolled back
+ * whole, nothing kept) is run again from its start: it reads the log's
+ * head anew under the lock, so it appends after whatever the winner
+ * committed, or fails as a replay would (ERR_CONFLICT). */
+int store_append(struct store *s, const struct store_log *log,
+		 const struct store_batch *b, struct store_appended *out,
+		 struct err *e)
+{
+	int rc, tries = 1;
+
+	while ((rc = append_txn(s, log, b, out, e)) == ERR_RETRY) {
+		if (tries == STORE_TRIES)
+			return store_retry_give_up(e, tries);
+		store_retry_pause(s, tries++);
+	}
 	return rc;
 }
 
@@ -581,16 +648,21 @@ int store_checkpoint_latest(struct store *s, int64_t log,
 int store_cosig_add(struct store *s, int64_t checkpoint, const char *cosigner,
 		    uint64_t time, const char *line, struct err *e)
 {
-	int rc;
+	int rc, tries = 1;
 
-	if ((rc = s->ops->begin(s, e)) < 0)
-		return rc;
-	if ((rc = s->ops->cosig_put(s, checkpoint, cosigner, time, line, e)) < 0 ||
-	    (rc = s->ops->commit(s, e)) < 0) {
+	for (;;) {
+		if ((rc = s->ops->begin(s, e)) < 0)
+			return rc;
+		if ((rc = s->ops->cosig_put(s, checkpoint, cosigner, time, line, e)) == 0 &&
+		    (rc = s->ops->commit(s, e)) == 0)
+			return 0;
 		s->ops->rollback(s);
-		return rc;
+		if (rc != ERR_RETRY)
+			return rc;
+		if (tries == STORE_TRIES)
+			return store_retry_give_up(e, tries);
+		store_retry_pause(s, tries++);
 	}
-	return 0;
 }
 
 int store_cosig_each(struct store *s, int64_t checkpoint, store_cosig_fn fn,

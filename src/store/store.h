@@ -21,7 +21,10 @@
  * through struct store_ops; the logic above lives in store.c. Appends to
  * one log are serialised by the backend's lock on the log's head, held
  * for the whole append transaction, so several processes may append to
- * one store (PostgreSQL: several frontends on one database). */
+ * one store (PostgreSQL: several frontends on one database). An append
+ * that loses to a concurrent transaction anyway (a deadlock over shared
+ * bodies, a serialization failure) is rolled back whole and run again, a
+ * bounded number of times. */
 #ifndef PARLEY_STORE_H
 #define PARLEY_STORE_H
 
@@ -120,6 +123,9 @@ void store_set_key(struct store *s, const uint8_t key[static 32]);
  * database rows read to serve them (for benchmarks and tests). */
 uint64_t store_node_reads(const struct store *s);
 uint64_t store_row_reads(const struct store *s);
+/* Since open: transactions (or single statements) run again because they
+ * lost to a concurrent one (PostgreSQL: serialization failure, deadlock). */
+uint64_t store_retries(const struct store *s);
 
 int store_party_put(struct store *s, const struct store_party *p,
 		    struct err *e);
@@ -166,6 +172,31 @@ int store_operator_each(struct store *s, store_operator_fn fn, void *ctx, struct
 /* Records who did what and when, and how it ended. */
 int store_audit_add(struct store *s, int64_t time, const char *who, const char *action,
 		    const char *outcome, struct err *e);
+/* The audit trail in the order it was recorded (parley operator audit).
+ * fn returning non-zero stops the walk and is returned. */
+typedef int (*store_audit_fn)(void *ctx, int64_t time, const char *who,
+			      const char *action, const char *outcome);
+int store_audit_each(struct store *s, store_audit_fn fn, void *ctx, struct err *e);
+
+/* Leases: a named right that one holder at a time has until it expires,
+ * kept in the store so that processes sharing it agree (parley serve
+ * frontends on one database: one delivery worker per outgoing log; see
+ * outbox.h). A lease is one row (name, holder, expires), taken or renewed
+ * by one statement that succeeds only if the lease has expired or the
+ * caller already holds it:
+ *   INSERT ... ON CONFLICT (name) DO UPDATE SET holder = me, expires =
+ *     now + ttl WHERE lease.expires < now OR lease.holder = me
+ * "now" is the database's clock (milliseconds), so holders on machines
+ * with different clocks still agree. A holder that dies simply stops
+ * renewing: after ttl_ms another may take the lease. */
+/* Takes or renews lease name for holder for ttl_ms: *held = 1 if holder
+ * now holds it, 0 if another does. Returns 0 or a store error. */
+int store_lease_take(struct store *s, const char *name, const char *holder,
+		     int64_t ttl_ms, int *held, struct err *e);
+/* Gives the lease up at once if holder holds it (a clean stop), so that
+ * another need not wait for it to expire. */
+int store_lease_release(struct store *s, const char *name, const char *holder,
+			struct err *e);
 
 /* The receipt time of entry index: the timestamp of cosigner's first
  * cosignature on a checkpoint that covers it. *time = 0 if none does. */
@@ -291,6 +322,12 @@ int store_node_get(struct store *s, int64_t log, struct merkle_id id,
 /* Body by hash: *buf malloc'd. Returns 0 or ERR_NOTFOUND. */
 int store_body_get(struct store *s, const uint8_t hash[static 32], void **buf,
 		   size_t *len, struct err *e);
+/* Every body and attachment by increasing hash, as stored (sealed when
+ * the store has a key; data is the store's for the call only). fn
+ * returning non-zero stops the walk and is returned. */
+typedef int (*store_body_fn)(void *ctx, const uint8_t hash[static 32],
+			     const void *data, size_t len);
+int store_body_each(struct store *s, store_body_fn fn, void *ctx, struct err *e);
 
 /* Checkpoints of a log by increasing size; fn gets each (note owned by the
  * store for the call only). */

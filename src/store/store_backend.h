@@ -6,10 +6,18 @@
 
 #include "store/store.h"
 
-typedef int (*store_body_fn)(void *ctx, const uint8_t hash[static 32],
-			     const void *data, size_t len);
-typedef int (*store_audit_fn)(void *ctx, int64_t time, const char *who,
-			      const char *action, const char *outcome);
+
+/* How many times a transaction (or a single statement outside one) that
+ * lost to a concurrent one (ERR_RETRY) is run in all before the store
+ * gives up with ERR_STORE; store_retry_pause waits between tries. */
+#define STORE_TRIES 6
+/* Sleeps before try number tries + 1: a random 5-10 ms doubled per try
+ * (at most about 0.3 s in all), so that the two losers of a deadlock do
+ * not meet again in step. */
+void store_retry_pause(struct store *s, int tries);
+/* The error after the last try: ERR_STORE, naming the tries and the last
+ * reason. Returns ERR_STORE. */
+int store_retry_give_up(struct err *e, int tries);
 
 struct store_ops {
 	void (*close)(struct store *s);
@@ -52,6 +60,11 @@ struct store_ops {
 	int (*operator_each)(struct store *s, store_operator_fn fn, void *ctx, struct err *e);
 	int (*audit_add)(struct store *s, int64_t time, const char *who, const char *action,
 			 const char *outcome, struct err *e);
+	/* The upsert of store.h on the lease row, the time the database's. */
+	int (*lease_take)(struct store *s, const char *name, const char *holder,
+			  int64_t ttl_ms, int *held, struct err *e);
+	int (*lease_release)(struct store *s, const char *name, const char *holder,
+			     struct err *e);
 	int (*receipt_time)(struct store *s, int64_t log, uint64_t index,
 			    const char *cosigner, uint64_t *time, struct err *e);
 	int (*receipted)(struct store *s, int64_t log, const char *cosigner,
@@ -150,6 +163,7 @@ struct store {
 	uint64_t node_reads;  /* nodes read from the backend */
 	uint64_t node_hits;   /* nodes served by the cache */
 	uint64_t row_reads;   /* database rows the backend read for nodes */
+	uint64_t retries;     /* tries run again after ERR_RETRY */
 	struct node_cache_slot *cache;
 	uint8_t key[32];      /* body sealing key, if has_key */
 	int has_key;

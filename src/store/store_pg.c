@@ -33,9 +33,15 @@
  *   - types BIGINT, INTEGER, TEXT, BYTEA; BIGSERIAL keys (a sequence);
  *   - PRIMARY KEY, UNIQUE, REFERENCES, CHECK, one partial unique index;
  *   - transactions: BEGIN ISOLATION LEVEL READ COMMITTED, COMMIT, ROLLBACK,
- *     with transactional CREATE TABLE for the schema;
+ *     with transactional CREATE TABLE for the schema; a transaction that
+ *     fails with SQLSTATE 40001 (serialization failure) or 40P01
+ *     (deadlock) is run again from its start, a bounded number of times
+ *     (store.c, STORE_TRIES);
  *   - SELECT ... FOR UPDATE row locks;
- *   - INSERT ... ON CONFLICT DO NOTHING / DO UPDATE, INSERT ... RETURNING;
+ *   - INSERT ... ON CONFLICT DO NOTHING / DO UPDATE (... WHERE, for
+ *     leases), INSERT ... RETURNING;
+ *   - clock_timestamp() and extract(epoch FROM ...): the server's clock
+ *     for lease expiry;
  *   - prepared statements with binary parameters and results (extended
  *     query protocol, pipelined within a transaction), ORDER BY ... LIMIT
  *     for paging, min();
@@ -53,6 +59,18 @@
 #include <libpq-fe.h>
 
 #define SCHEMA_VERSION 2
+
+/* The delivery leases (store.h: leases); expires is in milliseconds
+ * since the Unix epoch. */
+#define LEASE_TABLE \
+	"CREATE TABLE lease(" \
+	"  name TEXT PRIMARY KEY," \
+	"  holder TEXT NOT NULL," \
+	"  expires BIGINT NOT NULL" \
+	");"
+/* The database server's clock in milliseconds since the Unix epoch:
+ * clock_timestamp(), not now(), which is the start of the transaction. */
+#define NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 
 static const char schema[] =
 	"CREATE TABLE parley_schema("
@@ -153,7 +171,8 @@ static const char schema[] =
 	");"
 	"INSERT INTO parley_schema(version) VALUES (1);";
 
-/* Version 2 adds the facts of each 256-entry block (store_facts.c). */
+/* Version 2 adds the facts of each 256-entry block (store_facts.c) and
+ * the delivery leases. */
 static const char schema_v2[] =
 	"CREATE TABLE fact("
 	"  log BIGINT NOT NULL,"
@@ -161,6 +180,7 @@ static const char schema_v2[] =
 	"  data BYTEA NOT NULL,"
 	"  PRIMARY KEY (log, block)"
 	");"
+	LEASE_TABLE
 	"UPDATE parley_schema SET version = 2;";
 
 enum {
@@ -175,6 +195,7 @@ enum {
 	Q_COSIG_PUT, Q_COSIG_EACH,
 	Q_BODY_EACH, Q_AUDIT_EACH,
 	Q_FACT_PUT, Q_FACT_GET, Q_FACT_SCAN,
+	Q_LEASE_TAKE, Q_LEASE_RELEASE,
 	Q_COUNT
 };
 
@@ -258,6 +279,12 @@ static const char *const sql[Q_COUNT] = {
 	[Q_BODY_EACH] = "SELECT hash, data FROM body WHERE hash > $1::bytea ORDER BY hash LIMIT 1024",
 	[Q_AUDIT_EACH] = "SELECT id, time, operator, action, outcome FROM audit"
 			 " WHERE id >= $1::bigint ORDER BY id LIMIT 1024",
+	[Q_LEASE_TAKE] = "INSERT INTO lease(name, holder, expires)"
+			 " VALUES ($1::text, $2::text, " NOW_MS " + $3::bigint)"
+			 " ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder,"
+			 " expires = EXCLUDED.expires"
+			 " WHERE lease.expires < " NOW_MS " OR lease.holder = EXCLUDED.holder",
+	[Q_LEASE_RELEASE] = "UPDATE lease SET expires = 0 WHERE name = $1::text AND holder = $2::text",
 };
 
 /* A tile, as in store_sqlite.c: a presence bitmap, then the hashes of
@@ -388,7 +415,11 @@ static const char *sqlstate(const PGresult *r)
 /* Sets e from a failed result (or the connection's error): ERR_FULL for a
  * full disk (SQLSTATE 53100), ERR_READONLY for a server that takes no
  * writes (25006: a standby, default_transaction_read_only), as
- * store_sqlite.c does; ERR_STORE otherwise. */
+ * store_sqlite.c does; ERR_RETRY for a transaction that lost to a
+ * concurrent one and was rolled back (40001 serialization failure, which
+ * serializable engines report often; 40P01 deadlock, e.g. two appends to
+ * different logs inserting the same two bodies in opposite orders);
+ * ERR_STORE otherwise. */
 static int db_err(struct pg_store *s, const PGresult *r, struct err *e,
 		  const char *what)
 {
@@ -404,6 +435,9 @@ static int db_err(struct pg_store *s, const PGresult *r, struct err *e,
 	if (strcmp(state, "25006") == 0)
 		return err_set(e, ERR_READONLY, "%s: %s: the store is read-only (%.*s); "
 			       "nothing was written", s->name, what, (int)n, msg);
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+		return err_set(e, ERR_RETRY, "%s: %s: %.*s (SQLSTATE %s)", s->name, what,
+			       (int)n, msg, state);
 	return err_set(e, ERR_STORE, "%s: %s: %.*s", s->name, what, (int)n, msg);
 }
 
@@ -543,12 +577,9 @@ static int run_write(struct pg_store *s, int i, const struct params *p,
 	return 0;
 }
 
-/* Runs prepared statement i. On success *out is the result (caller
- * PQclears it); on failure e says why. A read outside a transaction whose
- * connection broke (the server restarted) is tried once more on a new
- * connection; a write is not, as it may have been done. */
-static int run(struct pg_store *s, int i, const struct params *p,
-	       PGresult **out, struct err *e, const char *what)
+/* One try of run(). */
+static int run_once(struct pg_store *s, int i, const struct params *p,
+		    PGresult **out, struct err *e, const char *what)
 {
 	PGresult *r;
 	ExecStatusType st;
@@ -574,6 +605,26 @@ static int run(struct pg_store *s, int i, const struct params *p,
 	}
 	*out = r;
 	return 0;
+}
+
+/* Runs prepared statement i. On success *out is the result (caller
+ * PQclears it); on failure e says why. A read outside a transaction whose
+ * connection broke (the server restarted) is tried once more on a new
+ * connection; a write is not, as it may have been done. A statement
+ * outside a transaction that lost to a concurrent one (ERR_RETRY) was
+ * rolled back whole and is run again, up to STORE_TRIES times; inside one,
+ * the transaction is lost and store.c runs it again. */
+static int run(struct pg_store *s, int i, const struct params *p,
+	       PGresult **out, struct err *e, const char *what)
+{
+	int rc, tries = 1;
+
+	while ((rc = run_once(s, i, p, out, e, what)) == ERR_RETRY && !s->in_txn) {
+		if (tries == STORE_TRIES)
+			return store_retry_give_up(e, tries);
+		store_retry_pause(&s->base, tries++);
+	}
+	return rc;
 }
 
 /* Runs a statement whose rows are not needed. */
@@ -956,6 +1007,33 @@ static int pg_audit_add(struct store *base, int64_t time, const char *who,
 	p_text(&a, action);
 	p_text(&a, outcome);
 	return run0(S(base), Q_AUDIT_ADD, &a, e, "recording an operator action");
+}
+
+static int pg_lease_take(struct store *base, const char *name, const char *holder,
+			 int64_t ttl_ms, int *held, struct err *e)
+{
+	struct params a = { 0 };
+	PGresult *r;
+	int rc;
+
+	p_text(&a, name);
+	p_text(&a, holder);
+	p_i64(&a, ttl_ms);
+	if ((rc = run(S(base), Q_LEASE_TAKE, &a, &r, e, "taking a lease")) < 0)
+		return rc;
+	*held = strcmp(PQcmdTuples(r), "1") == 0;
+	PQclear(r);
+	return 0;
+}
+
+static int pg_lease_release(struct store *base, const char *name, const char *holder,
+			    struct err *e)
+{
+	struct params a = { 0 };
+
+	p_text(&a, name);
+	p_text(&a, holder);
+	return run0(S(base), Q_LEASE_RELEASE, &a, e, "releasing a lease");
 }
 
 static int pg_receipt_time(struct store *base, int64_t log, uint64_t index,
@@ -1583,6 +1661,8 @@ static const struct store_ops pg_ops = {
 	.cosig_each = pg_cosig_each,
 	.body_each = pg_body_each,
 	.audit_each = pg_audit_each,
+	.lease_take = pg_lease_take,
+	.lease_release = pg_lease_release,
 };
 
 /* Reads the schema version: 0 if the database has no parley tables. */

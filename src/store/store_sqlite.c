@@ -15,6 +15,17 @@
 #define PAGE_SIZE_STR "16384"
 #endif
 
+/* The delivery leases (store.h: leases); expires is in milliseconds since
+ * the Unix epoch. */
+#define LEASE_TABLE \
+	"CREATE TABLE IF NOT EXISTS lease(" \
+	"  name TEXT PRIMARY KEY," \
+	"  holder TEXT NOT NULL," \
+	"  expires INTEGER NOT NULL" \
+	");"
+/* The database's clock in milliseconds since the Unix epoch. */
+#define NOW_MS "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+
 static const char schema[] =
 	"CREATE TABLE party("
 	"  name TEXT PRIMARY KEY,"
@@ -104,12 +115,14 @@ static const char schema[] =
 	"  PRIMARY KEY (checkpoint, cosigner)"
 	") WITHOUT ROWID;";
 
-/* Version 2 adds the facts of each 256-entry block (store_facts.c). */
+/* Version 2 adds the facts of each 256-entry block (store_facts.c) and
+ * the delivery leases. */
 static const char schema_v2[] =
 	"CREATE TABLE fact("
 	"  id INTEGER PRIMARY KEY," /* log << 44 | block */
 	"  data BLOB NOT NULL"
-	");";
+	");"
+	LEASE_TABLE;
 
 enum {
 	Q_PARTY_PUT, Q_PARTY_GET, Q_PARTY_SELF, Q_PARTY_EACH,
@@ -124,6 +137,7 @@ enum {
 	Q_READ_BEGIN, Q_READ_END,
 	Q_BODY_EACH, Q_AUDIT_EACH,
 	Q_FACT_PUT, Q_FACT_GET,
+	Q_LEASE_TAKE, Q_LEASE_RELEASE,
 	Q_COUNT
 };
 
@@ -177,6 +191,10 @@ static const char *const sql[Q_COUNT] = {
 	[Q_READ_END] = "COMMIT",
 	[Q_BODY_EACH] = "SELECT hash, data FROM body ORDER BY hash",
 	[Q_AUDIT_EACH] = "SELECT time, operator, action, outcome FROM audit ORDER BY id",
+	[Q_LEASE_TAKE] = "INSERT INTO lease(name, holder, expires) VALUES (?1, ?2, " NOW_MS " + ?3)"
+			 " ON CONFLICT(name) DO UPDATE SET holder = ?2, expires = " NOW_MS " + ?3"
+			 " WHERE lease.expires < " NOW_MS " OR lease.holder = ?2",
+	[Q_LEASE_RELEASE] = "UPDATE lease SET expires = 0 WHERE name = ?1 AND holder = ?2",
 };
 
 /* A tile: a presence bitmap, then the hashes of levels 1..7 of one
@@ -207,7 +225,7 @@ struct sqlite_store {
 	 * its statement is kept, unless a callback re-enters it. */
 	sqlite3_stmt *cosig_st;
 	int cosig_busy;
-	int no_facts; /* a version 1 store opened read-only: no fact table */
+	int no_facts; /* a version 1 store opened read-only: no fact or lease table */
 };
 
 static struct sqlite_store *S(struct store *s)
@@ -537,6 +555,39 @@ static int sq_operator_each(struct store *base, store_operator_fn fn, void *ctx,
 		n = db_err(s, e, "listing operators");
 	sqlite3_finalize(st);
 	return n;
+}
+
+static int sq_lease_take(struct store *base, const char *name, const char *holder,
+			 int64_t ttl_ms, int *held, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (s->no_facts)
+		return err_set(e, ERR_READONLY, "%s: the store is read-only", s->path);
+	st = q(s, Q_LEASE_TAKE);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, holder, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, ttl_ms);
+	if ((rc = run(s, st, e, "taking a lease")) < 0)
+		return rc;
+	*held = sqlite3_changes(s->db) == 1;
+	return 0;
+}
+
+static int sq_lease_release(struct store *base, const char *name, const char *holder,
+			    struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st;
+
+	if (s->no_facts)
+		return 0;
+	st = q(s, Q_LEASE_RELEASE);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, holder, -1, SQLITE_STATIC);
+	return run(s, st, e, "releasing a lease");
 }
 
 static int sq_audit_add(struct store *base, int64_t time, const char *who, const char *action,
@@ -1253,6 +1304,8 @@ static const struct store_ops sqlite_ops = {
 	.cosig_each = sq_cosig_each,
 	.body_each = sq_body_each,
 	.audit_each = sq_audit_each,
+	.lease_take = sq_lease_take,
+	.lease_release = sq_lease_release,
 };
 
 static int migrate(struct sqlite_store *s, struct err *e)
@@ -1281,12 +1334,15 @@ static int migrate(struct sqlite_store *s, struct err *e)
 		return 0;
 	}
 	if (version == 1) {
-		s->no_facts = 1; /* read-only: readers fall back to the entries */
+		/* Read-only: readers fall back to the entries; no lease is
+		 * taken (a read-only store delivers nothing). */
+		s->no_facts = 1;
 		return 0;
 	}
 	if (s->base.readonly)
 		return err_set(e, ERR_READONLY, "%s: the store is on a read-only file system and holds "
-			       "no parley schema (version %d)", s->path, version);
+			       "schema version %d, not %d: open it writable once to upgrade it",
+			       s->path, version, SCHEMA_VERSION);
 	if (version != 0)
 		return err_set(e, ERR_STORE,
 			       "%s: schema version %d, this parley knows %d",
@@ -1373,7 +1429,8 @@ int store_sqlite_open(struct store **out, const char *path, struct err *e)
 		goto fail;
 	}
 	for (int i = 0; i < Q_COUNT; i++)
-		if (!(s->no_facts && (i == Q_FACT_PUT || i == Q_FACT_GET)) &&
+		if (!(s->no_facts && (i == Q_FACT_PUT || i == Q_FACT_GET || i == Q_LEASE_TAKE ||
+				      i == Q_LEASE_RELEASE)) &&
 		    sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 				       &s->q[i], NULL) != SQLITE_OK) {
 			rc = db_err(s, e, "preparing statements");

@@ -64,6 +64,7 @@ const char *err_name(int code)
 	case ERR_UNAUTHORIZED: return "unauthorized";
 	case ERR_FULL: return "storage_full";
 	case ERR_READONLY: return "read_only";
+	case ERR_RETRY: return "retry";
 	}
 	return "unknown";
 }

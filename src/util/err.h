@@ -23,6 +23,11 @@ enum err_code {
 	ERR_UNAUTHORIZED = -13, /* no, a wrong or a revoked credential */
 	ERR_FULL = -14,     /* the disk or the database is full: nothing was written */
 	ERR_READONLY = -15, /* the store cannot be written: nothing was written */
+	/* A transaction lost to a concurrent one (PostgreSQL: serialization
+	 * failure 40001, deadlock 40P01) and was rolled back whole. Internal
+	 * to the store: store.c runs the transaction again a bounded number
+	 * of times, then reports ERR_STORE. */
+	ERR_RETRY = -16,
 };
 
 struct err {

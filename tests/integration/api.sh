@@ -39,7 +39,7 @@ call() {
 	echo "$2 $3 $st $f" >> "$T/exchanges"
 	printf '%s HTTP %s' "$(cat "$f")" "$st"
 }
-digest() { sqlite3 "$T/a/parley.db" "SELECT hex(envelope) FROM entry ORDER BY log, idx; SELECT note FROM checkpoint" | sha256sum; }
+digest() { "$PARLEY" store digest --dir "$T/a"; }
 
 W=/api/v1/whoami
 expect "whoami" 0 '{"name":"olga","role":"officer","party":"a.example"} HTTP 200' call a GET $W $W "$OFF"
@@ -139,12 +139,12 @@ for want in "content-security-policy: default-src 'self'" "frame-ancestors 'none
 	printf '%s' "$h" | grep -qi "$want" || bad "the console page's headers: $want" "$h"
 done
 ok "the console page is served with its CSP and headers"
-expect "the audit trail names who did what" 0 "olga|POST /api/v1/cases|ok" \
-	sqlite3 "$T/a/parley.db" "SELECT operator || '|' || action || '|' || outcome FROM audit"
-expect "... refusals included" 0 "ali|POST /api/v1/cases|forbidden" \
-	sqlite3 "$T/a/parley.db" "SELECT operator || '|' || action || '|' || outcome FROM audit"
-expect "... and unknown callers" 0 "-|POST /api/v1/cases|unauthorized" \
-	sqlite3 "$T/a/parley.db" "SELECT operator || '|' || action || '|' || outcome FROM audit"
+expect "the audit trail names who did what" 0 '"operator":"olga","action":"POST /api/v1/cases","outcome":"ok"' \
+	"$PARLEY" operator audit --json --dir "$T/a"
+expect "... refusals included" 0 '"operator":"ali","action":"POST /api/v1/cases","outcome":"forbidden"' \
+	"$PARLEY" operator audit --json --dir "$T/a"
+expect "... and unknown callers" 0 '"operator":"-","action":"POST /api/v1/cases","outcome":"unauthorized"' \
+	"$PARLEY" operator audit --json --dir "$T/a"
 
 # The peer API, recorded for the same check (b's client certificate on a).
 peer() {

@@ -9,13 +9,14 @@
 # Each refusal must carry the exact HTTP status, the JSON error code and a
 # message naming what was wrong, and must leave the node's store as it was.
 #
-# The store digest is `sqlite3 .dump` of every table except two that
-# change on a refusal by design: audit (the operator API records every
-# change request, refused ones included, with who and the outcome) and
-# evidence (a forked checkpoint is kept as proof against its signer).
+# The store digest is `parley store digest --all`: the logs, checkpoints,
+# cosignatures, parties, operators and bodies, leaving out the two records
+# that change on a refusal by design: the audit trail (the operator API
+# records every change request, refused ones included, with who and the
+# outcome) and evidence (a forked checkpoint is kept as proof against its
+# signer).
 . "$(dirname "$0")/lib.sh"
 command -v curl >/dev/null || { echo "curl missing"; exit 1; }
-command -v sqlite3 >/dev/null || { echo "sqlite3 missing"; exit 1; }
 command -v python3 >/dev/null || { echo "python3 missing"; exit 1; }
 HERE=$(dirname "$0")
 PY="python3 $HERE/hostile.py"
@@ -35,7 +36,7 @@ for x in a b c; do
 done
 # c2 and c3: offline copies of c (its key and certificate) whose batches
 # to b are posted by hand; c itself never sends to b.
-cp -r "$T/c" "$T/c2"
+node_copy c c2
 tok() { "$PARLEY" operator add "$1" --role "$2" --dir "$T/a" --json | sed 's/.*"token":"\([^"]*\)".*/\1/'; }
 SUP=$(tok sue supervisor); OFF=$(tok olga officer); AUD=$(tok ali auditor); GONE=$(tok gus officer)
 "$PARLEY" operator revoke gus --dir "$T/a" >/dev/null
@@ -66,9 +67,7 @@ slowpids="$slowpids $!"
 $PY slow trickle 127.0.0.1 $OA /api/v1/cases - - "$T/slow-ot" &
 tricklepid=$!
 
-tables=$(sqlite3 "$T/a/parley.db" "SELECT name FROM sqlite_master WHERE type = 'table'
-	AND name NOT IN ('audit', 'evidence') ORDER BY name" | tr '\n' ' ')
-digest() { sqlite3 "$T/$1/parley.db" ".dump $tables" | sha256sum | cut -c1-16; }
+digest() { "$PARLEY" store digest --all --dir "$T/$1" | cut -c1-16; }
 
 # The charter, a case of a's and a case of b's.
 "$PARLEY" channel propose b.example --charter "$HERE/../../charters/standard.json" --dir "$T/a" >/dev/null
@@ -135,7 +134,7 @@ op() {
 printf '{"subject":"one"}\n{"subject":"two"}\n{"subject":"three"}\n' |
 	"$PARLEY" send b.example --type ping --lines --dir "$T/c2" >/dev/null
 "$PARLEY" outbox b.example --dir "$T/c2" > "$T/batch1.json"
-cp -r "$T/c2" "$T/c3" # c3 will sign another history from here
+node_copy c2 c3 # c3 will sign another history from here
 $PY batch "$T/batch1.json" "$T/c2/identity.key" "$T/v" || { echo "hostile.py batch failed"; exit 1; }
 V=$T/v
 OCB=parley/c.example/b.example
@@ -268,8 +267,8 @@ printf '{"subject":"vier"}\n{"subject":"fünf"}\n' | "$PARLEY" send b.example --
 $PY batch "$T/fork.json" "$T/c3/identity.key" "$T/vf"
 pb "a forked batch" 409 conflict "$OCB entry 3 differs from the one held: the sender forked its log" "$T/fork.json"
 pb "a forked checkpoint alone" 409 conflict "$OCB: a checkpoint of size 5 with another root is already held" "$T/vf/cp-only.json"
-n=$(sqlite3 "$T/b/parley.db" "SELECT count(*) FROM evidence WHERE origin = '$OCB'")
-[ "$n" -ge 1 ] && ok "b keeps the forked checkpoint as evidence ($n)" || bad "b keeps the forked checkpoint as evidence"
+n=$("$PARLEY" peer list --json --dir "$T/b" | grep -o '"name":"c.example"[^}]*"fork_evidence":[0-9]*' | sed 's/.*://')
+[ "${n:-0}" -ge 1 ] && ok "b keeps the forked checkpoint as evidence ($n)" || bad "b keeps the forked checkpoint as evidence"
 
 # 7. Operator API: credentials and roles.
 W=/whoami

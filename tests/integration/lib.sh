@@ -17,15 +17,21 @@ trap cleanup EXIT INT TERM
 if [ -n "${PARLEY_ON_PG:-}" ]; then
 	[ -n "${PARLEY_TEST_PG:-}" ] || { echo "PARLEY_TEST_PG is not set: skipped"; exit 77; }
 	command -v psql >/dev/null || { echo "psql missing"; exit 1; }
+	# pg-new-db: creates an empty database and prints its URL.
+	cat > "$T/pg-new-db" <<EOF
+#!/bin/sh
+db="parley_t_\$\$_\$(date +%s%N)"
+PGOPTIONS="-c client_min_messages=warning" psql -qX "$PARLEY_TEST_PG" -c "CREATE DATABASE \$db" >/dev/null || exit 1
+echo "\$db" >> "$T/pg-dbs"
+printf '%s\n' "$PARLEY_TEST_PG" | sed "s|^\\([a-z]*://[^/?]*\\)/[^?]*|\\1/\$db|"
+EOF
 	cat > "$T/parley-on-pg" <<EOF
 #!/bin/sh
 if [ "\$1" = init ]; then
 	case " \$* " in
 	*" --store "*) ;;
-	*)	db="parley_t_\$\$_\$(date +%s%N)"
-		PGOPTIONS="-c client_min_messages=warning" psql -qX "$PARLEY_TEST_PG" -c "CREATE DATABASE \$db" >/dev/null || exit 1
-		echo "\$db" >> "$T/pg-dbs"
-		set -- "\$@" --store "\$(printf '%s' "$PARLEY_TEST_PG" | sed "s|^\\([a-z]*://[^/?]*\\)/[^?]*|\\1/\$db|")" ;;
+	*)	url=\$(sh "$T/pg-new-db") || exit 1
+		set -- "\$@" --store "\$url" ;;
 	esac
 fi
 exec "$PARLEY" "\$@"
@@ -77,6 +83,27 @@ store_holds() {
 	postgres*) [ "$(psql -qXAt "$url" -c "SELECT count(*) FROM body WHERE position(convert_to('$2', 'UTF8') in data) > 0")" != 0 ] ;;
 	*) cat "$T/$1/parley.db" "$T/$1/parley.db-wal" 2>/dev/null | grep -aqF "$2" ;;
 	esac
+}
+
+# node_copy NODE COPY: an offline copy of $T/NODE as $T/COPY, its store
+# included: the same keys and history, diverging from here. (A copy of the
+# directory alone would, on PostgreSQL, be a second frontend of NODE on
+# NODE's database.) NODE must not be running.
+node_copy() {
+	cp -r "$T/$1" "$T/$2"
+	url=$(sed -n 's/^store = //p' "$T/$2/parley.conf")
+	case $url in
+	postgres*)
+		to=$(sh "$T/pg-new-db") &&
+		"$PARLEY" store copy --quiet --from "$url" --to "$to" >/dev/null &&
+		sed -i "s|^store = .*|store = $to|" "$T/$2/parley.conf" ;;
+	esac
+}
+
+# log_size NODE ORIGIN: the entries of log ORIGIN that NODE holds (empty
+# if it holds none), as `parley log` reports them.
+log_size() {
+	"$PARLEY" log --json --dir "$T/$1" | grep -o "\"origin\":\"$2\"[^}]*\"size\":[0-9]*" | sed 's/.*://'
 }
 
 # settle [NODE...]: waits (at most 10 s) until none of the nodes (default:

@@ -1,8 +1,9 @@
 /* test_store.c — the store interface over a backend (SQLite; PostgreSQL
  * when run as "test_store pg" with PARLEY_TEST_PG set): batch appends are
  * atomic and ordered, roots and proofs come from stored nodes in O(log n)
- * reads, checkpoints must match, everything survives reopen, and several
- * processes appending to one log at once get one total order. */
+ * reads, checkpoints must match, everything survives reopen, several
+ * processes appending to one log at once get one total order, and an
+ * append that loses a deadlock is run again. */
 #include "testpg.h"
 #include "testutil.h"
 
@@ -863,17 +864,182 @@ static void test_facts(void **state)
 	assert_int_equal(store_facts_check(f->s, f->log.id, &e), ERR_VERIFY);
 	assert_msg_contains(&e, "no facts for entries 256..511");
 
-	/* A version 1 store: no fact table. Opening it rebuilds them. */
+	/* A version 1 store: no fact table (nor lease table). Opening it
+	 * upgrades it and rebuilds the facts. */
 	store_close(f->s);
 	f->s = NULL;
-	facts_raw(f, "DROP TABLE fact; PRAGMA user_version = 1",
-		  "DROP TABLE fact; UPDATE parley_schema SET version = 1");
+	facts_raw(f, "DROP TABLE fact; DROP TABLE lease; PRAGMA user_version = 1",
+		  "DROP TABLE fact; DROP TABLE lease; UPDATE parley_schema SET version = 1");
 	tu_ok(store_open(&f->s, f->url, &e), &e);
 	fs = (struct fact_seen){ 0 };
 	tu_ok(store_facts_scan(f->s, f->log.id, 700, fact_check_cb, &fs, &e), &e);
 	assert_int_equal(fs.n, 700);
 	assert_int_equal(fs.bad, 0);
 	tu_ok(store_facts_check(f->s, f->log.id, &e), &e);
+}
+
+/* Leases: one holder at a time; the holder renews; another takes an
+ * expired lease, and a released one at once; a second store handle (a
+ * second process's connection) sees the same. */
+static void test_lease(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s2 = NULL;
+	struct err e = { 0 };
+	int held;
+
+	tu_ok(store_open(&s2, f->url, &e), &e);
+	tu_ok(store_lease_take(f->s, "deliver x", "one", 60000, &held, &e), &e);
+	assert_int_equal(held, 1);
+	tu_ok(store_lease_take(s2, "deliver x", "two", 60000, &held, &e), &e);
+	assert_int_equal(held, 0);
+	tu_ok(store_lease_take(s2, "deliver y", "two", 60000, &held, &e), &e);
+	assert_int_equal(held, 1); /* another lease */
+	tu_ok(store_lease_take(f->s, "deliver x", "one", 200, &held, &e), &e);
+	assert_int_equal(held, 1); /* renewed, now for 0.2 s */
+	tu_ok(store_lease_take(s2, "deliver x", "two", 60000, &held, &e), &e);
+	assert_int_equal(held, 0);
+	usleep(300000);
+	tu_ok(store_lease_take(s2, "deliver x", "two", 60000, &held, &e), &e);
+	assert_int_equal(held, 1); /* expired: taken over */
+	tu_ok(store_lease_take(f->s, "deliver x", "one", 60000, &held, &e), &e);
+	assert_int_equal(held, 0);
+	tu_ok(store_lease_release(f->s, "deliver x", "one", &e), &e); /* not its own: no-op */
+	tu_ok(store_lease_take(f->s, "deliver x", "one", 60000, &held, &e), &e);
+	assert_int_equal(held, 0);
+	tu_ok(store_lease_release(s2, "deliver x", "two", &e), &e);
+	tu_ok(store_lease_take(f->s, "deliver x", "one", 60000, &held, &e), &e);
+	assert_int_equal(held, 1);
+	store_close(s2);
+}
+
+/* PostgreSQL: two appends to different logs that store the same bodies
+ * in opposite orders can deadlock (each holds the unique-index entry of
+ * the body the other inserts next); the server aborts one (40P01), and
+ * store_append runs it again from its start. The test makes the deadlock
+ * happen for sure: a third session holds body Y uncommitted, so that
+ * appender 1 ([X, Y] to A->B) holds X and waits for Y; appender 2 ([Z, X]
+ * to B->A) holds Z and waits for X; then the third session inserts Z and
+ * closes the cycle. Appender 1 waited first, so its deadlock check (after
+ * deadlock_timeout, 1 s) runs first and aborts it. */
+static const char *const dl_body[3] = { "body X", "body Y", "body Z" };
+
+/* An appender: bodies first, then second, to log from->to; exits with
+ * the number of retries, or 100 on failure. */
+static int dl_child(const char *url, const char *from, const char *to, int first, int second)
+{
+	struct store *s = NULL;
+	struct store_log log = { 0 };
+	struct store_entry en[2];
+	char env[2][ENVELOPE_MAX];
+	struct store_batch b = { 0 };
+	struct err e = { 0 };
+	int k[2] = { first, second }, rc;
+
+	if (store_open(&s, url, &e) < 0)
+		return 100;
+	snprintf(log.origin, sizeof(log.origin), "parley/%s/%s", from, to);
+	snprintf(log.sender, sizeof(log.sender), "%s", from);
+	snprintf(log.receiver, sizeof(log.receiver), "%s", to);
+	for (int i = 0; i < 2; i++) {
+		en[i].body = dl_body[k[i]];
+		en[i].body_len = strlen(dl_body[k[i]]);
+		en[i].envelope = env[i];
+		en[i].len = tu_envelope(env[i], ENVELOPE_MAX, from, to, (uint64_t)i,
+					en[i].body, en[i].body_len);
+	}
+	b.entries = en;
+	b.n = 2;
+	rc = store_append(s, &log, &b, NULL, &e);
+	if (rc < 0)
+		fprintf(stderr, "appender %s: %s\n", log.origin, e.msg);
+	rc = rc < 0 ? 100 : (int)store_retries(s);
+	store_close(s);
+	return rc;
+}
+
+/* Waits (at most 10 s) until n sessions of the database wait for a lock.
+ * c must be outside a transaction: inside one, pg_stat_activity is read
+ * once and kept. */
+static void dl_wait_lockers(PGconn *c, int n)
+{
+	for (int t = 0; t < 1000; t++) {
+		PGresult *r = PQexec(c, "SELECT count(*) FROM pg_stat_activity WHERE"
+				     " datname = current_database() AND wait_event_type = 'Lock'");
+		int got = PQresultStatus(r) == PGRES_TUPLES_OK ? atoi(PQgetvalue(r, 0, 0)) : -1;
+
+		PQclear(r);
+		if (got >= n)
+			return;
+		usleep(10000);
+	}
+	fail_msg("%d sessions never waited for a lock", n);
+}
+
+static pid_t dl_start(const char *url, const char *from, const char *to, int first, int second)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(dl_child(url, from, to, first, second));
+	return pid;
+}
+
+static void test_pg_deadlock_retried(void **state)
+{
+	struct fixture *f = *state;
+	struct store_log log;
+	struct err e = { 0 };
+	uint8_t h[32];
+	char sql[300], hex[65];
+	pid_t pid[2];
+	int retries = 0;
+	PGconn *c, *watch;
+
+	if (!use_pg)
+		skip();
+	c = tu_pg_connect(f->url);
+	watch = tu_pg_connect(f->url);
+	tu_pg_exec(c, "BEGIN");
+	merkle_sha256(h, dl_body[1], strlen(dl_body[1]));
+	merkle_hex(hex, h);
+	snprintf(sql, sizeof(sql), "INSERT INTO body(hash, data) VALUES ('\\x%s', 'y')", hex);
+	tu_pg_exec(c, sql);
+	pid[0] = dl_start(f->url, A, B, 0, 1);
+	dl_wait_lockers(watch, 1);
+	pid[1] = dl_start(f->url, B, A, 2, 0);
+	dl_wait_lockers(watch, 2);
+	PQfinish(watch);
+	merkle_sha256(h, dl_body[2], strlen(dl_body[2]));
+	merkle_hex(hex, h);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO body(hash, data) VALUES ('\\x%s', 'z') ON CONFLICT DO NOTHING", hex);
+	tu_pg_exec(c, sql); /* waits until the deadlock is resolved */
+	tu_pg_exec(c, "ROLLBACK");
+	PQfinish(c);
+	for (int i = 0; i < 2; i++) {
+		int st;
+
+		assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+		assert_true(WIFEXITED(st));
+		assert_true(WEXITSTATUS(st) < 100);
+		retries += WEXITSTATUS(st);
+	}
+	assert_true(retries >= 1);
+	tu_ok(store_log_get(f->s, A, B, 0, &log, &e), &e);
+	assert_int_equal(log.size, 2);
+	tu_ok(store_log_get(f->s, B, A, 0, &log, &e), &e);
+	assert_int_equal(log.size, 2);
+	for (int i = 0; i < 3; i++) {
+		void *buf;
+		size_t len;
+
+		merkle_sha256(h, dl_body[i], strlen(dl_body[i]));
+		tu_ok(store_body_get(f->s, h, &buf, &len, &e), &e);
+		assert_int_equal(len, strlen(dl_body[i]));
+		free(buf);
+	}
 }
 
 int main(int argc, char **argv)
@@ -893,6 +1059,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_copy_and_compare, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_appends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_facts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_deadlock_retried, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease, setup, teardown),
 	};
 
 	if (argc > 1 && strcmp(argv[1], "pg") == 0) {
