@@ -225,8 +225,8 @@ static int list_peer(void *ctx, const struct store_party *p)
 	store_evidence_each(pl->n->store, count_evidence, &ec, &e);
 	if (pl->arr) {
 		json_array_append_new(pl->arr,
-			json_pack("{s:s,s:s,s:s,s:I,s:I,s:s?,s:I,s:s,s:i}", "name", p->name,
-				  "endpoint", p->endpoint, "tls_pin", p->pin,
+			json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:s?,s:I,s:s,s:i}", "name", p->name,
+				  "verifier_key", p->vkey, "endpoint", p->endpoint, "tls_pin", p->pin,
 				  "backlog", (json_int_t)backlog, "receipted", (json_int_t)done,
 				  "last_receipt", t ? when : NULL, "failures", (json_int_t)d.failures,
 				  "last_error", d.last_error, "fork_evidence", ec.n));
@@ -384,7 +384,9 @@ int cli_peer_main(int argc, char **argv)
 			       "add LINE   import a peer's identity line (from 'parley identity')\n"
 			       "list       peers with their delivery state: backlog (our entries not\n"
 			       "           yet receipted), receipted size, time of the last receipt,\n"
-			       "           the last delivery error, and fork evidence if any\n",
+			       "           the last delivery error, and fork evidence if any;\n"
+			       "           --json also gives each peer's verifier key and TLS pin\n"
+			       "           (after a key rotation, the key it announced)\n",
 			       peer_usage);
 			return CLI_OK;
 		default:

@@ -19,8 +19,18 @@ base=$((24000 + ($$ * 7) % 30000))
 key0=$("$PARLEY" identity --dir "$T/a" | cut -d' ' -f1)
 
 digest() { "$PARLEY" store digest --dir "$T/$1"; }
-vkey_of() { # vkey_of NODE PARTY: the key NODE's store holds for PARTY
-	sqlite3 "$T/$1/parley.db" "SELECT vkey FROM party WHERE name = '$2'"
+peer_field() { # peer_field NODE PARTY FIELD: FIELD of PARTY in NODE's peer list
+	"$PARLEY" peer list --json --dir "$T/$1" | tr '{' '\n' | grep "\"name\":\"$2\"" |
+		sed "s/.*\"$3\":\"\([^\"]*\)\".*/\1/"
+}
+vkey_of() { peer_field "$1" "$2" verifier_key; }
+# store_sql NODE SQL: runs SQL on NODE's own store (to make impostors).
+store_sql() {
+	url=$(sed -n 's/^store = //p' "$T/$1/parley.conf")
+	case $url in
+	postgres*) psql -qAtX "$url" -c "$2" >/dev/null ;;
+	*) sqlite3 "$T/$1/parley.db" "$2" ;;
+	esac
 }
 
 serve_bg a; serve_bg b
@@ -33,12 +43,12 @@ stop_bg a
 
 # Two impostors, copies of a before it rotates: each signs with a key b
 # was never told about. Their batches travel as delivery files.
-for x in x1 x2; do cp -r "$T/a" "$T/$x"; done
+for x in x1 x2; do node_copy a "$x"; done
 "$PARLEY" init --name a.example --dir "$T/k" >/dev/null
 xkey=$("$PARLEY" identity --dir "$T/k" | cut -d' ' -f1)
 for x in x1 x2; do
 	cp "$T/k/identity.key" "$T/$x/identity.key"
-	sqlite3 "$T/$x/parley.db" "UPDATE party SET vkey = '$xkey' WHERE self = 1"
+	store_sql "$x" "UPDATE party SET vkey = '$xkey' WHERE self = 1"
 done
 "$PARLEY" send b.example --text forged --dir "$T/x1" >/dev/null
 "$PARLEY" outbox export b.example "$T/x1.jsonl" --dir "$T/x1" >/dev/null
@@ -69,7 +79,7 @@ sleep 0.3
 settle && ok "b receipts the announcement and what follows" || bad "b receipts the announcement" "$(cat "$T/a.log")"
 [ "$(vkey_of b a.example)" = "$key1" ] && ok "b records a's new key" || bad "b records a's new key" "$(vkey_of b a.example)"
 expect "peer add cannot take a back to its first key" 1 "changes its key by key entries in its log" \
-	"$PARLEY" peer add "$key0 $(sqlite3 "$T/b/parley.db" "SELECT pin || ' ' || endpoint FROM party WHERE name = 'a.example'")" --dir "$T/b"
+	"$PARLEY" peer add "$key0 $(peer_field b a.example tls_pin) $(peer_field b a.example endpoint)" --dir "$T/b"
 [ "$(vkey_of b a.example)" = "$key1" ] && ok "b still holds a's new key" || bad "b still holds a's new key"
 "$PARLEY" send a.example --text after --dir "$T/b" >/dev/null
 settle && ok "a cosigns b's log with its new key, and b takes the receipt" \
