@@ -1,0 +1,306 @@
+/* bench_http.c — the HTTP side of bench/rt5.sh and bench/latency.sh: a
+ * load generator (the same one for Request Tracker and for parley) and a
+ * probe of one message's latency from case creation to its receipt.
+ *
+ *   bench_http load URL BODY N C [HEADER...]
+ *       N POSTs of BODY (JSON) to URL from C threads, each with its own
+ *       keep-alive connection (libcurl easy handle); prints requests/s,
+ *       per-request p50/p99 and how many answered 2xx. TLS certificates
+ *       are not checked (loopback, self-signed).
+ *   bench_http latency API TOKEN SELF PEER PEER_URL NODE_DIR N
+ *       N cases opened one at a time through API (POST /api/v1/cases);
+ *       after each, GET /api/v1/changes is polled (every POLL_US) until
+ *       the receipted half of its stamp moves: B's cosignature is stored
+ *       at A. Then the floor, in the same run: one request to PEER_URL over
+ *       mutual TLS with NODE_DIR's certificate on a new connection (as each
+ *       delivery run opens one) and on a kept one, and one SQLite commit
+ *       (WAL, synchronous=FULL) in NODE_DIR. */
+#include "benchutil.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#define POLL_US 1000
+#define FLOOR_N 200
+
+static size_t sink(char *p, size_t sz, size_t n, void *ctx)
+{
+	char *buf = ctx;
+	size_t have = strlen(buf), len = sz * n;
+
+	if (have + 1 < 256) {
+		size_t k = len < 255 - have ? len : 255 - have;
+		memcpy(buf + have, p, k);
+		buf[have + k] = '\0';
+	}
+	return len;
+}
+
+static CURL *handle(struct curl_slist *h, char *buf)
+{
+	CURL *c = curl_easy_init();
+
+	if (!c) {
+		fprintf(stderr, "bench_http: curl_easy_init failed\n");
+		exit(1);
+	}
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, buf);
+	return c;
+}
+
+/* One request on c; the HTTP status (0: transport error), first bytes of
+ * the answer in buf (256 bytes). */
+static long request(CURL *c, char *buf)
+{
+	long st = 0;
+
+	buf[0] = '\0';
+	if (curl_easy_perform(c) != CURLE_OK)
+		return 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+	return st;
+}
+
+struct load {
+	const char *url, *body;
+	struct curl_slist *headers;
+	long n;
+	atomic_long next, ok;
+	double *lat;
+	char first_error[256];
+	atomic_int have_error;
+};
+
+static void *load_thread(void *arg)
+{
+	struct load *l = arg;
+	char buf[256];
+	CURL *c = handle(l->headers, buf);
+	long i;
+
+	curl_easy_setopt(c, CURLOPT_URL, l->url);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, l->body);
+	while ((i = atomic_fetch_add(&l->next, 1)) < l->n) {
+		double t0 = bu_now();
+		long st = request(c, buf);
+
+		l->lat[i] = bu_now() - t0;
+		if (st >= 200 && st < 300)
+			atomic_fetch_add(&l->ok, 1);
+		else if (atomic_exchange(&l->have_error, 1) == 0)
+			snprintf(l->first_error, sizeof(l->first_error), "HTTP %ld %s", st, buf);
+	}
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+static int load_main(int argc, char **argv)
+{
+	struct load l = { .url = argv[2], .body = argv[3], .n = atol(argv[4]) };
+	int conc = atoi(argv[5]);
+	pthread_t th[256];
+	double t0, dt;
+
+	if (l.n < 1 || conc < 1 || conc > 256) {
+		fprintf(stderr, "bench_http load: N >= 1, 1 <= C <= 256\n");
+		return 2;
+	}
+	l.headers = curl_slist_append(NULL, "Content-Type: application/json");
+	for (int i = 6; i < argc; i++)
+		l.headers = curl_slist_append(l.headers, argv[i]);
+	l.lat = calloc((size_t)l.n, sizeof(double));
+	t0 = bu_now();
+	for (int i = 0; i < conc; i++)
+		pthread_create(&th[i], NULL, load_thread, &l);
+	for (int i = 0; i < conc; i++)
+		pthread_join(th[i], NULL);
+	dt = bu_now() - t0;
+	printf("requests %ld concurrency %d seconds %.3f rate %.1f ok %ld p50_ms %.2f p99_ms %.2f\n",
+	       l.n, conc, dt, (double)atomic_load(&l.ok) / dt, atomic_load(&l.ok),
+	       bu_quantile(l.lat, (size_t)l.n, 0.5) * 1e3, bu_quantile(l.lat, (size_t)l.n, 0.99) * 1e3);
+	if (atomic_load(&l.have_error))
+		printf("first failure: %s\n", l.first_error);
+	curl_slist_free_all(l.headers);
+	free(l.lat);
+	return atomic_load(&l.ok) == l.n ? 0 : 1;
+}
+
+/* The receipted half of GET /api/v1/changes' {"stamp":"E-R"}. */
+static const char *receipted(const char *buf)
+{
+	const char *s = strstr(buf, "\"stamp\":\"");
+
+	return s ? strchr(s + 9, '-') : NULL;
+}
+
+static double floor_commit(const char *dir)
+{
+	char path[1100];
+	sqlite3 *db;
+	double v[FLOOR_N];
+
+	snprintf(path, sizeof(path), "%s/bench-commit.db", dir);
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			 "CREATE TABLE IF NOT EXISTS t(x BLOB)", NULL, NULL, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bench_http: %s: %s\n", path, sqlite3_errmsg(db));
+		exit(1);
+	}
+	for (int i = 0; i < FLOOR_N; i++) {
+		double t0 = bu_now();
+		sqlite3_exec(db, "INSERT INTO t VALUES (randomblob(300))", NULL, NULL, NULL);
+		v[i] = bu_now() - t0;
+	}
+	sqlite3_close(db);
+	unlink(path);
+	return bu_quantile(v, FLOOR_N, 0.5);
+}
+
+/* p50 of FLOOR_N GETs of url over mutual TLS, each on a new connection
+ * (fresh) or all on one. */
+static double floor_mtls(const char *url, const char *dir, int fresh)
+{
+	char cert[1100], key[1100], buf[256];
+	double v[FLOOR_N];
+	CURL *c = NULL;
+
+	snprintf(cert, sizeof(cert), "%s/tls.crt", dir);
+	snprintf(key, sizeof(key), "%s/tls.key", dir);
+	for (int i = 0; i < FLOOR_N; i++) {
+		double t0;
+		long st;
+
+		if (!c) {
+			c = handle(NULL, buf);
+			curl_easy_setopt(c, CURLOPT_URL, url);
+			curl_easy_setopt(c, CURLOPT_SSLCERT, cert);
+			curl_easy_setopt(c, CURLOPT_SSLKEY, key);
+			curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
+			curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+		}
+		t0 = bu_now();
+		st = request(c, buf);
+		v[i] = bu_now() - t0;
+		if (st != 200) {
+			fprintf(stderr, "bench_http: %s: HTTP %ld %s\n", url, st, buf);
+			exit(1);
+		}
+		if (fresh) {
+			curl_easy_cleanup(c);
+			c = NULL;
+		}
+	}
+	curl_easy_cleanup(c);
+	return bu_quantile(v, FLOOR_N, 0.5);
+}
+
+static int latency_main(char **argv)
+{
+	const char *api = argv[2], *self = argv[4], *peer = argv[5], *peer_url = argv[6],
+		   *dir = argv[7];
+	long n = atol(argv[8]);
+	char auth[300], url[600], body[600], post_buf[256], poll_buf[256], last[64];
+	struct curl_slist *h;
+	double *lat = calloc((size_t)n, sizeof(double)), *call = calloc((size_t)n, sizeof(double));
+	long polls = 0;
+	CURL *post, *poll;
+	double fresh, kept, commit, fl, p50, p99, t_start = bu_now();
+	const char *r;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", argv[3]);
+	h = curl_slist_append(curl_slist_append(NULL, "Content-Type: application/json"), auth);
+	post = handle(h, post_buf);
+	poll = handle(h, poll_buf);
+	snprintf(url, sizeof(url), "%s/api/v1/cases", api);
+	curl_easy_setopt(post, CURLOPT_URL, url);
+	snprintf(url, sizeof(url), "%s/api/v1/changes", api);
+	curl_easy_setopt(poll, CURLOPT_URL, url);
+	if (request(poll, poll_buf) != 200 || !(r = receipted(poll_buf))) {
+		fprintf(stderr, "bench_http: GET /api/v1/changes: %s\n", poll_buf);
+		return 1;
+	}
+	snprintf(last, sizeof(last), "%s", r);
+	for (long i = 0; i < n; i++) {
+		double t0 = bu_now();
+		long st;
+
+		snprintf(body, sizeof(body),
+			 "{\"peer\":\"%s\",\"type\":\"ping\",\"subject\":\"latency %ld\"}", peer, i);
+		curl_easy_setopt(post, CURLOPT_POSTFIELDS, body);
+		if ((st = request(post, post_buf)) != 200) {
+			fprintf(stderr, "bench_http: case %ld: HTTP %ld %s\n", i, st, post_buf);
+			return 1;
+		}
+		call[i] = bu_now() - t0;
+		for (;;) {
+			polls++;
+			if (request(poll, poll_buf) == 200 && (r = receipted(poll_buf)) &&
+			    strncmp(r, last, strcspn(last, "\"") + 1) != 0)
+				break;
+			if (bu_now() - t0 > 60) {
+				fprintf(stderr, "bench_http: case %ld: no receipt in 60 s\n", i);
+				return 1;
+			}
+			usleep(POLL_US);
+		}
+		lat[i] = bu_now() - t0;
+		snprintf(last, sizeof(last), "%s", r);
+		if ((i + 1) % 1000 == 0)
+			fprintf(stderr, "  %ld / %ld cases (%.0f s)\n", i + 1, n, bu_now() - t_start);
+	}
+	snprintf(url, sizeof(url), "%s/peer/v1/checkpoint?origin=parley/%s/%s", peer_url, self, peer);
+	fresh = floor_mtls(url, dir, 1);
+	kept = floor_mtls(url, dir, 0);
+	commit = floor_commit(dir);
+	fl = fresh + 3 * commit;
+	printf("latency: %ld cases opened one at a time, %s -> %s, %.0f s, polled every %d us "
+	       "(%.1f polls per case)\n", n, self, peer, bu_now() - t_start, POLL_US,
+	       (double)polls / (double)n);
+	p50 = bu_quantile(lat, (size_t)n, 0.5);
+	p99 = bu_quantile(lat, (size_t)n, 0.99);
+	printf("  API call -> receipt stored at %s:  p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms\n", self,
+	       p50 * 1e3, p99 * 1e3, lat[n - 1] * 1e3);
+	printf("  the API call alone (POST /api/v1/cases): p50 %7.2f ms  p99 %7.2f ms\n",
+	       bu_quantile(call, (size_t)n, 0.5) * 1e3, bu_quantile(call, (size_t)n, 0.99) * 1e3);
+	printf("floor, same run (p50 of %d each):\n", FLOOR_N);
+	printf("  GET /peer/v1/checkpoint over mTLS, new connection  %7.2f ms\n", fresh * 1e3);
+	printf("  GET /peer/v1/checkpoint over mTLS, kept connection %7.2f ms\n", kept * 1e3);
+	printf("  one SQLite commit (WAL, synchronous=FULL)          %7.2f ms\n", commit * 1e3);
+	printf("  floor = new-connection mTLS request + 3 commits (case, mirror, receipt) = %.2f ms\n",
+	       fl * 1e3);
+	printf("ratio p50 / floor: %.2f   p99 / floor: %.2f\n", p50 / fl, p99 / fl);
+	curl_easy_cleanup(post);
+	curl_easy_cleanup(poll);
+	curl_slist_free_all(h);
+	free(lat);
+	free(call);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (argc >= 6 && strcmp(argv[1], "load") == 0)
+		rc = load_main(argc, argv);
+	else if (argc == 9 && strcmp(argv[1], "latency") == 0)
+		rc = latency_main(argv);
+	else {
+		fprintf(stderr, "usage: bench_http load URL BODY N C [HEADER...]\n"
+				"       bench_http latency API TOKEN SELF PEER PEER_URL NODE_DIR N\n");
+		rc = 2;
+	}
+	curl_global_cleanup();
+	return rc;
+}
