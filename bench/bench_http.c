@@ -8,13 +8,15 @@
  *       per-request p50/p99 and how many answered 2xx. TLS certificates
  *       are not checked (loopback, self-signed).
  *   bench_http latency API TOKEN SELF PEER PEER_URL NODE_DIR N
- *       N cases opened one at a time through API (POST /api/v1/cases);
- *       after each, GET /api/v1/changes is polled (every POLL_US) until
- *       the receipted half of its stamp moves: B's cosignature is stored
- *       at A. Then the floor, in the same run: one request to PEER_URL over
- *       mutual TLS with NODE_DIR's certificate on a new connection (as each
- *       delivery run opens one) and on a kept one, and one SQLite commit
- *       (WAL, synchronous=FULL) in NODE_DIR. */
+ *       N cases opened one at a time through API (POST /api/v1/cases),
+ *       each after a random pause of 0 to OUTBOX_POLL_MS (so that cases
+ *       do not fall in step with the delivery thread's polls); after each,
+ *       GET /api/v1/changes is polled (every POLL_US) until the receipted
+ *       half of its stamp moves: B's cosignature is stored at A. The
+ *       floor, measured before and after the cases: one request to PEER_URL
+ *       over mutual TLS with NODE_DIR's certificate on a new connection (as
+ *       each delivery run opens one) and on a kept one, and one SQLite
+ *       commit (WAL, synchronous=FULL) in NODE_DIR. */
 #include "benchutil.h"
 
 #include <pthread.h>
@@ -23,6 +25,8 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+
+#include "net/outbox.h"
 
 #define POLL_US 1000
 #define FLOOR_N 200
@@ -204,19 +208,35 @@ static double floor_mtls(const char *url, const char *dir, int fresh)
 	return bu_quantile(v, FLOOR_N, 0.5);
 }
 
+struct lfloor {
+	double fresh, kept, commit;
+};
+
+static void floor_measure(struct lfloor *f, const char *url, const char *dir)
+{
+	f->fresh = floor_mtls(url, dir, 1);
+	f->kept = floor_mtls(url, dir, 0);
+	f->commit = floor_commit(dir);
+}
+
 static int latency_main(char **argv)
 {
 	const char *api = argv[2], *self = argv[4], *peer = argv[5], *peer_url = argv[6],
 		   *dir = argv[7];
 	long n = atol(argv[8]);
-	char auth[300], url[600], body[600], post_buf[256], poll_buf[256], last[64];
+	char auth[300], url[600], body[600], post_buf[256], poll_buf[256], last[64], fl_url[600];
 	struct curl_slist *h;
 	double *lat = calloc((size_t)n, sizeof(double)), *call = calloc((size_t)n, sizeof(double));
 	long polls = 0;
+	uint64_t seed = 0x9e3779b97f4a7c15u;
 	CURL *post, *poll;
-	double fresh, kept, commit, fl, p50, p99, t_start = bu_now();
+	struct lfloor f0, f1;
+	double fl, p50, p99, t_start = bu_now(), paused = 0;
 	const char *r;
 
+	snprintf(fl_url, sizeof(fl_url), "%s/peer/v1/checkpoint?origin=parley/%s/%s", peer_url, self,
+		 peer);
+	floor_measure(&f0, fl_url, dir);
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", argv[3]);
 	h = curl_slist_append(curl_slist_append(NULL, "Content-Type: application/json"), auth);
 	post = handle(h, post_buf);
@@ -231,12 +251,15 @@ static int latency_main(char **argv)
 	}
 	snprintf(last, sizeof(last), "%s", r);
 	for (long i = 0; i < n; i++) {
-		double t0 = bu_now();
-		long st;
+		double t0;
+		long st, us = (long)(bu_rand(&seed) % (OUTBOX_POLL_MS * 1000 + 1));
 
+		usleep((useconds_t)us);
+		paused += (double)us / 1e6;
 		snprintf(body, sizeof(body),
 			 "{\"peer\":\"%s\",\"type\":\"ping\",\"subject\":\"latency %ld\"}", peer, i);
 		curl_easy_setopt(post, CURLOPT_POSTFIELDS, body);
+		t0 = bu_now();
 		if ((st = request(post, post_buf)) != 200) {
 			fprintf(stderr, "bench_http: case %ld: HTTP %ld %s\n", i, st, post_buf);
 			return 1;
@@ -258,26 +281,26 @@ static int latency_main(char **argv)
 		if ((i + 1) % 1000 == 0)
 			fprintf(stderr, "  %ld / %ld cases (%.0f s)\n", i + 1, n, bu_now() - t_start);
 	}
-	snprintf(url, sizeof(url), "%s/peer/v1/checkpoint?origin=parley/%s/%s", peer_url, self, peer);
-	fresh = floor_mtls(url, dir, 1);
-	kept = floor_mtls(url, dir, 0);
-	commit = floor_commit(dir);
-	fl = fresh + 3 * commit;
-	printf("latency: %ld cases opened one at a time, %s -> %s, %.0f s, polled every %d us "
-	       "(%.1f polls per case)\n", n, self, peer, bu_now() - t_start, POLL_US,
-	       (double)polls / (double)n);
+	floor_measure(&f1, fl_url, dir);
+	fl = (f0.fresh + f1.fresh) / 2 + 3 * (f0.commit + f1.commit) / 2;
+	printf("latency: %ld cases opened one at a time, %s -> %s, %.0f s (%.0f s of random pauses "
+	       "of 0-%d ms before each), polled every %d us (%.1f polls per case)\n", n, self, peer,
+	       bu_now() - t_start, paused, OUTBOX_POLL_MS, POLL_US, (double)polls / (double)n);
 	p50 = bu_quantile(lat, (size_t)n, 0.5);
 	p99 = bu_quantile(lat, (size_t)n, 0.99);
 	printf("  API call -> receipt stored at %s:  p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms\n", self,
 	       p50 * 1e3, p99 * 1e3, lat[n - 1] * 1e3);
 	printf("  the API call alone (POST /api/v1/cases): p50 %7.2f ms  p99 %7.2f ms\n",
 	       bu_quantile(call, (size_t)n, 0.5) * 1e3, bu_quantile(call, (size_t)n, 0.99) * 1e3);
-	printf("floor, same run (p50 of %d each):\n", FLOOR_N);
-	printf("  GET /peer/v1/checkpoint over mTLS, new connection  %7.2f ms\n", fresh * 1e3);
-	printf("  GET /peer/v1/checkpoint over mTLS, kept connection %7.2f ms\n", kept * 1e3);
-	printf("  one SQLite commit (WAL, synchronous=FULL)          %7.2f ms\n", commit * 1e3);
-	printf("  floor = new-connection mTLS request + 3 commits (case, mirror, receipt) = %.2f ms\n",
-	       fl * 1e3);
+	printf("floor, same run (p50 of %d each, before / after the cases):\n", FLOOR_N);
+	printf("  GET /peer/v1/checkpoint over mTLS, new connection  %7.2f / %7.2f ms\n",
+	       f0.fresh * 1e3, f1.fresh * 1e3);
+	printf("  GET /peer/v1/checkpoint over mTLS, kept connection %7.2f / %7.2f ms\n",
+	       f0.kept * 1e3, f1.kept * 1e3);
+	printf("  one SQLite commit (WAL, synchronous=FULL)          %7.2f / %7.2f ms\n",
+	       f0.commit * 1e3, f1.commit * 1e3);
+	printf("  floor = new-connection mTLS request + 3 commits (case, mirror, receipt), "
+	       "mean of before and after = %.2f ms\n", fl * 1e3);
 	printf("ratio p50 / floor: %.2f   p99 / floor: %.2f\n", p50 / fl, p99 / fl);
 	curl_easy_cleanup(post);
 	curl_easy_cleanup(poll);

@@ -1,11 +1,12 @@
 # bench/nodes.sh — sourced by bench/rt5.sh and bench/latency.sh: a release
 # build and two real parley nodes on loopback with a charter in force.
 # Needs $dir (a fresh directory) and $pids (started processes, killed by
-# the caller's trap). Sets P (the binary), base (a's peer API port; a's
-# operator API is base+1, b's ports base+2 and base+3) and TOKEN (an
-# officer of a).
+# the caller's trap). Sets P (the binary: $PARLEY_BIN, else the release
+# build's), base (a's peer API port; a's
+# operator API is base+1, b's ports base+2 and base+3), TOKEN (an
+# officer of a) and CASE_JSON (a case a opens for b).
 
-P=./build-release/parley
+P=${PARLEY_BIN:-./build-release/parley}
 [ -f build-release/build.ninja ] || meson setup build-release -Dbuildtype=release >/dev/null
 ninja -C build-release parley bench/bench_http >/dev/null
 
@@ -49,5 +50,8 @@ two_nodes() {
 	$P channel accept a.example --dir "$dir/b" >/dev/null
 	settle
 }
+
+# A cyber-incident case a opens for b, every field the charter requires.
+CASE_JSON='{"peer":"b.example","type":"cyber-incident","subject":"Scanning from AS64500","text":"ssh brute force","fields":{"summary":"ssh brute force","source_ip":"192.0.2.0/24","first_seen":"2026-11-20","contact":"cert@a.example","severity":"high"}}'
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }

@@ -85,7 +85,6 @@ ticket='{"Queue":"General","Subject":"Scanning from AS64500","Content":"ssh brut
 $H load "$rt/REST/2.0/ticket" "$ticket" 30 10 "$cookie" >/dev/null
 
 two_nodes
-case_json='{"peer":"b.example","type":"cyber-incident","subject":"Scanning from AS64500","text":"ssh brute force","fields":{"summary":"ssh brute force","source_ip":"192.0.2.0/24","first_seen":"2026-11-20","contact":"cert@a.example","severity":"high"}}'
 api=https://127.0.0.1:$((base + 1))/api/v1/cases
 
 rate() { sed -n 's/.* rate \([0-9.]*\) .*/\1/p'; }
@@ -95,7 +94,7 @@ printf '%5s %9s %16s %14s %14s %12s %12s\n' C N "RT session t/s" "RT token t/s" 
 for c in $concs; do
 	rs=$($H load "$rt/REST/2.0/ticket" "$ticket" "$n" "$c" "$cookie")
 	rtk=$($H load "$rt/REST/2.0/ticket" "$ticket" "$ntok" "$c" "Authorization: token $rttoken")
-	pc=$($H load "$api" "$case_json" "$n" "$c" "Authorization: Bearer $TOKEN")
+	pc=$($H load "$api" "$CASE_JSON" "$n" "$c" "Authorization: Bearer $TOKEN")
 	for line in "$rs" "$rtk" "$pc"; do
 		case $line in *first\ failure*) echo "failures: $line" >&2 ;; esac
 	done
