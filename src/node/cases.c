@@ -178,27 +178,36 @@ static int collect_facts(void *ctx, uint64_t first, const struct store_fact *f, 
 	return 0;
 }
 
+/* The body hash of an item read from facts, from its envelope. */
+static int item_hash(struct node *n, struct items *it, struct item *x, struct err *e)
+{
+	struct envelope env;
+	char *buf;
+	size_t len;
+	int rc;
+
+	if (x->env.body)
+		return 0;
+	if ((rc = store_entry_get(n->store, x->env.mine ? it->ours : it->theirs, item_index(it, x), &buf,
+				  &len, e)) < 0)
+		return rc;
+	rc = envelope_parse(&env, buf, len, e);
+	free(buf);
+	if (rc < 0)
+		return err_wrap(e, "entry %" PRIu64, item_index(it, x));
+	return body_set(it, x, env.body);
+}
+
 /* Charter and register entries read from facts: their body hashes, from
  * the envelopes (a handful per channel). */
 static int entries_with_bodies(struct node *n, struct items *it, struct err *e)
 {
 	for (size_t i = 0; i < it->n; i++) {
 		struct item *x = &it->v[i];
-		struct envelope env;
-		char *buf;
-		size_t len;
 		int rc;
 
-		if (x->env.kind != ENVELOPE_CHARTER && x->env.kind != ENVELOPE_REGISTER)
-			continue;
-		if ((rc = store_entry_get(n->store, x->env.mine ? it->ours : it->theirs, item_index(it, x), &buf,
-					  &len, e)) < 0)
-			return rc;
-		rc = envelope_parse(&env, buf, len, e);
-		free(buf);
-		if (rc < 0)
-			return err_wrap(e, "entry %" PRIu64, item_index(it, x));
-		if ((rc = body_set(it, x, env.body)) < 0)
+		if ((x->env.kind == ENVELOPE_CHARTER || x->env.kind == ENVELOPE_REGISTER) &&
+		    (rc = item_hash(n, it, x, e)) < 0)
 			return rc;
 	}
 	return 0;
@@ -801,20 +810,32 @@ static void view_settle(const struct chan *c, struct case_view *cv, int64_t now)
 	settle(cv, charter_at(c->ag, c->nag, cv->receipt ? (int64_t)cv->receipt : opened), now);
 }
 
+/* One case of cases_load_id: its requester and index. */
+struct case_want {
+	char party[ENVELOPE_NAME_MAX + 1];
+	uint64_t index;
+};
+
+/* The cases with peer (only want's, if want is set) into out. For want,
+ * the channel is read from its facts and only the case's own entries have
+ * their envelopes read for their body hashes. */
 static int load_peer(struct node *n, const char *peer, int64_t now, unsigned flags,
-		     struct case_list *out, size_t *cap, struct err *e)
+		     const struct case_want *want, struct case_list *out, size_t *cap, struct err *e)
 {
 	struct chan c;
 	size_t first = out->n;
-	int rc;
+	int bodies = !(flags & CASES_NO_BODIES), rc;
 
-	if ((rc = chan_open(n, peer, out, &c, !(flags & CASES_NO_BODIES), e)) < 0)
+	if ((rc = chan_open(n, peer, out, &c, bodies && !want, e)) < 0)
 		goto out;
 	for (size_t i = 0; i < c.it.n; i++) {
-		const struct item *x = &c.it.v[i];
+		struct item *x = &c.it.v[i];
 		struct case_view *cv, *nv;
 
 		if (x->env.kind != ENVELOPE_REQUEST)
+			continue;
+		if (want && (item_index(&c.it, x) != want->index ||
+			     strcmp(x->env.mine ? n->cfg.name : peer, want->party) != 0))
 			continue;
 		if (out->n == *cap) {
 			size_t nc = *cap ? *cap * 2 : 16;
@@ -828,20 +849,24 @@ static int load_peer(struct node *n, const char *peer, int64_t now, unsigned fla
 		cv = &out->v[out->n++];
 		view_init(&c, cv, x);
 		(x->env.mine ? c.by_ours : c.by_theirs)[item_index(&c.it, x)] = (uint32_t)(out->n - first);
-		if ((rc = add_msg(n, &c.it, cv, x, cv->requester, c.rt, flags, e)) < 0)
+		if ((want && bodies && (rc = item_hash(n, &c.it, x, e)) < 0) ||
+		    (rc = add_msg(n, &c.it, cv, x, cv->requester, c.rt, flags, e)) < 0)
 			goto out;
 	}
 	for (size_t i = 0; i < c.it.n; i++) {
-		const struct item *x = &c.it.v[i];
+		struct item *x = &c.it.v[i];
 		uint32_t k = case_of(&c, x);
 
-		if (k && (rc = add_msg(n, &c.it, &out->v[first + k - 1], x, x->env.mine ? c.self : c.other, c.rt,
-				       flags, e)) < 0)
+		if (!k)
+			continue;
+		if ((want && bodies && (rc = item_hash(n, &c.it, x, e)) < 0) ||
+		    (rc = add_msg(n, &c.it, &out->v[first + k - 1], x, x->env.mine ? c.self : c.other,
+				  c.rt, flags, e)) < 0)
 			goto out;
 	}
 	for (size_t i = first; i < out->n; i++) {
 		view_settle(&c, &out->v[i], now);
-		if (!(flags & CASES_NO_BODIES))
+		if (bodies)
 			subject_of(&out->v[i]);
 	}
 out:
@@ -1077,6 +1102,7 @@ struct each_peer {
 	size_t cap;
 	struct report_out *ro;   /* cases_report_load */
 	struct err *e;
+	const struct case_want *want; /* cases_load_id */
 };
 
 static int load_each(void *ctx, const struct store_party *p)
@@ -1085,14 +1111,14 @@ static int load_each(void *ctx, const struct store_party *p)
 
 	if (ep->ro)
 		return report_peer(ep->n, p->name, ep->now, ep->out, ep->ro, ep->e);
-	return load_peer(ep->n, p->name, ep->now, ep->flags, ep->out, &ep->cap, ep->e);
+	return load_peer(ep->n, p->name, ep->now, ep->flags, ep->want, ep->out, &ep->cap, ep->e);
 }
 
 int cases_report_load(struct node *n, const char *peer, int64_t now, struct case_list *l,
 		      struct report_case **out, size_t *nout, struct err *e)
 {
 	struct report_out ro = { NULL, 0, 0 };
-	struct each_peer ep = { n, now, 0, l, 0, &ro, e };
+	struct each_peer ep = { n, now, 0, l, 0, &ro, e, NULL };
 	int rc;
 
 	memset(l, 0, sizeof(*l));
@@ -1112,12 +1138,29 @@ int cases_report_load(struct node *n, const char *peer, int64_t now, struct case
 int cases_load(struct node *n, const char *peer, int64_t now, unsigned flags,
 	       struct case_list *out, struct err *e)
 {
-	struct each_peer ep = { n, now, flags, out, 0, NULL, e };
+	struct each_peer ep = { n, now, flags, out, 0, NULL, e, NULL };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = peer ? load_peer(n, peer, now, flags, out, &ep.cap, e)
+	rc = peer ? load_peer(n, peer, now, flags, NULL, out, &ep.cap, e)
 		  : store_party_each(n->store, load_each, &ep, e);
+	if (rc < 0)
+		case_list_free(out);
+	return rc;
+}
+
+int cases_load_id(struct node *n, const char *id, int64_t now, unsigned flags,
+		  struct case_list *out, struct err *e)
+{
+	struct case_want w;
+	struct each_peer ep = { n, now, flags, out, 0, NULL, e, &w };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = case_id_parse(id, w.party, &w.index, e)) < 0)
+		return rc;
+	rc = strcmp(w.party, n->cfg.name) != 0 ? load_peer(n, w.party, now, flags, &w, out, &ep.cap, e)
+					       : store_party_each(n->store, load_each, &ep, e);
 	if (rc < 0)
 		case_list_free(out);
 	return rc;
@@ -1203,7 +1246,7 @@ int case_act(struct node *n, const char *id, enum envelope_kind kind, const char
 	if ((rc = case_id_parse(id, party, &idx, e)) < 0 ||
 	    (rc = reply_check(body, len, e)) < 0)
 		return rc;
-	if ((rc = cases_load(n, strcmp(party, n->cfg.name) == 0 ? NULL : party, n->now(), CASES_NO_BODIES, &l, e)) < 0)
+	if ((rc = cases_load_id(n, id, n->now(), CASES_NO_BODIES, &l, e)) < 0)
 		return rc;
 	for (size_t i = 0; i < l.n; i++)
 		if (strcmp(l.v[i].requester, party) == 0 && l.v[i].index == idx) {
