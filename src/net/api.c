@@ -653,6 +653,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	json_decref(in);
 	store_audit_add(a->n->store, a->n->now(), op.name, action,
 			rc == 0 ? "ok" : err_name(rc), &ignore);
+	if (rc == 0)
+		outbox_kick(); /* what was just appended leaves now, not at the next poll */
 	if (rc < 0) {
 		json_decref(out);
 		return http_send_error(c, &e);
