@@ -43,6 +43,9 @@ struct items {
 	uint8_t (*hashes)[32];   /* body hashes */
 	size_t nhash, hcap;
 	struct err *e;
+	/* load_channel(CHANNEL_CHARTERS): only charter items are kept, each
+	 * with its body hash, read from store; item_index does not hold. */
+	struct store *store;
 };
 
 static const uint8_t no_hash[32];
@@ -131,6 +134,8 @@ static int collect(void *ctx, uint64_t index, const char *buf, size_t len,
 	x = &it->v[it->n];
 	if (envelope_parse(&env, buf, len, it->e) < 0)
 		return err_wrap(it->e, "entry %" PRIu64, index);
+	if (it->store && env.kind != ENVELOPE_CHARTER)
+		return 0;
 	if ((t = type_id(it, env.type)) < 0)
 		return t;
 	x->env.time = env.time;
@@ -140,23 +145,44 @@ static int collect(void *ctx, uint64_t index, const char *buf, size_t len,
 	x->env.type = (uint16_t)t;
 	x->env.kind = (uint8_t)env.kind;
 	x->env.case_ours = strcmp(env.case_from, it->self) == 0;
-	if (index != it->n - (it->mine ? 0 : it->nours))
+	if (!it->store && index != it->n - (it->mine ? 0 : it->nours))
 		return err_set(it->e, ERR_VERIFY, "entry %" PRIu64 " is missing", it->n - (it->mine ? 0 : it->nours));
 	x->env.mine = it->mine != 0;
 	it->n++;
 	return 0;
 }
 
+/* The body hash named by entry index of log. */
+static int envelope_hash(struct store *st, int64_t log, uint64_t index, uint8_t h[static 32],
+			 struct err *e)
+{
+	struct envelope env;
+	char *buf;
+	size_t len;
+	int rc;
+
+	if ((rc = store_entry_get(st, log, index, &buf, &len, e)) < 0)
+		return rc;
+	rc = envelope_parse(&env, buf, len, e);
+	free(buf);
+	if (rc < 0)
+		return err_wrap(e, "entry %" PRIu64, index);
+	memcpy(h, env.body, 32);
+	return 0;
+}
+
 /* A block of the log's facts: as collect, without the envelopes. Body
- * hashes are left zero; entries_with_bodies fills those that matter. */
+ * hashes are left zero; entries_with_bodies fills those that matter
+ * (CHANNEL_CHARTERS: each charter item's here). */
 static int collect_facts(void *ctx, uint64_t first, const struct store_fact *f, size_t n,
 			 const char *const *types, size_t ntypes)
 {
 	struct items *it = ctx;
 	uint16_t map[STORE_FACT_BLOCK];
+	uint8_t h[32];
 	int rc;
 
-	if ((rc = grow(it, n)) < 0)
+	if (!it->store && (rc = grow(it, n)) < 0)
 		return rc;
 	for (size_t t = 0; t < ntypes; t++) {
 		if ((rc = type_id(it, types[t])) < 0)
@@ -164,7 +190,13 @@ static int collect_facts(void *ctx, uint64_t first, const struct store_fact *f, 
 		map[t] = (uint16_t)rc;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct item *x = &it->v[it->n++];
+		struct item *x;
+
+		if (it->store && f[i].kind != ENVELOPE_CHARTER)
+			continue;
+		if (it->store && (rc = grow(it, 1)) < 0)
+			return rc;
+		x = &it->v[it->n++];
 		x->env.time = f[i].time;
 		x->env.case_index = f[i].case_index;
 		x->env.body = 0;
@@ -174,6 +206,10 @@ static int collect_facts(void *ctx, uint64_t first, const struct store_fact *f, 
 		 * it is its to. */
 		x->env.case_ours = f[i].side == (it->mine ? 0 : 1);
 		x->env.mine = it->mine != 0;
+		if (it->store &&
+		    ((rc = envelope_hash(it->store, it->mine ? it->ours : it->theirs, first + i, h, it->e)) < 0 ||
+		     (rc = body_set(it, x, h)) < 0))
+			return rc;
 	}
 	return 0;
 }
@@ -181,21 +217,15 @@ static int collect_facts(void *ctx, uint64_t first, const struct store_fact *f, 
 /* The body hash of an item read from facts, from its envelope. */
 static int item_hash(struct node *n, struct items *it, struct item *x, struct err *e)
 {
-	struct envelope env;
-	char *buf;
-	size_t len;
+	uint8_t h[32];
 	int rc;
 
 	if (x->env.body)
 		return 0;
-	if ((rc = store_entry_get(n->store, x->env.mine ? it->ours : it->theirs, item_index(it, x), &buf,
-				  &len, e)) < 0)
+	if ((rc = envelope_hash(n->store, x->env.mine ? it->ours : it->theirs, item_index(it, x), h,
+				e)) < 0)
 		return rc;
-	rc = envelope_parse(&env, buf, len, e);
-	free(buf);
-	if (rc < 0)
-		return err_wrap(e, "entry %" PRIu64, item_index(it, x));
-	return body_set(it, x, env.body);
+	return body_set(it, x, h);
 }
 
 /* Charter and register entries read from facts: their body hashes, from
@@ -216,7 +246,10 @@ static int entries_with_bodies(struct node *n, struct items *it, struct err *e)
 /* Both logs of the channel with peer, ours first. With bodies, every
  * item has its body hash (the envelopes are read); without, the logs'
  * facts are read where the store holds them, and only charter and
- * register items have their body hashes. */
+ * register items have their body hashes. With CHANNEL_CHARTERS, only the
+ * charter items are kept (what the channel's state needs): memory for a
+ * handful of items, not one per entry, but item_index does not hold. */
+#define CHANNEL_CHARTERS 2
 static int load_channel(struct node *n, const char *peer, struct items *it,
 			struct store_log *ours, struct store_log *theirs, int bodies,
 			struct err *e)
@@ -227,6 +260,10 @@ static int load_channel(struct node *n, const char *peer, struct items *it,
 	memset(it, 0, sizeof(*it));
 	it->e = e;
 	it->self = n->cfg.name;
+	if (bodies == CHANNEL_CHARTERS) {
+		it->store = n->store;
+		bodies = 0;
+	}
 	/* An unknown party has no channel: say so, not "no charter". */
 	if ((rc = store_party_get(n->store, peer, &(struct store_party){ 0 }, e)) < 0)
 		return rc;
@@ -241,7 +278,7 @@ static int load_channel(struct node *n, const char *peer, struct items *it,
 		}
 	}
 	/* Room for both logs at once: no growing copies. */
-	if (ours->size < SIZE_MAX / sizeof(*it->v) / 4 &&
+	if (!it->store && ours->size < SIZE_MAX / sizeof(*it->v) / 4 &&
 	    theirs->size < SIZE_MAX / sizeof(*it->v) / 4 &&
 	    (rc = grow(it, (size_t)(ours->size + theirs->size))) < 0)
 		return rc;
@@ -269,7 +306,7 @@ static int load_channel(struct node *n, const char *peer, struct items *it,
 		if (k == 0)
 			it->nours = it->n;
 	}
-	return bodies ? 0 : entries_with_bodies(n, it, e);
+	return bodies || it->store ? 0 : entries_with_bodies(n, it, e);
 }
 
 /* The newest charter entry of one side whose body the other side holds
@@ -333,7 +370,7 @@ int channel_state(struct node *n, const char *peer, struct channel_state *st,
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	if ((rc = load_channel(n, peer, &it, &ours, &theirs, 0, e)) == 0)
+	if ((rc = load_channel(n, peer, &it, &ours, &theirs, CHANNEL_CHARTERS, e)) == 0)
 		rc = state_from(n, &it, st, e);
 	items_free(&it);
 	return rc;
@@ -363,7 +400,7 @@ int channel_accept(struct node *n, const char *peer, uint64_t *index, struct err
 	size_t len;
 	int rc;
 
-	if ((rc = load_channel(n, peer, &it, &ours, &theirs, 0, e)) < 0)
+	if ((rc = load_channel(n, peer, &it, &ours, &theirs, CHANNEL_CHARTERS, e)) < 0)
 		goto out;
 	if (!(p = newest_charter(&it, 0, 0))) {
 		rc = err_set(e, ERR_NOTFOUND, "%s has proposed no charter that we have not accepted",
