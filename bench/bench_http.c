@@ -13,10 +13,11 @@
  *       do not fall in step with the delivery thread's polls); after each,
  *       GET /api/v1/changes is polled (every POLL_US) until the receipted
  *       half of its stamp moves: B's cosignature is stored at A. The
- *       floor, measured before and after the cases: one request to PEER_URL
- *       over mutual TLS with NODE_DIR's certificate on a new connection (as
- *       each delivery run opens one) and on a kept one, and one SQLite
- *       commit (WAL, synchronous=FULL) in NODE_DIR. */
+ *       floor, sampled FLOOR_N times spread over the run (after every
+ *       N/FLOOR_N-th receipt): one request to PEER_URL over mutual TLS with
+ *       NODE_DIR's certificate on a new connection (as each delivery run
+ *       opens one) and on a kept one, and one SQLite commit (WAL,
+ *       synchronous=FULL) in NODE_DIR. */
 #include "benchutil.h"
 
 #include <pthread.h>
@@ -147,76 +148,78 @@ static const char *receipted(const char *buf)
 	return s ? strchr(s + 9, '-') : NULL;
 }
 
-static double floor_commit(const char *dir)
-{
-	char path[1100];
-	sqlite3 *db;
-	double v[FLOOR_N];
-
-	snprintf(path, sizeof(path), "%s/bench-commit.db", dir);
-	if (sqlite3_open(path, &db) != SQLITE_OK ||
-	    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-			 "CREATE TABLE IF NOT EXISTS t(x BLOB)", NULL, NULL, NULL) != SQLITE_OK) {
-		fprintf(stderr, "bench_http: %s: %s\n", path, sqlite3_errmsg(db));
-		exit(1);
-	}
-	for (int i = 0; i < FLOOR_N; i++) {
-		double t0 = bu_now();
-		sqlite3_exec(db, "INSERT INTO t VALUES (randomblob(300))", NULL, NULL, NULL);
-		v[i] = bu_now() - t0;
-	}
-	sqlite3_close(db);
-	unlink(path);
-	return bu_quantile(v, FLOOR_N, 0.5);
-}
-
-/* p50 of FLOOR_N GETs of url over mutual TLS, each on a new connection
- * (fresh) or all on one. */
-static double floor_mtls(const char *url, const char *dir, int fresh)
-{
-	char cert[1100], key[1100], buf[256];
-	double v[FLOOR_N];
-	CURL *c = NULL;
-
-	snprintf(cert, sizeof(cert), "%s/tls.crt", dir);
-	snprintf(key, sizeof(key), "%s/tls.key", dir);
-	for (int i = 0; i < FLOOR_N; i++) {
-		double t0;
-		long st;
-
-		if (!c) {
-			c = handle(NULL, buf);
-			curl_easy_setopt(c, CURLOPT_URL, url);
-			curl_easy_setopt(c, CURLOPT_SSLCERT, cert);
-			curl_easy_setopt(c, CURLOPT_SSLKEY, key);
-			curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
-			curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
-		}
-		t0 = bu_now();
-		st = request(c, buf);
-		v[i] = bu_now() - t0;
-		if (st != 200) {
-			fprintf(stderr, "bench_http: %s: HTTP %ld %s\n", url, st, buf);
-			exit(1);
-		}
-		if (fresh) {
-			curl_easy_cleanup(c);
-			c = NULL;
-		}
-	}
-	curl_easy_cleanup(c);
-	return bu_quantile(v, FLOOR_N, 0.5);
-}
-
+/* The floor's samples, taken between cases. */
 struct lfloor {
-	double fresh, kept, commit;
+	sqlite3 *db;
+	char path[1100], cert[1100], key[1100], buf[256];
+	const char *url;
+	CURL *kept;
+	double fresh[FLOOR_N], keep[FLOOR_N], commit[FLOOR_N];
+	int n;
 };
 
-static void floor_measure(struct lfloor *f, const char *url, const char *dir)
+static CURL *mtls(struct lfloor *f)
 {
-	f->fresh = floor_mtls(url, dir, 1);
-	f->kept = floor_mtls(url, dir, 0);
-	f->commit = floor_commit(dir);
+	CURL *c = handle(NULL, f->buf);
+
+	curl_easy_setopt(c, CURLOPT_URL, f->url);
+	curl_easy_setopt(c, CURLOPT_SSLCERT, f->cert);
+	curl_easy_setopt(c, CURLOPT_SSLKEY, f->key);
+	curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
+	curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	return c;
+}
+
+static double timed_get(struct lfloor *f, CURL *c)
+{
+	double t0 = bu_now();
+	long st = request(c, f->buf);
+
+	if (st != 200) {
+		fprintf(stderr, "bench_http: %s: HTTP %ld %s\n", f->url, st, f->buf);
+		exit(1);
+	}
+	return bu_now() - t0;
+}
+
+static void floor_open(struct lfloor *f, const char *url, const char *dir)
+{
+	memset(f, 0, sizeof(*f));
+	f->url = url;
+	snprintf(f->cert, sizeof(f->cert), "%s/tls.crt", dir);
+	snprintf(f->key, sizeof(f->key), "%s/tls.key", dir);
+	snprintf(f->path, sizeof(f->path), "%s/bench-commit.db", dir);
+	if (sqlite3_open(f->path, &f->db) != SQLITE_OK ||
+	    sqlite3_exec(f->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			 "CREATE TABLE IF NOT EXISTS t(x BLOB)", NULL, NULL, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bench_http: %s: %s\n", f->path, sqlite3_errmsg(f->db));
+		exit(1);
+	}
+	f->kept = mtls(f);
+	timed_get(f, f->kept); /* the connection, opened untimed */
+}
+
+/* One sample of each part of the floor. */
+static void floor_sample(struct lfloor *f)
+{
+	CURL *c = mtls(f);
+	double t0;
+
+	if (f->n == FLOOR_N)
+		return;
+	f->fresh[f->n] = timed_get(f, c);
+	curl_easy_cleanup(c);
+	f->keep[f->n] = timed_get(f, f->kept);
+	t0 = bu_now();
+	sqlite3_exec(f->db, "INSERT INTO t VALUES (randomblob(300))", NULL, NULL, NULL);
+	f->commit[f->n++] = bu_now() - t0;
+}
+
+static void floor_close(struct lfloor *f)
+{
+	curl_easy_cleanup(f->kept);
+	sqlite3_close(f->db);
+	unlink(f->path);
 }
 
 static int latency_main(char **argv)
@@ -225,18 +228,19 @@ static int latency_main(char **argv)
 		   *dir = argv[7];
 	long n = atol(argv[8]);
 	char auth[300], url[600], body[600], post_buf[256], poll_buf[256], last[64], fl_url[600];
+	long every = n / FLOOR_N > 1 ? n / FLOOR_N : 1;
 	struct curl_slist *h;
 	double *lat = calloc((size_t)n, sizeof(double)), *call = calloc((size_t)n, sizeof(double));
 	long polls = 0;
 	uint64_t seed = 0x9e3779b97f4a7c15u;
 	CURL *post, *poll;
-	struct lfloor f0, f1;
-	double fl, p50, p99, t_start = bu_now(), paused = 0;
+	struct lfloor f;
+	double fl, fresh, kept, commit, p50, p99, t_start = bu_now(), paused = 0;
 	const char *r;
 
 	snprintf(fl_url, sizeof(fl_url), "%s/peer/v1/checkpoint?origin=parley/%s/%s", peer_url, self,
 		 peer);
-	floor_measure(&f0, fl_url, dir);
+	floor_open(&f, fl_url, dir);
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", argv[3]);
 	h = curl_slist_append(curl_slist_append(NULL, "Content-Type: application/json"), auth);
 	post = handle(h, post_buf);
@@ -278,11 +282,16 @@ static int latency_main(char **argv)
 		}
 		lat[i] = bu_now() - t0;
 		snprintf(last, sizeof(last), "%s", r);
+		if (i % every == 0)
+			floor_sample(&f);
 		if ((i + 1) % 1000 == 0)
 			fprintf(stderr, "  %ld / %ld cases (%.0f s)\n", i + 1, n, bu_now() - t_start);
 	}
-	floor_measure(&f1, fl_url, dir);
-	fl = (f0.fresh + f1.fresh) / 2 + 3 * (f0.commit + f1.commit) / 2;
+	floor_close(&f);
+	fresh = bu_quantile(f.fresh, (size_t)f.n, 0.5);
+	kept = bu_quantile(f.keep, (size_t)f.n, 0.5);
+	commit = bu_quantile(f.commit, (size_t)f.n, 0.5);
+	fl = fresh + 3 * commit;
 	printf("latency: %ld cases opened one at a time, %s -> %s, %.0f s (%.0f s of random pauses "
 	       "of 0-%d ms before each), polled every %d us (%.1f polls per case)\n", n, self, peer,
 	       bu_now() - t_start, paused, OUTBOX_POLL_MS, POLL_US, (double)polls / (double)n);
@@ -292,15 +301,15 @@ static int latency_main(char **argv)
 	       p50 * 1e3, p99 * 1e3, lat[n - 1] * 1e3);
 	printf("  the API call alone (POST /api/v1/cases): p50 %7.2f ms  p99 %7.2f ms\n",
 	       bu_quantile(call, (size_t)n, 0.5) * 1e3, bu_quantile(call, (size_t)n, 0.99) * 1e3);
-	printf("floor, same run (p50 of %d each, before / after the cases):\n", FLOOR_N);
-	printf("  GET /peer/v1/checkpoint over mTLS, new connection  %7.2f / %7.2f ms\n",
-	       f0.fresh * 1e3, f1.fresh * 1e3);
-	printf("  GET /peer/v1/checkpoint over mTLS, kept connection %7.2f / %7.2f ms\n",
-	       f0.kept * 1e3, f1.kept * 1e3);
-	printf("  one SQLite commit (WAL, synchronous=FULL)          %7.2f / %7.2f ms\n",
-	       f0.commit * 1e3, f1.commit * 1e3);
-	printf("  floor = new-connection mTLS request + 3 commits (case, mirror, receipt), "
-	       "mean of before and after = %.2f ms\n", fl * 1e3);
+	printf("floor, same run (p50 of %d samples of each, spread over the run):\n", f.n);
+	printf("  GET /peer/v1/checkpoint over mTLS, new connection  %7.2f ms  (p99 %.2f)\n", fresh * 1e3,
+	       bu_quantile(f.fresh, (size_t)f.n, 0.99) * 1e3);
+	printf("  GET /peer/v1/checkpoint over mTLS, kept connection %7.2f ms  (p99 %.2f)\n", kept * 1e3,
+	       bu_quantile(f.keep, (size_t)f.n, 0.99) * 1e3);
+	printf("  one SQLite commit (WAL, synchronous=FULL)          %7.2f ms  (p99 %.2f)\n", commit * 1e3,
+	       bu_quantile(f.commit, (size_t)f.n, 0.99) * 1e3);
+	printf("  floor = new-connection mTLS request + 3 commits (case, mirror, receipt) = %.2f ms\n",
+	       fl * 1e3);
 	printf("ratio p50 / floor: %.2f   p99 / floor: %.2f\n", p50 / fl, p99 / fl);
 	curl_easy_cleanup(post);
 	curl_easy_cleanup(poll);
