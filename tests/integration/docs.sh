@@ -267,7 +267,12 @@ if [ -n "${unit:-}" ] && [ -f "$unit" ]; then
 		mkdir -p "$T/unit"
 		sed "s|^ExecStart=[^ ]*|ExecStart=$bin|" "$unit" > "$T/unit/parley.service"
 		out=$(systemd-analyze verify --man=no "$T/unit/parley.service" 2>&1)
-		if [ $? -eq 0 ] && [ -z "$out" ]; then
+		st=$?
+		# verify loads the machine's installed units too: what it says of
+		# another package's unit (request-tracker5's names services that are
+		# not installed) is not a complaint about ours.
+		ours=$(printf '%s\n' "$out" | grep -F parley.service || true)
+		if [ $st -eq 0 ] && [ -z "$ours" ]; then
 			ok "systemd-analyze verify parley.service: no complaint"
 		else
 			bad "systemd-analyze verify parley.service" "$out"
