@@ -10,7 +10,10 @@
 # token, bcrypt-checked on every request) gets N/4 (at least 10). Installs
 # request-tracker5, rt5-db-sqlite and rt5-standalone with apt-get when
 # missing (as root or through sudo): the test suite does not need them, so
-# scripts/deps.sh does not list them. Everything else lives in a temporary
+# scripts/deps.sh does not list them. What it installed it removes at the
+# end (their dependencies stay), unless RT5_KEEP=1: request-tracker5's
+# systemd unit names services that are not installed, which systemd-analyze
+# reports when it verifies any unit. Everything else lives in a temporary
 # directory, removed at the end: RT's database, site config, Mason cache.
 set -eu
 cd "$(dirname "$0")/.."
@@ -22,9 +25,9 @@ missing=""
 for p in request-tracker5 rt5-db-sqlite rt5-standalone; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
 if [ -n "$missing" ]; then
-	SUDO=""
-	[ "$(id -u)" -eq 0 ] || SUDO=sudo
 	echo "rt5.sh: installing$missing"
 	$SUDO apt-get update -qq
 	# shellcheck disable=SC2086
@@ -33,7 +36,10 @@ fi
 
 dir=$(mktemp -d /tmp/parley-rt5.XXXXXX)
 pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$dir"' EXIT INT TERM
+if [ "${RT5_KEEP:-0}" = 1 ]; then missing=""; fi
+# shellcheck disable=SC2086
+trap 'for p in $pids; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$dir"
+	[ -z "$missing" ] || DEBIAN_FRONTEND=noninteractive $SUDO apt-get remove -y -qq $missing >/dev/null; true' EXIT INT TERM
 . bench/nodes.sh
 H=./build-release/bench/bench_http
 
