@@ -15,36 +15,11 @@
 #define FROM "ministry-a.example"
 #define TO "ministry-b.example"
 #define K 100000 /* proofs of each kind */
-#define BUILD_BATCH 10000
 
 static void die(const struct err *e)
 {
 	fprintf(stderr, "bench_proof: %s\n", e->msg);
 	exit(1);
-}
-
-static void build(struct store *s, struct store_log *log, uint64_t n)
-{
-	struct store_entry *en = calloc(BUILD_BATCH, sizeof(*en));
-	char (*bufs)[ENVELOPE_MAX] = malloc(BUILD_BATCH * sizeof(*bufs));
-	struct err e;
-	double t0 = bu_now();
-
-	for (uint64_t i = log->size; i < n;) {
-		struct store_batch b = { .entries = en };
-		for (; b.n < BUILD_BATCH && i < n; b.n++, i++) {
-			en[b.n].envelope = bufs[b.n];
-			en[b.n].len = bu_envelope(bufs[b.n], ENVELOPE_MAX, FROM, TO, i);
-		}
-		if (store_append(s, log, &b, NULL, &e) < 0)
-			die(&e);
-		if (i % 1000000 == 0 || i == n)
-			fprintf(stderr, "  built %llu / %llu entries (%.0f s)\n",
-				(unsigned long long)i, (unsigned long long)n, bu_now() - t0);
-	}
-	log->size = n;
-	free(en);
-	free(bufs);
 }
 
 struct stats {
@@ -89,7 +64,7 @@ int main(int argc, char **argv)
 		die(&e);
 	if (log.size < n) {
 		fprintf(stderr, "building a %llu-entry log in %s\n", (unsigned long long)n, path);
-		build(s, &log, n);
+		bu_build_log(s, &log, FROM, TO, n);
 	}
 	n = log.size;
 	if (store_root(s, log.id, n, root, &e) < 0)

@@ -10,6 +10,7 @@
 
 #include "core/envelope.h"
 #include "core/merkle.h"
+#include "store/store.h"
 #include "sample.h"
 
 static inline double bu_now(void)
@@ -51,6 +52,37 @@ static inline size_t bu_envelope(char *buf, size_t cap, const char *from,
 			 (unsigned long long)index);
 
 	return sample_envelope(buf, cap, from, to, index, body, (size_t)n);
+}
+
+/* Appends bu_envelope entries to log from->to through store_append, in
+ * batches of 10,000, until it holds n; progress on stderr. Exits on
+ * failure. */
+static inline void bu_build_log(struct store *s, struct store_log *log, const char *from,
+				const char *to, uint64_t n)
+{
+	enum { BATCH = 10000 };
+	struct store_entry *en = calloc(BATCH, sizeof(*en));
+	char (*bufs)[ENVELOPE_MAX] = malloc(BATCH * sizeof(*bufs));
+	struct err e;
+	double t0 = bu_now();
+
+	for (uint64_t i = log->size; i < n;) {
+		struct store_batch b = { .entries = en };
+		for (; b.n < BATCH && i < n; b.n++, i++) {
+			en[b.n].envelope = bufs[b.n];
+			en[b.n].len = bu_envelope(bufs[b.n], ENVELOPE_MAX, from, to, i);
+		}
+		if (store_append(s, log, &b, NULL, &e) < 0) {
+			fprintf(stderr, "building %s -> %s: %s\n", from, to, e.msg);
+			exit(1);
+		}
+		if (i % 1000000 == 0 || i == n)
+			fprintf(stderr, "  built %llu / %llu entries (%.0f s)\n",
+				(unsigned long long)i, (unsigned long long)n, bu_now() - t0);
+	}
+	log->size = n;
+	free(en);
+	free(bufs);
 }
 
 #endif

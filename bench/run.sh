@@ -4,7 +4,9 @@
 # DIR holds the databases (default /tmp; the 10 M-entry proof log is about
 # 5 GB, the 1 M-case report channel about 2.5 GB and takes about 6 minutes
 # to build; both are reused on later runs). Figures go to BENCHMARKS.md by
-# hand, with this command.
+# hand, with this command. Those with real servers have their own command
+# (minutes each, see BENCHMARKS.md): bench/ingest.sh, bench/rt5.sh
+# (Request Tracker 5), bench/latency.sh and bench/memory.sh.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh

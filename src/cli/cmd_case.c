@@ -222,8 +222,7 @@ static int case_show_cmd(struct node *n, const char *id, int64_t at, int json, s
 	int rc, found = 0;
 
 	if ((rc = case_id_parse(id, party, &idx, e)) < 0 ||
-	    (rc = cases_load(n, strcmp(party, n->cfg.name) == 0 ? NULL : party,
-			     at ? at : n->now(), 0, &l, e)) < 0)
+	    (rc = cases_load_id(n, id, at ? at : n->now(), 0, &l, e)) < 0)
 		return rc;
 	for (size_t i = 0; i < l.n; i++) {
 		const struct case_view *cv = &l.v[i];
@@ -267,7 +266,7 @@ static int case_stix_cmd(struct node *n, const char *id, const char *outfile, in
 	int rc;
 
 	if ((rc = case_id_parse(id, party, &idx, e)) < 0 ||
-	    (rc = cases_load(n, strcmp(party, n->cfg.name) == 0 ? NULL : party, n->now(), 0, &l, e)) < 0)
+	    (rc = cases_load_id(n, id, n->now(), 0, &l, e)) < 0)
 		return rc;
 	rc = err_set(e, ERR_NOTFOUND, "no case %s", id);
 	for (size_t i = 0; i < l.n; i++) {

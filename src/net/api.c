@@ -101,18 +101,11 @@ static enum MHD_Result get_case(struct api *a, struct MHD_Connection *c, const c
 	json_t *o = NULL;
 
 	snprintf(id, sizeof(id), "%s/%s", req, idx);
-	{
-		char party[ENVELOPE_NAME_MAX + 1];
-		uint64_t index;
-		if (case_id_parse(id, party, &index, e) < 0 ||
-		    cases_load(a->n, strcmp(party, a->n->cfg.name) == 0 ? NULL : party,
-			       a->n->now(), 0, &l, e) < 0)
-			return http_send_error(c, e);
-		for (size_t i = 0; i < l.n && !o; i++)
-			if (strcmp(l.v[i].requester, party) == 0 && l.v[i].index == index)
-				o = case_view_json(&l.v[i], 1);
-		case_list_free(&l);
-	}
+	if (cases_load_id(a->n, id, a->n->now(), 0, &l, e) < 0)
+		return http_send_error(c, e);
+	if (l.n)
+		o = case_view_json(&l.v[0], 1);
+	case_list_free(&l);
 	if (!o) {
 		err_set(e, ERR_NOTFOUND, "no case %s", id);
 		return http_send_error(c, e);
@@ -660,6 +653,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	json_decref(in);
 	store_audit_add(a->n->store, a->n->now(), op.name, action,
 			rc == 0 ? "ok" : err_name(rc), &ignore);
+	if (rc == 0)
+		outbox_kick(); /* what was just appended leaves now, not at the next poll */
 	if (rc < 0) {
 		json_decref(out);
 		return http_send_error(c, &e);

@@ -147,6 +147,37 @@ struct outbox {
 	char holder[320]; /* this process's lease holder id: host/pid/random */
 };
 
+/* outbox_kick: a generation counter the threads wait on between polls. */
+static pthread_mutex_t kick_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t kick_cv = PTHREAD_COND_INITIALIZER;
+static uint64_t kick_gen;
+
+void outbox_kick(void)
+{
+	pthread_mutex_lock(&kick_mu);
+	kick_gen++;
+	pthread_cond_broadcast(&kick_cv);
+	pthread_mutex_unlock(&kick_mu);
+}
+
+/* Waits OUTBOX_POLL_MS, or less if kicked since *seen. */
+static void poll_wait(uint64_t *seen)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_nsec += OUTBOX_POLL_MS * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&kick_mu);
+	if (kick_gen == *seen)
+		pthread_cond_timedwait(&kick_cv, &kick_mu, &t);
+	*seen = kick_gen;
+	pthread_mutex_unlock(&kick_mu);
+}
+
 static double mono(void)
 {
 	struct timespec ts;
@@ -182,8 +213,8 @@ static int lease_hold(void *arg)
 static void *peer_loop(void *arg)
 {
 	struct peer_worker *w = arg;
-	struct timespec pause = { 0, OUTBOX_POLL_MS * 1000000L };
 	unsigned failures = 0;
+	uint64_t seen = 0;
 	double next = 0;
 	struct err e;
 
@@ -214,7 +245,7 @@ static void *peer_loop(void *arg)
 					 failures, ms, http_logq(q, sizeof(q), e.msg));
 			}
 		}
-		nanosleep(&pause, NULL);
+		poll_wait(&seen);
 	}
 	if (w->held)
 		store_lease_release(w->n->store, w->lease, w->o->holder, &e);
@@ -305,6 +336,7 @@ void outbox_stop(struct outbox *o)
 	if (!o)
 		return;
 	atomic_store(&o->stop, 1);
+	outbox_kick();
 	if (o->running)
 		pthread_join(o->thread, NULL);
 	while (o->workers) {

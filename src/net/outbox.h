@@ -9,7 +9,10 @@
  * down or hangs delays no other, and retries each with capped exponential
  * backoff and jitter: delay = min(OUTBOX_BACKOFF_MAX, OUTBOX_BACKOFF_MIN *
  * 2^failures) * uniform(0.5, 1), and records every attempt's outcome in the
- * store for parley peer list.
+ * store for parley peer list. A thread looks for a backlog every
+ * OUTBOX_POLL_MS, or at once when this process appended something
+ * (outbox_kick): a case opened through the operator API leaves at once,
+ * one appended by another process (parley send) within OUTBOX_POLL_MS.
  *
  * Several frontends of one party (parley serve processes sharing one
  * store: a PostgreSQL database, or one SQLite file) each run a worker per
@@ -60,5 +63,8 @@ struct outbox;
  * progress within a second. */
 int outbox_start(struct outbox **out, const char *dir, struct err *e);
 void outbox_stop(struct outbox *o);
+/* Wakes the delivery threads of this process to look for a backlog now,
+ * not at their next poll (a thread in backoff still waits its delay). */
+void outbox_kick(void);
 
 #endif

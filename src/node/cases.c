@@ -43,6 +43,9 @@ struct items {
 	uint8_t (*hashes)[32];   /* body hashes */
 	size_t nhash, hcap;
 	struct err *e;
+	/* load_channel(CHANNEL_CHARTERS): only charter items are kept, each
+	 * with its body hash, read from store; item_index does not hold. */
+	struct store *store;
 };
 
 static const uint8_t no_hash[32];
@@ -131,6 +134,8 @@ static int collect(void *ctx, uint64_t index, const char *buf, size_t len,
 	x = &it->v[it->n];
 	if (envelope_parse(&env, buf, len, it->e) < 0)
 		return err_wrap(it->e, "entry %" PRIu64, index);
+	if (it->store && env.kind != ENVELOPE_CHARTER)
+		return 0;
 	if ((t = type_id(it, env.type)) < 0)
 		return t;
 	x->env.time = env.time;
@@ -140,23 +145,44 @@ static int collect(void *ctx, uint64_t index, const char *buf, size_t len,
 	x->env.type = (uint16_t)t;
 	x->env.kind = (uint8_t)env.kind;
 	x->env.case_ours = strcmp(env.case_from, it->self) == 0;
-	if (index != it->n - (it->mine ? 0 : it->nours))
+	if (!it->store && index != it->n - (it->mine ? 0 : it->nours))
 		return err_set(it->e, ERR_VERIFY, "entry %" PRIu64 " is missing", it->n - (it->mine ? 0 : it->nours));
 	x->env.mine = it->mine != 0;
 	it->n++;
 	return 0;
 }
 
+/* The body hash named by entry index of log. */
+static int envelope_hash(struct store *st, int64_t log, uint64_t index, uint8_t h[static 32],
+			 struct err *e)
+{
+	struct envelope env;
+	char *buf;
+	size_t len;
+	int rc;
+
+	if ((rc = store_entry_get(st, log, index, &buf, &len, e)) < 0)
+		return rc;
+	rc = envelope_parse(&env, buf, len, e);
+	free(buf);
+	if (rc < 0)
+		return err_wrap(e, "entry %" PRIu64, index);
+	memcpy(h, env.body, 32);
+	return 0;
+}
+
 /* A block of the log's facts: as collect, without the envelopes. Body
- * hashes are left zero; entries_with_bodies fills those that matter. */
+ * hashes are left zero; entries_with_bodies fills those that matter
+ * (CHANNEL_CHARTERS: each charter item's here). */
 static int collect_facts(void *ctx, uint64_t first, const struct store_fact *f, size_t n,
 			 const char *const *types, size_t ntypes)
 {
 	struct items *it = ctx;
 	uint16_t map[STORE_FACT_BLOCK];
+	uint8_t h[32];
 	int rc;
 
-	if ((rc = grow(it, n)) < 0)
+	if (!it->store && (rc = grow(it, n)) < 0)
 		return rc;
 	for (size_t t = 0; t < ntypes; t++) {
 		if ((rc = type_id(it, types[t])) < 0)
@@ -164,7 +190,13 @@ static int collect_facts(void *ctx, uint64_t first, const struct store_fact *f, 
 		map[t] = (uint16_t)rc;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct item *x = &it->v[it->n++];
+		struct item *x;
+
+		if (it->store && f[i].kind != ENVELOPE_CHARTER)
+			continue;
+		if (it->store && (rc = grow(it, 1)) < 0)
+			return rc;
+		x = &it->v[it->n++];
 		x->env.time = f[i].time;
 		x->env.case_index = f[i].case_index;
 		x->env.body = 0;
@@ -174,8 +206,26 @@ static int collect_facts(void *ctx, uint64_t first, const struct store_fact *f, 
 		 * it is its to. */
 		x->env.case_ours = f[i].side == (it->mine ? 0 : 1);
 		x->env.mine = it->mine != 0;
+		if (it->store &&
+		    ((rc = envelope_hash(it->store, it->mine ? it->ours : it->theirs, first + i, h, it->e)) < 0 ||
+		     (rc = body_set(it, x, h)) < 0))
+			return rc;
 	}
 	return 0;
+}
+
+/* The body hash of an item read from facts, from its envelope. */
+static int item_hash(struct node *n, struct items *it, struct item *x, struct err *e)
+{
+	uint8_t h[32];
+	int rc;
+
+	if (x->env.body)
+		return 0;
+	if ((rc = envelope_hash(n->store, x->env.mine ? it->ours : it->theirs, item_index(it, x), h,
+				e)) < 0)
+		return rc;
+	return body_set(it, x, h);
 }
 
 /* Charter and register entries read from facts: their body hashes, from
@@ -184,21 +234,10 @@ static int entries_with_bodies(struct node *n, struct items *it, struct err *e)
 {
 	for (size_t i = 0; i < it->n; i++) {
 		struct item *x = &it->v[i];
-		struct envelope env;
-		char *buf;
-		size_t len;
 		int rc;
 
-		if (x->env.kind != ENVELOPE_CHARTER && x->env.kind != ENVELOPE_REGISTER)
-			continue;
-		if ((rc = store_entry_get(n->store, x->env.mine ? it->ours : it->theirs, item_index(it, x), &buf,
-					  &len, e)) < 0)
-			return rc;
-		rc = envelope_parse(&env, buf, len, e);
-		free(buf);
-		if (rc < 0)
-			return err_wrap(e, "entry %" PRIu64, item_index(it, x));
-		if ((rc = body_set(it, x, env.body)) < 0)
+		if ((x->env.kind == ENVELOPE_CHARTER || x->env.kind == ENVELOPE_REGISTER) &&
+		    (rc = item_hash(n, it, x, e)) < 0)
 			return rc;
 	}
 	return 0;
@@ -207,7 +246,10 @@ static int entries_with_bodies(struct node *n, struct items *it, struct err *e)
 /* Both logs of the channel with peer, ours first. With bodies, every
  * item has its body hash (the envelopes are read); without, the logs'
  * facts are read where the store holds them, and only charter and
- * register items have their body hashes. */
+ * register items have their body hashes. With CHANNEL_CHARTERS, only the
+ * charter items are kept (what the channel's state needs): memory for a
+ * handful of items, not one per entry, but item_index does not hold. */
+#define CHANNEL_CHARTERS 2
 static int load_channel(struct node *n, const char *peer, struct items *it,
 			struct store_log *ours, struct store_log *theirs, int bodies,
 			struct err *e)
@@ -218,6 +260,10 @@ static int load_channel(struct node *n, const char *peer, struct items *it,
 	memset(it, 0, sizeof(*it));
 	it->e = e;
 	it->self = n->cfg.name;
+	if (bodies == CHANNEL_CHARTERS) {
+		it->store = n->store;
+		bodies = 0;
+	}
 	/* An unknown party has no channel: say so, not "no charter". */
 	if ((rc = store_party_get(n->store, peer, &(struct store_party){ 0 }, e)) < 0)
 		return rc;
@@ -232,7 +278,7 @@ static int load_channel(struct node *n, const char *peer, struct items *it,
 		}
 	}
 	/* Room for both logs at once: no growing copies. */
-	if (ours->size < SIZE_MAX / sizeof(*it->v) / 4 &&
+	if (!it->store && ours->size < SIZE_MAX / sizeof(*it->v) / 4 &&
 	    theirs->size < SIZE_MAX / sizeof(*it->v) / 4 &&
 	    (rc = grow(it, (size_t)(ours->size + theirs->size))) < 0)
 		return rc;
@@ -260,7 +306,7 @@ static int load_channel(struct node *n, const char *peer, struct items *it,
 		if (k == 0)
 			it->nours = it->n;
 	}
-	return bodies ? 0 : entries_with_bodies(n, it, e);
+	return bodies || it->store ? 0 : entries_with_bodies(n, it, e);
 }
 
 /* The newest charter entry of one side whose body the other side holds
@@ -324,7 +370,7 @@ int channel_state(struct node *n, const char *peer, struct channel_state *st,
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	if ((rc = load_channel(n, peer, &it, &ours, &theirs, 0, e)) == 0)
+	if ((rc = load_channel(n, peer, &it, &ours, &theirs, CHANNEL_CHARTERS, e)) == 0)
 		rc = state_from(n, &it, st, e);
 	items_free(&it);
 	return rc;
@@ -354,7 +400,7 @@ int channel_accept(struct node *n, const char *peer, uint64_t *index, struct err
 	size_t len;
 	int rc;
 
-	if ((rc = load_channel(n, peer, &it, &ours, &theirs, 0, e)) < 0)
+	if ((rc = load_channel(n, peer, &it, &ours, &theirs, CHANNEL_CHARTERS, e)) < 0)
 		goto out;
 	if (!(p = newest_charter(&it, 0, 0))) {
 		rc = err_set(e, ERR_NOTFOUND, "%s has proposed no charter that we have not accepted",
@@ -801,20 +847,32 @@ static void view_settle(const struct chan *c, struct case_view *cv, int64_t now)
 	settle(cv, charter_at(c->ag, c->nag, cv->receipt ? (int64_t)cv->receipt : opened), now);
 }
 
+/* One case of cases_load_id: its requester and index. */
+struct case_want {
+	char party[ENVELOPE_NAME_MAX + 1];
+	uint64_t index;
+};
+
+/* The cases with peer (only want's, if want is set) into out. For want,
+ * the channel is read from its facts and only the case's own entries have
+ * their envelopes read for their body hashes. */
 static int load_peer(struct node *n, const char *peer, int64_t now, unsigned flags,
-		     struct case_list *out, size_t *cap, struct err *e)
+		     const struct case_want *want, struct case_list *out, size_t *cap, struct err *e)
 {
 	struct chan c;
 	size_t first = out->n;
-	int rc;
+	int bodies = !(flags & CASES_NO_BODIES), rc;
 
-	if ((rc = chan_open(n, peer, out, &c, !(flags & CASES_NO_BODIES), e)) < 0)
+	if ((rc = chan_open(n, peer, out, &c, bodies && !want, e)) < 0)
 		goto out;
 	for (size_t i = 0; i < c.it.n; i++) {
-		const struct item *x = &c.it.v[i];
+		struct item *x = &c.it.v[i];
 		struct case_view *cv, *nv;
 
 		if (x->env.kind != ENVELOPE_REQUEST)
+			continue;
+		if (want && (item_index(&c.it, x) != want->index ||
+			     strcmp(x->env.mine ? n->cfg.name : peer, want->party) != 0))
 			continue;
 		if (out->n == *cap) {
 			size_t nc = *cap ? *cap * 2 : 16;
@@ -828,20 +886,24 @@ static int load_peer(struct node *n, const char *peer, int64_t now, unsigned fla
 		cv = &out->v[out->n++];
 		view_init(&c, cv, x);
 		(x->env.mine ? c.by_ours : c.by_theirs)[item_index(&c.it, x)] = (uint32_t)(out->n - first);
-		if ((rc = add_msg(n, &c.it, cv, x, cv->requester, c.rt, flags, e)) < 0)
+		if ((want && bodies && (rc = item_hash(n, &c.it, x, e)) < 0) ||
+		    (rc = add_msg(n, &c.it, cv, x, cv->requester, c.rt, flags, e)) < 0)
 			goto out;
 	}
 	for (size_t i = 0; i < c.it.n; i++) {
-		const struct item *x = &c.it.v[i];
+		struct item *x = &c.it.v[i];
 		uint32_t k = case_of(&c, x);
 
-		if (k && (rc = add_msg(n, &c.it, &out->v[first + k - 1], x, x->env.mine ? c.self : c.other, c.rt,
-				       flags, e)) < 0)
+		if (!k)
+			continue;
+		if ((want && bodies && (rc = item_hash(n, &c.it, x, e)) < 0) ||
+		    (rc = add_msg(n, &c.it, &out->v[first + k - 1], x, x->env.mine ? c.self : c.other,
+				  c.rt, flags, e)) < 0)
 			goto out;
 	}
 	for (size_t i = first; i < out->n; i++) {
 		view_settle(&c, &out->v[i], now);
-		if (!(flags & CASES_NO_BODIES))
+		if (bodies)
 			subject_of(&out->v[i]);
 	}
 out:
@@ -1077,6 +1139,7 @@ struct each_peer {
 	size_t cap;
 	struct report_out *ro;   /* cases_report_load */
 	struct err *e;
+	const struct case_want *want; /* cases_load_id */
 };
 
 static int load_each(void *ctx, const struct store_party *p)
@@ -1085,14 +1148,14 @@ static int load_each(void *ctx, const struct store_party *p)
 
 	if (ep->ro)
 		return report_peer(ep->n, p->name, ep->now, ep->out, ep->ro, ep->e);
-	return load_peer(ep->n, p->name, ep->now, ep->flags, ep->out, &ep->cap, ep->e);
+	return load_peer(ep->n, p->name, ep->now, ep->flags, ep->want, ep->out, &ep->cap, ep->e);
 }
 
 int cases_report_load(struct node *n, const char *peer, int64_t now, struct case_list *l,
 		      struct report_case **out, size_t *nout, struct err *e)
 {
 	struct report_out ro = { NULL, 0, 0 };
-	struct each_peer ep = { n, now, 0, l, 0, &ro, e };
+	struct each_peer ep = { n, now, 0, l, 0, &ro, e, NULL };
 	int rc;
 
 	memset(l, 0, sizeof(*l));
@@ -1112,12 +1175,29 @@ int cases_report_load(struct node *n, const char *peer, int64_t now, struct case
 int cases_load(struct node *n, const char *peer, int64_t now, unsigned flags,
 	       struct case_list *out, struct err *e)
 {
-	struct each_peer ep = { n, now, flags, out, 0, NULL, e };
+	struct each_peer ep = { n, now, flags, out, 0, NULL, e, NULL };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = peer ? load_peer(n, peer, now, flags, out, &ep.cap, e)
+	rc = peer ? load_peer(n, peer, now, flags, NULL, out, &ep.cap, e)
 		  : store_party_each(n->store, load_each, &ep, e);
+	if (rc < 0)
+		case_list_free(out);
+	return rc;
+}
+
+int cases_load_id(struct node *n, const char *id, int64_t now, unsigned flags,
+		  struct case_list *out, struct err *e)
+{
+	struct case_want w;
+	struct each_peer ep = { n, now, flags, out, 0, NULL, e, &w };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = case_id_parse(id, w.party, &w.index, e)) < 0)
+		return rc;
+	rc = strcmp(w.party, n->cfg.name) != 0 ? load_peer(n, w.party, now, flags, &w, out, &ep.cap, e)
+					       : store_party_each(n->store, load_each, &ep, e);
 	if (rc < 0)
 		case_list_free(out);
 	return rc;
@@ -1203,7 +1283,7 @@ int case_act(struct node *n, const char *id, enum envelope_kind kind, const char
 	if ((rc = case_id_parse(id, party, &idx, e)) < 0 ||
 	    (rc = reply_check(body, len, e)) < 0)
 		return rc;
-	if ((rc = cases_load(n, strcmp(party, n->cfg.name) == 0 ? NULL : party, n->now(), CASES_NO_BODIES, &l, e)) < 0)
+	if ((rc = cases_load_id(n, id, n->now(), CASES_NO_BODIES, &l, e)) < 0)
 		return rc;
 	for (size_t i = 0; i < l.n; i++)
 		if (strcmp(l.v[i].requester, party) == 0 && l.v[i].index == idx) {

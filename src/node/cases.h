@@ -96,6 +96,12 @@ struct case_list {
 int cases_load(struct node *n, const char *peer, int64_t now, unsigned flags,
 	       struct case_list *out, struct err *e);
 void case_list_free(struct case_list *l);
+/* The case id ("party/index") as cases_load would show it (several if we
+ * opened one with each of several peers; none if there is no such case),
+ * without building every other case: the channels are read from their
+ * facts and only the case's own envelopes and bodies are read. */
+int cases_load_id(struct node *n, const char *id, int64_t now, unsigned flags,
+		  struct case_list *out, struct err *e);
 /* "party/index" -> parts. Returns 0 or ERR_INVALID. */
 int case_id_parse(const char *id, char *party, uint64_t *index, struct err *e);
 

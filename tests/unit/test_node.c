@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "core/templates.h"
 #include "node/cases.h"
 #include "node/node.h"
@@ -536,6 +538,39 @@ static char *report_via(struct node *n, int fast, int64_t now, enum report_by by
 	return s;
 }
 
+/* Every case of n, loaded alone by cases_load_id, is shown exactly as in
+ * the list of all cases (timeline, bodies, receipts, state, deadlines). */
+static void one_case_agrees(struct node *n, int64_t now)
+{
+	struct case_list all, one;
+	struct err e = { 0 };
+	char id[300];
+
+	tu_ok(cases_load(n, NULL, now, 0, &all, &e), &e);
+	assert_true(all.n > 10);
+	for (size_t i = 0; i < all.n; i++) {
+		json_t *a = case_view_json(&all.v[i], 1), *b;
+		char *sa, *sb;
+
+		snprintf(id, sizeof(id), "%s/%llu", all.v[i].requester, (unsigned long long)all.v[i].index);
+		tu_ok(cases_load_id(n, id, now, 0, &one, &e), &e);
+		assert_int_equal(one.n, 1);
+		b = case_view_json(&one.v[0], 1);
+		sa = json_dumps(a, JSON_SORT_KEYS);
+		sb = json_dumps(b, JSON_SORT_KEYS);
+		assert_string_equal(sb, sa);
+		free(sa);
+		free(sb);
+		json_decref(a);
+		json_decref(b);
+		case_list_free(&one);
+	}
+	case_list_free(&all);
+	tu_ok(cases_load_id(n, "a.example/999999", now, 0, &one, &e), &e);
+	assert_int_equal(one.n, 0);
+	case_list_free(&one);
+}
+
 static int64_t moving;
 static int64_t moving_clock(void)
 {
@@ -545,7 +580,8 @@ static int64_t moving_clock(void)
 /* The report's fast path (no case views) gives exactly the numbers of
  * the path through cases_load, over random traffic both ways: requests,
  * replies legal and not, replies racing each other, messages left
- * without receipt, a register, and several points in time. */
+ * without receipt, a register, and several points in time; and each case
+ * loaded alone (cases_load_id) is the one in the list. */
 static void test_report_paths_agree(void **state)
 {
 	struct fixture *f = *state;
@@ -611,6 +647,8 @@ static void test_report_paths_agree(void **state)
 			free(slow);
 			free(fast);
 		}
+		one_case_agrees(f->a, now);
+		one_case_agrees(f->b, now);
 	}
 }
 
