@@ -103,7 +103,7 @@ static void *load_thread(void *arg)
 		if (st >= 200 && st < 300)
 			atomic_fetch_add(&l->ok, 1);
 		else if (atomic_exchange(&l->have_error, 1) == 0)
-			snprintf(l->first_error, sizeof(l->first_error), "HTTP %ld %s", st, buf);
+			snprintf(l->first_error, sizeof(l->first_error), "HTTP %ld %.200s", st, buf);
 	}
 	curl_easy_cleanup(c);
 	return NULL;
