@@ -59,5 +59,11 @@ struct json_t;
 void cli_print_json(struct json_t *o);
 /* True if argv holds -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);
+/* The options of a command that takes only --dir, --json and --help:
+ * sets *dir and *json and leaves optind at the first operand. Returns -1
+ * to go on, or the exit code when help was printed (help follows the
+ * usage line) or an option was bad. */
+int cli_dir_json_opts(int argc, char **argv, const char *cmd, const char *usage,
+		      const char *help, const char **dir, int *json);
 
 #endif

@@ -105,33 +105,18 @@ static const char identity_usage[] = "parley identity [--dir DIR] [--json]";
 
 int cli_identity_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0, 0, 0, 0 }
-	};
 	const char *dir = NULL;
 	struct node *n = NULL;
 	struct err e = { 0 };
 	char vkey[1024];
-	int c, json = 0;
+	int json = 0, rc;
 
-	while ((c = getopt_long(argc, argv, "hd:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'j': json = 1; break;
-		case 'h':
-			printf("usage: %s\n\n"
-			       "Prints this party's identity as one line that a peer imports with\n"
-			       "'parley peer add LINE': its signed-note verifier key (name+keyid+base64),\n"
-			       "the pin of its TLS key (sha256//base64) and its endpoint URL.\n",
-			       identity_usage);
-			return CLI_OK;
-		default:
-			return cli_usage("identity", identity_usage, "bad option");
-		}
-	}
+	if ((rc = cli_dir_json_opts(argc, argv, "identity", identity_usage,
+					   "Prints this party's identity as one line that a peer imports with\n"
+					   "'parley peer add LINE': its signed-note verifier key (name+keyid+base64),\n"
+					   "the pin of its TLS key (sha256//base64) and its endpoint URL.\n",
+					   &dir, &json)) >= 0)
+		return rc;
 	if (optind != argc)
 		return cli_usage("identity", identity_usage, "unexpected argument '%s'", argv[optind]);
 	if (node_open(&n, cli_dir(dir), &e) < 0 ||
@@ -364,35 +349,20 @@ int cli_log_main(int argc, char **argv)
 
 int cli_peer_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0, 0, 0, 0 }
-	};
 	const char *dir = NULL;
 	struct node *n = NULL;
 	struct err e = { 0 };
-	int c, json = 0;
+	int json = 0, rc;
 
-	while ((c = getopt_long(argc, argv, "hd:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'j': json = 1; break;
-		case 'h':
-			printf("usage: %s\n\n"
-			       "add LINE   import a peer's identity line (from 'parley identity')\n"
-			       "list       peers with their delivery state: backlog (our entries not\n"
-			       "           yet receipted), receipted size, time of the last receipt,\n"
-			       "           the last delivery error, and fork evidence if any;\n"
-			       "           --json also gives each peer's verifier key and TLS pin\n"
-			       "           (after a key rotation, the key it announced)\n",
-			       peer_usage);
-			return CLI_OK;
-		default:
-			return cli_usage("peer", peer_usage, "bad option");
-		}
-	}
+	if ((rc = cli_dir_json_opts(argc, argv, "peer", peer_usage,
+					   "add LINE   import a peer's identity line (from 'parley identity')\n"
+					   "list       peers with their delivery state: backlog (our entries not\n"
+					   "           yet receipted), receipted size, time of the last receipt,\n"
+					   "           the last delivery error, and fork evidence if any;\n"
+					   "           --json also gives each peer's verifier key and TLS pin\n"
+					   "           (after a key rotation, the key it announced)\n",
+					   &dir, &json)) >= 0)
+		return rc;
 	if (optind >= argc)
 		return cli_usage("peer", peer_usage, "missing subcommand");
 	if (strcmp(argv[optind], "add") == 0) {
@@ -414,7 +384,6 @@ int cli_peer_main(int argc, char **argv)
 	}
 	if (strcmp(argv[optind], "list") == 0) {
 		struct peer_list pl = { 0 };
-		int rc;
 
 		if (argc - optind != 1)
 			return cli_usage("peer", peer_usage, "peer list takes no argument");
@@ -463,41 +432,26 @@ static int key_rotate(const char *dir, int json)
  * or open it back into a plain file; parley key rotate. */
 int cli_key_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0, 0, 0, 0 }
-	};
 	const char *dir = NULL;
 	struct err e = { 0 };
-	int c, json = 0, protect;
+	int json = 0, protect, rc;
 
-	while ((c = getopt_long(argc, argv, "hd:j", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'j': json = 1; break;
-		case 'h':
-			printf("usage: %s\n\n"
-			       "protect seals identity.key under a passphrase (Argon2id, then\n"
-			       "XChaCha20-Poly1305); unprotect opens it back into a plain file. The\n"
-			       "passphrase comes from $PARLEY_PASSPHRASE_FILE (a file holding it),\n"
-			       "else $PARLEY_PASSPHRASE, else the terminal (asked twice to protect).\n"
-			       "Once protected, every command that opens the node needs it the same\n"
-			       "way, parley serve included. The file is replaced atomically.\n\n"
-			       "rotate makes a new identity key (sealed like the old one) and appends\n"
-			       "to our log to every peer a key entry: the new verifier key, signed by\n"
-			       "the old key and the new. Peers accept checkpoints and receipts by the\n"
-			       "new key once that entry reaches them; verify and audit follow the\n"
-			       "change along the log. Stop parley serve first and deliver the outbox:\n"
-			       "every peer must have cosigned all we sent. If it is interrupted, the\n"
-			       "node refuses to open until rotate is run again, which finishes it.\n",
-			       key_usage);
-			return CLI_OK;
-		default:
-			return cli_usage("key", key_usage, "bad option");
-		}
-	}
+	if ((rc = cli_dir_json_opts(argc, argv, "key", key_usage,
+					   "protect seals identity.key under a passphrase (Argon2id, then\n"
+					   "XChaCha20-Poly1305); unprotect opens it back into a plain file. The\n"
+					   "passphrase comes from $PARLEY_PASSPHRASE_FILE (a file holding it),\n"
+					   "else $PARLEY_PASSPHRASE, else the terminal (asked twice to protect).\n"
+					   "Once protected, every command that opens the node needs it the same\n"
+					   "way, parley serve included. The file is replaced atomically.\n\n"
+					   "rotate makes a new identity key (sealed like the old one) and appends\n"
+					   "to our log to every peer a key entry: the new verifier key, signed by\n"
+					   "the old key and the new. Peers accept checkpoints and receipts by the\n"
+					   "new key once that entry reaches them; verify and audit follow the\n"
+					   "change along the log. Stop parley serve first and deliver the outbox:\n"
+					   "every peer must have cosigned all we sent. If it is interrupted, the\n"
+					   "node refuses to open until rotate is run again, which finishes it.\n",
+					   &dir, &json)) >= 0)
+		return rc;
 	if (argc - optind != 1 || (strcmp(argv[optind], "protect") && strcmp(argv[optind], "unprotect") &&
 				   strcmp(argv[optind], "rotate")))
 		return cli_usage("key", key_usage, "say protect, unprotect or rotate");

@@ -143,34 +143,19 @@ static const char receipts_usage[] = "parley receipts import FILE [--json] [--di
 
 int cli_receipts_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0, 0, 0, 0 }
-	};
 	const char *dir = NULL;
-	int json = 0, c, rc;
+	int json = 0, rc;
 	struct node *n = NULL;
 	struct err e = { 0 };
 	char *text = NULL;
 	size_t len, count = 0;
 	uint64_t size = 0;
 
-	while ((c = getopt_long(argc, argv, "hd:j", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'j': json = 1; break;
-		case 'h':
-			printf("usage: %s\n\n"
-			       "Checks and stores the receipts a peer wrote with 'parley inbox import':\n"
-			       "each must be the peer's valid cosignature of our own checkpoint.\n",
-			       receipts_usage);
-			return CLI_OK;
-		default:
-			return cli_usage("receipts", receipts_usage, "bad option");
-		}
-	}
+	if ((rc = cli_dir_json_opts(argc, argv, "receipts", receipts_usage,
+					   "Checks and stores the receipts a peer wrote with 'parley inbox import':\n"
+					   "each must be the peer's valid cosignature of our own checkpoint.\n",
+					   &dir, &json)) >= 0)
+		return rc;
 	if (argc - optind != 2 || strcmp(argv[optind], "import") != 0)
 		return cli_usage("receipts", receipts_usage, "say import FILE");
 	if ((rc = fsio_read(argv[optind + 1], 64u << 20, &text, &len, &e)) == 0 &&

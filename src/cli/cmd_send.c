@@ -247,35 +247,20 @@ static double now_s(void)
 
 int cli_ping_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0, 0, 0, 0 }
-	};
 	struct node_msg m = { .kind = ENVELOPE_PING, .type = "ping" };
 	const char *dir = NULL;
 	struct node *n = NULL;
 	struct err e = { 0 };
 	uint64_t first, sent, backlog = 0;
 	double t0, t1;
-	int c, json = 0, rc;
+	int json = 0, rc;
 
-	while ((c = getopt_long(argc, argv, "hd:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'j': json = 1; break;
-		case 'h':
-			printf("usage: %s\n\n"
-			       "A liveness round trip that both logs record: appends a ping to this\n"
-			       "party's log for PEER, delivers everything pending to PEER now, and\n"
-			       "prints the time until PEER's receipt (its cosignature) came back.\n",
-			       ping_usage);
-			return CLI_OK;
-		default:
-			return cli_usage("ping", ping_usage, "bad option");
-		}
-	}
+	if ((rc = cli_dir_json_opts(argc, argv, "ping", ping_usage,
+					   "A liveness round trip that both logs record: appends a ping to this\n"
+					   "party's log for PEER, delivers everything pending to PEER now, and\n"
+					   "prints the time until PEER's receipt (its cosignature) came back.\n",
+					   &dir, &json)) >= 0)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage("ping", ping_usage, "name one PEER");
 	if ((rc = node_open(&n, cli_dir(dir), &e)) < 0)

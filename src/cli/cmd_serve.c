@@ -90,34 +90,19 @@ static const char status_usage[] = "parley status [--json] [--dir DIR]";
 /* parley status: a node at a glance, from the same numbers as /metrics. */
 int cli_status_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0, 0, 0, 0 }
-	};
 	const char *dir = NULL;
-	int json = 0, c, rc;
+	int json = 0, rc;
 	struct node *n = NULL;
 	struct metrics_state st;
 	struct err e = { 0 };
 
-	while ((c = getopt_long(argc, argv, "hd:j", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'j': json = 1; break;
-		case 'h':
-			printf("usage: %s\n\n"
-			       "A node at a glance: each peer's backlog (entries it has not receipted),\n"
-			       "the age of the oldest, the size it last receipted and when, failed\n"
-			       "deliveries; cases by state and overdue; attested requests; fork\n"
-			       "evidence. The same numbers 'parley serve' gives on /metrics.\n",
-			       status_usage);
-			return CLI_OK;
-		default:
-			return cli_usage("status", status_usage, "bad option");
-		}
-	}
+	if ((rc = cli_dir_json_opts(argc, argv, "status", status_usage,
+					   "A node at a glance: each peer's backlog (entries it has not receipted),\n"
+					   "the age of the oldest, the size it last receipted and when, failed\n"
+					   "deliveries; cases by state and overdue; attested requests; fork\n"
+					   "evidence. The same numbers 'parley serve' gives on /metrics.\n",
+					   &dir, &json)) >= 0)
+		return rc;
 	if (optind != argc)
 		return cli_usage("status", status_usage, "unexpected argument '%s'", argv[optind]);
 	if ((rc = node_open(&n, cli_dir(dir), &e)) < 0 || (rc = metrics_state(n, &st, &e)) < 0) {

@@ -11,37 +11,22 @@ static const char verify_usage[] = "parley verify [--dir DIR] [--json]";
 
 int cli_verify_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0, 0, 0, 0 }
-	};
 	const char *dir = NULL;
 	struct node *n = NULL;
 	struct err e = { 0 };
-	int c, json = 0, rc;
+	int json = 0, rc;
 
-	while ((c = getopt_long(argc, argv, "hd:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'j': json = 1; break;
-		case 'h':
-			printf("usage: %s\n\n"
-			       "Checks everything the node holds, for every log: each envelope parses\n"
-			       "and sits at its index; every leaf hash and tree node is recomputed;\n"
-			       "every checkpoint's root matches the entries, its signature verifies\n"
-			       "with the sender's key, each cosignature (receipt) verifies with the\n"
-			       "receiver's key, and successive checkpoints are consistent (RFC 9162\n"
-			       "consistency proofs); the facts reports read (each entry's time,\n"
-			       "kind, case and type, kept per 256 entries) match the entries.\n"
-			       "Names the first bad thing and exits 1.\n",
-			       verify_usage);
-			return CLI_OK;
-		default:
-			return cli_usage("verify", verify_usage, "bad option");
-		}
-	}
+	if ((rc = cli_dir_json_opts(argc, argv, "verify", verify_usage,
+					   "Checks everything the node holds, for every log: each envelope parses\n"
+					   "and sits at its index; every leaf hash and tree node is recomputed;\n"
+					   "every checkpoint's root matches the entries, its signature verifies\n"
+					   "with the sender's key, each cosignature (receipt) verifies with the\n"
+					   "receiver's key, and successive checkpoints are consistent (RFC 9162\n"
+					   "consistency proofs); the facts reports read (each entry's time,\n"
+					   "kind, case and type, kept per 256 entries) match the entries.\n"
+					   "Names the first bad thing and exits 1.\n",
+					   &dir, &json)) >= 0)
+		return rc;
 	if (optind != argc)
 		return cli_usage("verify", verify_usage, "unexpected argument '%s'", argv[optind]);
 	if (node_open(&n, cli_dir(dir), &e) < 0)

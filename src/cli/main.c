@@ -1,6 +1,7 @@
 /* main.c — parley: dispatch to a command from the table. */
 #include "cli/cli.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +149,31 @@ int cli_usage(const char *cmd, const char *use, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nusage: %s\n", use);
 	return CLI_USAGE;
+}
+
+int cli_dir_json_opts(int argc, char **argv, const char *cmd, const char *usage,
+		      const char *help, const char **dir, int *json)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "hd:j", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': *dir = optarg; break;
+		case 'j': *json = 1; break;
+		case 'h':
+			printf("usage: %s\n\n%s", usage, help);
+			return CLI_OK;
+		default:
+			return cli_usage(cmd, usage, "bad option");
+		}
+	}
+	return -1;
 }
 
 int cli_wants_help(int argc, char **argv)

@@ -14,8 +14,7 @@ TRIALS=${CRASH_TRIALS:-20}
 base=$((23000 + ($$ * 7) % 30000))
 "$PARLEY" init --name a.example --dir "$T/a" --listen "127.0.0.1:$base" >/dev/null
 "$PARLEY" init --name b.example --dir "$T/b" --listen "127.0.0.1:$((base + 1))" >/dev/null
-"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/a")" --dir "$T/b" >/dev/null
-"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/b")" --dir "$T/a" >/dev/null
+peer_all a b
 A="--dir $T/a"
 B="--dir $T/b"
 AB="parley/a.example/b.example"

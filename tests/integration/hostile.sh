@@ -29,11 +29,7 @@ PA=$base PB=$((base + 1)) PC=$((base + 2)) OA=$((base + 3))
 "$PARLEY" init --name b.example --dir "$T/b" --listen "127.0.0.1:$PB" >/dev/null
 "$PARLEY" init --name c.example --dir "$T/c" --listen "127.0.0.1:$PC" >/dev/null
 "$PARLEY" init --name s.example --dir "$T/s" --listen 127.0.0.1:1 >/dev/null # a stranger
-for x in a b c; do
-	for y in a b c; do
-		[ "$x" = "$y" ] || "$PARLEY" peer add "$("$PARLEY" identity --dir "$T/$x")" --dir "$T/$y" >/dev/null
-	done
-done
+peer_all a b c
 # c2 and c3: offline copies of c (its key and certificate) whose batches
 # to b are posted by hand; c itself never sends to b.
 node_copy c c2

@@ -48,8 +48,7 @@ expect "protect twice" 1 "already protected" env PARLEY_PASSPHRASE_FILE="$T/pass
 # Real traffic with a protected key, and bodies that must never leak.
 export PARLEY_PASSPHRASE_FILE="$T/pass"
 "$PARLEY" init --name b.example --dir "$T/b" --listen "127.0.0.1:$((base + 1))" >/dev/null
-"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/a")" --dir "$T/b" >/dev/null
-"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/b")" --dir "$T/a" >/dev/null
+peer_all a b
 token=$("$PARLEY" operator add olga --role officer --dir "$T/a" | grep -o 'parley_[A-Za-z0-9_-]*')
 "$PARLEY" serve --dir "$T/a" > "$T/a.out" 2> "$T/a.log" &
 pids="$pids $!"

@@ -62,8 +62,16 @@ two_nodes() {
 		--operator-listen "127.0.0.1:$(($1 + 1))" >/dev/null
 	"$PARLEY" init --name b.example --dir "$T/b" --listen "127.0.0.1:$(($1 + 2))" \
 		--operator-listen "127.0.0.1:$(($1 + 3))" >/dev/null
-	"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/a")" --dir "$T/b" >/dev/null
-	"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/b")" --dir "$T/a" >/dev/null
+	peer_all a b
+}
+# peer_all NODE...: each of the nodes (in $T) imports every other's identity.
+peer_all() {
+	for x in "$@"; do
+		for y in "$@"; do
+			[ "$x" = "$y" ] || "$PARLEY" peer add "$("$PARLEY" identity --dir "$T/$x")" \
+				--dir "$T/$y" >/dev/null
+		done
+	done
 }
 # tok NAME ROLE NODE: adds an operator to $T/NODE, prints its token.
 tok() { "$PARLEY" operator add "$1" --role "$2" --dir "$T/$3" --json | sed 's/.*"token":"\([^"]*\)".*/\1/'; }

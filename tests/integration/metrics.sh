@@ -10,8 +10,7 @@ base=$((28000 + ($$ * 7) % 30000))
 "$PARLEY" init --name a.example --dir "$T/a" --listen "127.0.0.1:$base" \
 	--operator-listen "127.0.0.1:$((base + 2))" >/dev/null
 "$PARLEY" init --name b.example --dir "$T/b" --listen "127.0.0.1:$((base + 1))" >/dev/null
-"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/a")" --dir "$T/b" >/dev/null
-"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/b")" --dir "$T/a" >/dev/null
+peer_all a b
 token=$("$PARLEY" operator add prom --role auditor --dir "$T/a" | grep -o 'parley_[A-Za-z0-9_-]*')
 "$PARLEY" serve --dir "$T/a" 2>>"$T/a.log" &
 pids="$pids $!"

@@ -15,11 +15,7 @@ for n in a b c; do
 		|| { echo "init $n failed"; exit 1; }
 	i=$((i + 1))
 done
-for x in a b c; do
-	for y in a b c; do
-		[ "$x" = "$y" ] || "$PARLEY" peer add "$("$PARLEY" identity --dir "$T/$x")" --dir "$T/$y" >/dev/null
-	done
-done
+peer_all a b c
 
 serve() { # serve NODE: starts parley serve in the background
 	"$PARLEY" serve --dir "$T/$1" 2>>"$T/$1.log" &

@@ -11,11 +11,7 @@ for x in a b c; do
 	"$PARLEY" init --name $x.example --dir "$T/$x" --listen "127.0.0.1:$base" >/dev/null
 	base=$((base + 1))
 done
-for x in a b c; do
-	for y in a b c; do
-		[ "$x" = "$y" ] || "$PARLEY" peer add "$("$PARLEY" identity --dir "$T/$x")" --dir "$T/$y" >/dev/null
-	done
-done
+peer_all a b c
 A="--dir $T/a"
 B="--dir $T/b"
 AB="parley/a.example/b.example"

@@ -12,11 +12,7 @@ base=$((25000 + ($$ * 7) % 30000))
 	--operator-listen "127.0.0.1:$((base + 3))" >/dev/null
 "$PARLEY" init --name b.example --dir "$T/b" --listen "127.0.0.1:$((base + 1))" >/dev/null
 "$PARLEY" init --name c.example --dir "$T/c" --listen "127.0.0.1:$((base + 2))" >/dev/null
-for x in a b c; do
-	for y in a b c; do
-		[ "$x" = "$y" ] || "$PARLEY" peer add "$("$PARLEY" identity --dir "$T/$x")" --dir "$T/$y" >/dev/null
-	done
-done
+peer_all a b c
 token=$("$PARLEY" operator add watch --role auditor --dir "$T/a" | grep -o 'parley_[A-Za-z0-9_-]*')
 
 # A listener on c's port that accepts and never says a word (bounded: 120 s).

@@ -9,8 +9,7 @@
 base=$((22000 + ($$ * 13) % 30000))
 "$PARLEY" init --name a.example --dir "$T/a" --listen "127.0.0.1:$base" >/dev/null
 "$PARLEY" init --name b.example --dir "$T/b" --listen "127.0.0.1:$((base + 1))" >/dev/null
-"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/a")" --dir "$T/b" >/dev/null
-"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/b")" --dir "$T/a" >/dev/null
+peer_all a b
 serve_bg a
 serve_bg b
 A="--dir $T/a"

@@ -14,8 +14,7 @@ base=$((24000 + ($$ * 7) % 30000))
 "$PARLEY" init --name a.example --dir "$T/a" --listen "127.0.0.1:$base" >/dev/null &&
 "$PARLEY" init --name b.example --dir "$T/b" --listen "127.0.0.1:$((base + 1))" >/dev/null ||
 	{ echo "init failed"; exit 1; }
-"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/a")" --dir "$T/b" >/dev/null
-"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/b")" --dir "$T/a" >/dev/null
+peer_all a b
 key0=$("$PARLEY" identity --dir "$T/a" | cut -d' ' -f1)
 
 digest() { "$PARLEY" store digest --dir "$T/$1"; }

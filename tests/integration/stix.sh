@@ -12,8 +12,7 @@ S="$(dirname "$0")/../stix"
 base=$((29000 + ($$ * 7) % 30000))
 "$PARLEY" init --name a.example --dir "$T/a" --listen "127.0.0.1:$base" >/dev/null
 "$PARLEY" init --name b.example --dir "$T/b" --listen "127.0.0.1:$((base + 1))" >/dev/null
-"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/a")" --dir "$T/b" >/dev/null
-"$PARLEY" peer add "$("$PARLEY" identity --dir "$T/b")" --dir "$T/a" >/dev/null
+peer_all a b
 "$PARLEY" serve --dir "$T/a" 2>>"$T/a.log" &
 pids="$pids $!"
 "$PARLEY" serve --dir "$T/b" 2>>"$T/b.log" &
