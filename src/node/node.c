@@ -990,6 +990,7 @@ static int key_entry_text(const char *buf, size_t len, const void *body, size_t 
 struct chain_scan {
 	struct node *n;
 	const char *origin;
+	int64_t log;
 	struct keyann_chain *c;
 	struct err *e;
 };
@@ -1015,18 +1016,54 @@ static int chain_scan_fn(void *ctx, uint64_t index, const char *buf, size_t len,
 	return rc;
 }
 
+/* The key entries of a block of a log's facts: only those envelopes are
+ * read (chain_scan_fn checks each one's kind again from its bytes). */
+static int chain_facts_fn(void *ctx, uint64_t first, const struct store_fact *f, size_t nf,
+			  const char *const *types, size_t ntypes)
+{
+	struct chain_scan *cs = ctx;
+
+	(void)types;
+	(void)ntypes;
+	for (size_t i = 0; i < nf; i++) {
+		char *buf;
+		size_t len;
+		int rc;
+
+		if (f[i].kind != ENVELOPE_KEY)
+			continue;
+		if ((rc = store_entry_get(cs->n->store, cs->log, first + i, &buf, &len, cs->e)) < 0)
+			return rc;
+		rc = chain_scan_fn(cs, first + i, buf, len, NULL);
+		free(buf);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int node_key_chain(struct node *n, const char *sender, const char *receiver,
 		   struct keyann_chain *c, struct err *e)
 {
 	struct store_party p;
 	struct store_log log;
-	struct chain_scan cs = { n, log.origin, c, e };
+	struct chain_scan cs = { n, log.origin, 0, c, e };
 	int rc;
 
 	keyann_chain_init(c, NULL);
 	rc = store_log_get(n->store, sender, receiver, 0, &log, e);
-	if (rc == 0 && (rc = store_scan(n->store, log.id, chain_scan_fn, &cs, e)) < 0)
-		return rc;
+	if (rc == 0) {
+		/* The log's facts say where its key entries are; a store
+		 * without them is read whole. */
+		cs.log = log.id;
+		rc = store_facts_scan(n->store, log.id, log.size, chain_facts_fn, &cs, e);
+		if (rc == ERR_NOTFOUND) {
+			keyann_chain_init(c, NULL);
+			rc = store_scan(n->store, log.id, chain_scan_fn, &cs, e);
+		}
+		if (rc < 0)
+			return rc;
+	}
 	if (rc < 0 && rc != ERR_NOTFOUND)
 		return rc;
 	if (c->n == 0) {
