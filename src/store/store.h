@@ -314,6 +314,15 @@ int store_facts_scan(struct store *s, int64_t log, uint64_t size, store_facts_fn
 /* Compares every block of facts of a log with its entries: 0 or
  * ERR_VERIFY naming the first block that differs or is missing. */
 int store_facts_check(struct store *s, int64_t log, struct err *e);
+/* The same check fed by a caller that reads the log's entries in order
+ * itself (parley verify): begin, add each entry's parsed envelope, end
+ * (which frees). add and end return 0 or ERR_VERIFY as above. */
+struct store_facts_check;
+struct envelope;
+int store_facts_check_begin(struct store *s, int64_t log, struct store_facts_check **out,
+			    struct err *e);
+int store_facts_check_add(struct store_facts_check *c, const struct envelope *env);
+int store_facts_check_end(struct store_facts_check *c);
 
 /* One stored node, for verification; ERR_NOTFOUND if absent. */
 int store_node_get(struct store *s, int64_t log, struct merkle_id id,

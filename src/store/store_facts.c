@@ -311,20 +311,13 @@ static int rebuild_flush(struct rebuild *r)
 	return rc;
 }
 
-static int rebuild_entry(void *ctx, uint64_t index, const char *buf, size_t len,
-			 const uint8_t *leaf)
+/* The next entry, parsed: its facts go into the block, and a full block
+ * is written or compared. */
+static int rebuild_add(struct rebuild *r, const struct envelope *env)
 {
-	struct rebuild *r = ctx;
-	struct envelope env;
 	int rc;
 
-	(void)leaf;
-	if (index != r->expect)
-		return err_set(r->e, ERR_VERIFY, "log %" PRId64 ": entry %" PRIu64
-			       " where %" PRIu64 " belongs", r->log, index, r->expect);
-	if (envelope_parse(&env, buf, len, r->e) < 0)
-		return err_wrap(r->e, "log %" PRId64 " entry %" PRIu64, r->log, index);
-	block_add(&r->b, &env);
+	block_add(&r->b, env);
 	r->expect++;
 	if (r->b.n == STORE_FACT_BLOCK) {
 		if ((rc = rebuild_flush(r)) < 0)
@@ -334,15 +327,41 @@ static int rebuild_entry(void *ctx, uint64_t index, const char *buf, size_t len,
 	return 0;
 }
 
-static int rebuild(struct store *s, int64_t log, int write, struct err *e)
+static int rebuild_entry(void *ctx, uint64_t index, const char *buf, size_t len,
+			 const uint8_t *leaf)
+{
+	struct rebuild *r = ctx;
+	struct envelope env;
+
+	(void)leaf;
+	if (index != r->expect)
+		return err_set(r->e, ERR_VERIFY, "log %" PRId64 ": entry %" PRIu64
+			       " where %" PRIu64 " belongs", r->log, index, r->expect);
+	if (envelope_parse(&env, buf, len, r->e) < 0)
+		return err_wrap(r->e, "log %" PRId64 " entry %" PRIu64, r->log, index);
+	return rebuild_add(r, &env);
+}
+
+static struct rebuild *rebuild_new(struct store *s, int64_t log, int write, struct err *e)
 {
 	struct rebuild *r = malloc(sizeof(*r));
+
+	if (!r) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	*r = (struct rebuild){ .s = s, .log = log, .write = write, .e = e };
+	block_reset(&r->b, 0);
+	return r;
+}
+
+static int rebuild(struct store *s, int64_t log, int write, struct err *e)
+{
+	struct rebuild *r = rebuild_new(s, log, write, e);
 	int rc;
 
 	if (!r)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	*r = (struct rebuild){ .s = s, .log = log, .write = write, .e = e };
-	block_reset(&r->b, 0);
+		return e->code;
 	if ((rc = s->ops->scan(s, log, rebuild_entry, r, e)) == 0)
 		rc = rebuild_flush(r);
 	free(r);
@@ -352,6 +371,30 @@ static int rebuild(struct store *s, int64_t log, int write, struct err *e)
 int store_facts_check(struct store *s, int64_t log, struct err *e)
 {
 	return rebuild(s, log, 0, e);
+}
+
+struct store_facts_check {
+	struct rebuild r;
+};
+
+int store_facts_check_begin(struct store *s, int64_t log, struct store_facts_check **out,
+			    struct err *e)
+{
+	*out = (struct store_facts_check *)(void *)rebuild_new(s, log, 0, e);
+	return *out ? 0 : e->code;
+}
+
+int store_facts_check_add(struct store_facts_check *c, const struct envelope *env)
+{
+	return rebuild_add(&c->r, env);
+}
+
+int store_facts_check_end(struct store_facts_check *c)
+{
+	int rc = rebuild_flush(&c->r);
+
+	free(c);
+	return rc;
 }
 
 struct origins {

@@ -87,6 +87,12 @@ N=$(sqlite3 "$T/demo/b/parley.db" "SELECT size FROM log WHERE origin = '$AB'")
 tamper "the log size raised" \
 	"$AB: entry $N is missing (the log's size is $((N + 1)))" \
 	"UPDATE log SET size = size + 1 WHERE id = $LOG;"
+tamper "the facts reports read, altered" \
+	"the facts of entries 0.." \
+	"UPDATE fact SET data = substr(data, 1, length(data) - 1) || x'ff' WHERE id = $LOG << 44;"
+tamper "the facts reports read, missing" \
+	"no facts for entries 0.." \
+	"DELETE FROM fact WHERE id = $LOG << 44;"
 tamper "a checkpoint beyond the entries" \
 	"is beyond the entries held" \
 	"DELETE FROM entry WHERE log = $LOG AND idx >= 199; UPDATE log SET size = 199 WHERE id = $LOG;"
