@@ -1065,17 +1065,10 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 			       x->env.mine;
 		}
 	}
-	/* The items are done with. Their memory, already paged in, holds
-	 * the report's cases if this is the first channel (a block from
-	 * malloc has no type until written); else it goes back to the heap
-	 * (parley report keeps freed memory for reuse: main.c). At a million
-	 * cases, fresh pages were a third of the report's time. */
-	if (!o->v) {
-		o->v = (struct report_case *)(void *)c.it.v;
-		o->cap = c.it.cap * sizeof(*c.it.v) / sizeof(*o->v);
-	} else {
-		free(c.it.v);
-	}
+	/* The items are done with: their memory goes back to the heap before
+	 * the report's cases take as much again (parley report keeps freed
+	 * memory for reuse: main.c). */
+	free(c.it.v);
 	c.it.v = NULL;
 	free(c.by_ours);
 	c.by_ours = NULL;
