@@ -57,6 +57,9 @@ browser() {
 	pass=$((pass + $(grep -c '^ok ' "$T/$1.out")))
 	fail=$((fail + $(grep -c '^FAIL ' "$T/$1.out")))
 	[ $rc -eq 0 ] || bad "the browser script ($1) exited $rc"
+	if grep -q '^FAIL ' "$T/$1.out"; then # what the servers said, for the reader
+		for x in a b; do echo "--- $x.log (last 15 lines)"; tail -n 15 "$T/$x.log"; done
+	fi
 }
 browser main
 
