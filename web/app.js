@@ -220,13 +220,25 @@
     if (!S.me || r.name === "login") return pageLogin();
     const pages = { inbox: () => pageList("inbox"), outbox: () => pageList("outbox"), case: pageCase,
       new: pageNew, reports: pageReports, peers: pagePeers };
+    await baseline();
     await (pages[r.name] || pages.inbox)(r.args);
+  }
+
+  /* Notes the store's stamp before a page reads its data, so that the
+   * poll redraws for anything stored after that read began (a stamp
+   * first taken by the poll would hide what arrived between the page's
+   * read and the poll). */
+  async function baseline() {
+    const res = await api("changes");
+    if (res.ok && res.data) S.stamp = res.data.stamp;
   }
 
   /* Redraws the current page's data without losing what was typed. */
   async function refresh() {
     const r = route();
-    if (!S.me || r.name === "new" || r.name === "login") return;
+    if (!S.me) return;
+    await baseline();
+    if (r.name === "new" || r.name === "login") return;
     const page = document.getElementById("page");
     if (!page) return;
     const pages = { inbox: () => pageList("inbox"), outbox: () => pageList("outbox"), case: pageCase,
@@ -629,20 +641,21 @@
   /* ---- live updates --------------------------------------------------- */
 
   async function poll() {
-    if (S.me && !document.hidden) {
-      const res = await api("changes");
-      if (res.ok) {
-        if (S.stamp !== null && res.data.stamp !== S.stamp) {
-          S.stamp = res.data.stamp;
-          S.lastUpdate = new Date();
-          await refresh();
+    try {
+      if (S.me && !document.hidden) {
+        const res = await api("changes");
+        if (res.ok && res.data) {
+          if (res.data.stamp !== S.stamp) {
+            S.lastUpdate = new Date();
+            await refresh(); // takes the new stamp itself
+          }
+        } else if (res.status === 401) {
+          failed(res);
         }
-        S.stamp = res.data.stamp;
-      } else if (res.status === 401) {
-        failed(res);
       }
+    } finally {
+      setTimeout(poll, POLL_MS); // a failed redraw must not end the polling
     }
-    setTimeout(poll, POLL_MS);
   }
 
   async function start() {

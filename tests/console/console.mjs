@@ -4,7 +4,7 @@
 // "FAIL NAME" per check; exits non-zero only if the script itself breaks.
 //   PHASE=main    the whole scenario, the wrong token, the auditor,
 //                 keyboard and labels, screenshots in both languages
-//   PHASE=expiry  A's sessions last 2 s: acting after that is refused
+//   PHASE=expiry  A's sessions last 10 s: acting after that is refused
 import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -53,6 +53,13 @@ async function login(page, url, token) {
   await page.goto(url + "/");
   await page.fill("#token", token);
   await page.click("#login");
+}
+
+// What went wrong inside a page, printed as notes for the reader of a
+// failed run: requests that failed and the page's own errors.
+function watch(page, who) {
+  page.on("requestfailed", (r) => console.log(`note: ${who}: ${r.method()} ${r.url()} failed: ${r.failure() && r.failure().errorText}`));
+  page.on("pageerror", (e) => console.log(`note: ${who}: page error: ${e.message}`));
 }
 
 // The notice above the page: its visible sentence.
@@ -128,6 +135,8 @@ async function main() {
   const B = await browser("ru-RU", "Europe/Moscow");
   const pa = A.pages()[0] || (await A.newPage());
   const pb = B.pages()[0] || (await B.newPage());
+  watch(pa, "a");
+  watch(pb, "b");
   const errors = [];
   for (const p of [pa, pb]) p.on("pageerror", (e) => errors.push(e.message));
   for (const p of [pa, pb]) p.on("console", (m) => m.type() === "error" && !/401|403|400/.test(m.text()) && errors.push(m.text()));
@@ -208,7 +217,13 @@ async function main() {
 
   const t0 = Date.now();
   await step("the case appears in b's inbox without a reload", async () => {
-    await pb.locator(`#inbox-table tr[data-case="${id}"]`).waitFor({ timeout: 15000 });
+    await pb.locator(`#inbox-table tr[data-case="${id}"]`).waitFor({ timeout: 15000 }).catch(async (e) => {
+      console.log("note: b's page: " + JSON.stringify(await pb.evaluate(async () => ({ hash: location.hash, hidden: document.hidden,
+        stamp: parleyConsole.state.stamp, me: !!parleyConsole.state.me, h1: document.querySelector("h1") && document.querySelector("h1").textContent,
+        rows: document.querySelectorAll("#inbox-table tr").length, notice: document.querySelector("#notice").textContent,
+        now: await (await fetch("/api/v1/changes")).text() }))));
+      throw e;
+    });
     if (!(await pb.evaluate(() => window.__sameDocument === true))) throw new Error("the page was reloaded");
   });
   console.log(`note: the case reached b's open inbox in ${Date.now() - t0} ms`);
@@ -333,7 +348,8 @@ async function main() {
 async function expiry() {
   const A = await browser("ru-RU", "Asia/Vladivostok");
   const pa = A.pages()[0] || (await A.newPage());
-  await step("a's officer logs in (sessions of 2 s)", async () => {
+  watch(pa, "a");
+  await step("a's officer logs in (sessions of 10 s)", async () => {
     await login(pa, env.URL_A, env.OFF_A);
     await pa.locator("h1", { hasText: T("ru", "inbox.title") }).waitFor();
     await pa.goto(env.URL_A + "/#/outbox");
@@ -341,7 +357,11 @@ async function expiry() {
     await pa.locator("#act-close").waitFor();
   });
   const before = digest(env.NODE_A);
-  await pa.waitForTimeout(2500);
+  // Past the session's end, as the cookie states it (a slow machine may
+  // have spent part of the 10 s logging in; no fixed sleep then).
+  const cookie = (await A.cookies()).find((c) => c.name.startsWith("parley"));
+  const left = cookie && cookie.expires > 0 ? cookie.expires * 1000 - Date.now() : 10000;
+  await pa.waitForTimeout(Math.max(0, left) + 1000);
   await step("acting after the session expired: the page says so, asks to log in", async () => {
     // The poll may notice first; either way the page must say it.
     if (await pa.locator("#act-close").count()) await pa.click("#act-close", { timeout: 1000 }).catch(() => {});

@@ -63,11 +63,11 @@ browser() {
 }
 browser main
 
-# An expired session: A again, its sessions lasting 2 seconds.
+# An expired session: A again, its sessions lasting 10 seconds.
 for p in $pids; do kill "$p" 2>/dev/null; done
 wait 2>/dev/null
 pids=""
-PARLEY_CONSOLE_SESSION=2
+PARLEY_CONSOLE_SESSION=10
 export PARLEY_CONSOLE_SESSION
 serve_bg a
 unset PARLEY_CONSOLE_SESSION
