@@ -14,7 +14,7 @@ set -eu
 PKGS="gcc pkg-config meson ninja-build libsodium-dev nettle-dev libsqlite3-dev
 libjansson-dev libcmocka-dev sqlite3 libgnutls28-dev libmicrohttpd-dev
 libcurl4-gnutls-dev curl libcsv-dev valgrind libpq-dev postgresql mandoc systemd python3-jsonschema
-chromium"
+chromium faketime"
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 [ "${PARLEY_FUZZ:-0}" = 1 ] && PKGS="$PKGS clang libclang-rt-14-dev"
 

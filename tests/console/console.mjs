@@ -5,6 +5,7 @@
 //   PHASE=main    the whole scenario, the wrong token, the auditor,
 //                 keyboard and labels, screenshots in both languages
 //   PHASE=expiry  A's sessions last 10 s: acting after that is refused
+//   PHASE=overdue A's clock is three days ahead: b's case is overdue there
 import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -373,7 +374,34 @@ async function expiry() {
   await A.close();
 }
 
+async function overdue() {
+  const A = await browser("en-GB", "Europe/London");
+  const pa = A.pages()[0] || (await A.newPage());
+  watch(pa, "a");
+  const row = (which, id) => pa.locator(`#${which}-table tr[data-case="${id}"]`);
+  await step("a's inbox marks b's case overdue (a's clock three days ahead)", async () => {
+    await login(pa, env.URL_A, env.OFF_A);
+    await row("inbox", "b.example/1").waitFor();
+    if (!((await row("inbox", "b.example/1").getAttribute("class")) || "").includes("is-overdue"))
+      throw new Error("the row is not marked");
+    await row("inbox", "b.example/1").locator(".badge.overdue", { hasText: T("en", "overdue") }).waitFor();
+  });
+  await step("the inbox's overdue filter keeps it", async () => {
+    await pa.selectOption("#f-state", "overdue");
+    await row("inbox", "b.example/1").waitFor();
+    await pa.screenshot({ path: `${SHOTS}/inbox-overdue-en-1280x800.png` });
+    await pa.selectOption("#f-state", "");
+  });
+  await step("a's own case, answered, is not overdue", async () => {
+    await pa.goto(env.URL_A + "/#/outbox");
+    await row("outbox", "a.example/1").waitFor();
+    if (await row("outbox", "a.example/1").locator(".badge.overdue").count()) throw new Error("marked overdue");
+  });
+  await A.close();
+}
+
 const started = Date.now();
-await (env.PHASE === "expiry" ? expiry() : main()).catch((e) => fail("the browser script", e.stack));
+const phases = { main, expiry, overdue };
+await phases[env.PHASE]().catch((e) => fail("the browser script", e.stack));
 console.log(`note: phase ${env.PHASE} took ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exit(0);
