@@ -19,9 +19,11 @@ BUILD=$(cd "$(dirname "$PARLEY")" && pwd)
 DRV=$SRC/tests/console
 CHROMIUM=${PARLEY_CHROMIUM:-/usr/bin/chromium}
 SHOTS=${PARLEY_SHOTS:-$BUILD/tests/console-shots}
-for need in node sqlite3 faketime; do
+for need in node sqlite3; do
 	command -v $need >/dev/null || { echo "$need missing: run scripts/deps.sh"; exit 1; }
 done
+FAKETIME_LIB=/usr/lib/$(gcc -dumpmachine)/faketime/libfaketimeMT.so.1
+[ -f "$FAKETIME_LIB" ] || { echo "$FAKETIME_LIB missing: run scripts/deps.sh (Debian package faketime)"; exit 1; }
 [ -x "$CHROMIUM" ] || { echo "$CHROMIUM missing: run scripts/deps.sh (Debian package chromium)"; exit 1; }
 [ -d "$DRV/node_modules/playwright-core" ] || { echo "playwright-core missing: run 'npm ci' in tests/console (scripts/deps.sh does)"; exit 1; }
 started=$(date +%s)
@@ -83,8 +85,10 @@ browser expiry
 for p in $pids; do kill "$p" 2>/dev/null; done
 wait 2>/dev/null
 pids=""
-ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-	faketime -f +3d "$PARLEY" serve --dir "$T/a" 2>>"$T/a.log" &
+# libfaketime preloaded directly, not through faketime(1), which would
+# stand between this script and the server's pid.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" LD_PRELOAD=$FAKETIME_LIB FAKETIME=+3d \
+	"$PARLEY" serve --dir "$T/a" 2>>"$T/a.log" &
 pids="$!"
 sleep 0.4
 browser overdue
