@@ -643,6 +643,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (rc == 0 && !(in = body_json(*con_cls, &e)))
 		rc = e.code;
 	if (rc == 0) {
+		/* The record goes into the append's own transaction. */
+		store_audit_stage(a->n->store, a->n->now(), op.name, action);
 		if (nseg == 1)
 			rc = post_case(a, in, &out, &e);
 		else if (nseg == 4)
@@ -651,8 +653,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			rc = post_channel(a, seg[1], seg[2], in, &out, &e);
 	}
 	json_decref(in);
-	store_audit_add(a->n->store, a->n->now(), op.name, action,
-			rc == 0 ? "ok" : err_name(rc), &ignore);
+	/* Not recorded by an append (refused, or nothing appended), or
+	 * failed after one: recorded here, with how it ended. */
+	if (!store_audit_unstage(a->n->store) || rc < 0)
+		store_audit_add(a->n->store, a->n->now(), op.name, action,
+				rc == 0 ? "ok" : err_name(rc), &ignore);
 	if (rc == 0)
 		outbox_kick(); /* what was just appended leaves now, not at the next poll */
 	if (rc < 0) {

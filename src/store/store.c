@@ -183,6 +183,23 @@ int store_audit_add(struct store *s, int64_t time, const char *who, const char *
 	return s->ops->audit_add(s, time, who, action, outcome, e);
 }
 
+void store_audit_stage(struct store *s, int64_t time, const char *who, const char *action)
+{
+	s->audit.time = time;
+	s->audit.who = who;
+	s->audit.action = action;
+	s->audit.staged = 1;
+	s->audit.written = 0;
+}
+
+int store_audit_unstage(struct store *s)
+{
+	int w = s->audit.written;
+
+	memset(&s->audit, 0, sizeof(s->audit));
+	return w;
+}
+
 int store_lease_take(struct store *s, const char *name, const char *holder,
 		     int64_t ttl_ms, int *held, struct err *e)
 {
@@ -473,8 +490,13 @@ static int append_txn(struct store *s, const struct store_log *log,
 		goto out;
 	if (b->party && (rc = s->ops->party_put(s, b->party, e)) < 0)
 		goto out;
+	if (b->n && s->audit.staged && !s->audit.written &&
+	    (rc = s->ops->audit_add(s, s->audit.time, s->audit.who, s->audit.action, "ok", e)) < 0)
+		goto out;
 	if ((rc = s->ops->commit(s, e)) < 0)
 		goto out;
+	if (b->n && s->audit.staged)
+		s->audit.written = 1;
 	s->uncommitted = 0;
 	if (out) {
 		out->size = f.size;

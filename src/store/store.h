@@ -172,6 +172,14 @@ int store_operator_each(struct store *s, store_operator_fn fn, void *ctx, struct
 /* Records who did what and when, and how it ended. */
 int store_audit_add(struct store *s, int64_t time, const char *who, const char *action,
 		    const char *outcome, struct err *e);
+/* An operator action about to append: the next append of entries on
+ * this handle records it, with outcome "ok", in the same transaction (one
+ * commit for the change and its record, not two). store_audit_unstage
+ * ends the staging and returns 1 if an append recorded it, else 0 (the
+ * caller records the outcome itself). who and action must outlive the
+ * staging. */
+void store_audit_stage(struct store *s, int64_t time, const char *who, const char *action);
+int store_audit_unstage(struct store *s);
 /* The audit trail in the order it was recorded (parley operator audit).
  * fn returning non-zero stops the walk and is returned. */
 typedef int (*store_audit_fn)(void *ctx, int64_t time, const char *who,

@@ -174,6 +174,13 @@ struct store {
 	struct fact_block *facts; /* the block an append is writing */
 	int64_t facts_log;
 	int facts_skip;       /* that block's stored facts are lost */
+	/* An operator action staged by store_audit_stage: written ("ok") by
+	 * the next append of entries, in its transaction. */
+	struct {
+		int64_t time;
+		const char *who, *action;
+		int staged, written;
+	} audit;
 };
 
 /* store_facts.c: the facts an append writes, in its transaction. */

@@ -475,6 +475,59 @@ static void test_pg_readonly(void **state)
 	assert_int_equal(log.size, 5);
 }
 
+struct audit_rows {
+	int n;
+	char last[200];
+};
+
+static int count_audit(void *ctx, int64_t time, const char *who, const char *action,
+		       const char *outcome)
+{
+	struct audit_rows *r = ctx;
+
+	(void)time;
+	r->n++;
+	snprintf(r->last, sizeof(r->last), "%s|%s|%s", who, action, outcome);
+	return 0;
+}
+
+/* A staged operator action is recorded by the next append of entries, in
+ * its transaction: not by a refused one, once only however many appends
+ * follow, and not after the staging ended. */
+static void test_audit_staged(void **state)
+{
+	struct fixture *f = *state;
+	struct store_appended res;
+	struct store_entry en;
+	struct store_batch b = { .entries = &en, .n = 1 };
+	struct audit_rows r = { 0 };
+	struct err e = { 0 };
+	char buf[ENVELOPE_MAX];
+
+	tu_ok(append_range(f, 0, 2, &res, &e), &e);
+	store_audit_stage(f->s, 1795000000, "olga", "POST /api/v1/cases");
+	en = (struct store_entry){ buf, 0, NULL, 0 };
+	en.len = tu_envelope(buf, sizeof(buf), A, B, 5, "x", 1); /* a gap: refused */
+	assert_int_equal(store_append(f->s, &f->log, &b, &res, &e), ERR_CONFLICT);
+	tu_ok(store_audit_each(f->s, count_audit, &r, &e), &e);
+	assert_int_equal(r.n, 0);
+	en.len = tu_envelope(buf, sizeof(buf), A, B, 2, "x", 1);
+	tu_ok(store_append(f->s, &f->log, &b, &res, &e), &e);
+	en.len = tu_envelope(buf, sizeof(buf), A, B, 3, "x", 1);
+	tu_ok(store_append(f->s, &f->log, &b, &res, &e), &e);
+	assert_int_equal(store_audit_unstage(f->s), 1);
+	tu_ok(store_audit_each(f->s, count_audit, &r, &e), &e);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.last, "olga|POST /api/v1/cases|ok");
+	/* Ended: the next append records nothing. */
+	en.len = tu_envelope(buf, sizeof(buf), A, B, 4, "x", 1);
+	tu_ok(store_append(f->s, &f->log, &b, &res, &e), &e);
+	assert_int_equal(store_audit_unstage(f->s), 0);
+	r.n = 0;
+	tu_ok(store_audit_each(f->s, count_audit, &r, &e), &e);
+	assert_int_equal(r.n, 1);
+}
+
 /* store_copy into an empty store of the other backend (a second SQLite
  * file when this run is on SQLite), then store_compare: equal, and a
  * difference is found and named. */
@@ -1056,6 +1109,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_pg_failed_write_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_reconnects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_readonly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_staged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_and_compare, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_appends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_facts, setup, teardown),
