@@ -3,6 +3,7 @@
 #include "store/store_backend.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,7 +227,40 @@ struct sqlite_store {
 	sqlite3_stmt *cosig_st;
 	int cosig_busy;
 	int no_facts; /* a version 1 store opened read-only: no fact or lease table */
+	int writing;  /* holds the process's writer lock (BEGIN IMMEDIATE to end) */
 };
+
+/* The process's writer lock. SQLite lets one connection write at a time
+ * and makes the others wait in its busy handler, which sleeps 1, 2, 5,
+ * 10... ms between tries: the operator API, the delivery threads and the
+ * peer API of one parley serve, each on its own connection, lost
+ * milliseconds per case to those sleeps. Writers of one process queue on
+ * this lock instead and wake the moment it is free; other processes on
+ * the same file still meet the busy handler. Recursive: a thread may hold
+ * it while it writes on a second store (store copy). */
+static pthread_mutex_t writer_mu;
+static pthread_once_t writer_once = PTHREAD_ONCE_INIT;
+
+static void writer_init(void)
+{
+	pthread_mutexattr_t a;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&writer_mu, &a);
+	pthread_mutexattr_destroy(&a);
+}
+
+static void writer_lock(void)
+{
+	pthread_once(&writer_once, writer_init);
+	pthread_mutex_lock(&writer_mu);
+}
+
+static void writer_unlock(void)
+{
+	pthread_mutex_unlock(&writer_mu);
+}
 
 static struct sqlite_store *S(struct store *s)
 {
@@ -258,9 +292,16 @@ static sqlite3_stmt *q(struct sqlite_store *s, int i)
 static int run(struct sqlite_store *s, sqlite3_stmt *st, struct err *e,
 	       const char *what)
 {
-	int rc = sqlite3_step(st);
+	/* A write outside a transaction takes the writer lock for itself. */
+	int lock = !s->writing && !sqlite3_stmt_readonly(st);
+	int rc;
 
+	if (lock)
+		writer_lock();
+	rc = sqlite3_step(st);
 	sqlite3_reset(st);
+	if (lock)
+		writer_unlock();
 	if (rc != SQLITE_DONE)
 		return db_err(s, e, what);
 	return 0;
@@ -301,7 +342,24 @@ static void sq_close(struct store *base)
 
 static int sq_begin(struct store *base, struct err *e)
 {
-	return exec(S(base), "BEGIN IMMEDIATE", e);
+	struct sqlite_store *s = S(base);
+	int rc;
+
+	writer_lock();
+	if ((rc = exec(s, "BEGIN IMMEDIATE", e)) < 0)
+		writer_unlock();
+	else
+		s->writing = 1;
+	return rc;
+}
+
+/* The transaction ended (committed or rolled back): the lock goes. */
+static void end_writing(struct sqlite_store *s)
+{
+	if (s->writing && sqlite3_get_autocommit(s->db)) {
+		s->writing = 0;
+		writer_unlock();
+	}
 }
 
 static int sq_log_get(struct store *base, const char *origin,
@@ -330,7 +388,9 @@ static int sq_commit(struct store *base, struct err *e)
 		return rc;
 	s->pend.id = 0;
 	s->last.id = 0; /* may be older than what was just written */
-	return exec(s, "COMMIT", e);
+	rc = exec(s, "COMMIT", e);
+	end_writing(s); /* a failed COMMIT leaves it open: rollback ends it */
+	return rc;
 }
 
 static void sq_rollback(struct store *base)
@@ -343,6 +403,7 @@ static void sq_rollback(struct store *base)
 
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	end_writing(s);
 }
 
 static int sq_party_put(struct store *base, const struct store_party *p,
