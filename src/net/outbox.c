@@ -34,16 +34,30 @@ int outbox_backlog(struct node *n, const char *peer, uint64_t *backlog,
 	return 0;
 }
 
-static void record(struct node *n, const char *peer, int ok, const struct err *e)
+static double mono(void);
+
+/* Records a delivery's outcome (the peers page: last attempt, last
+ * success, failures in a row, last error). last, if not NULL, is when
+ * this worker last recorded a success: another success within a second
+ * of it is not written (a commit, so a disk flush: one of the four per
+ * case a node made when cases came one at a time); a failure always is.
+ * The receipts themselves are durable; this row only lags by that second. */
+static void record(struct node *n, const char *peer, int ok, const struct err *e, double *last)
 {
 	struct store_delivery d;
 	struct err ignore;
 
+	metrics_delivery(peer, ok);
+	if (last) {
+		double now = mono();
+		if (ok && *last > 0 && now - *last < 1.0)
+			return;
+		*last = ok ? now : 0;
+	}
 	if (store_delivery_get(n->store, peer, &d, &ignore) < 0) {
 		memset(&d, 0, sizeof(d));
 		snprintf(d.peer, sizeof(d.peer), "%s", peer);
 	}
-	metrics_delivery(peer, ok);
 	d.last_attempt = n->now();
 	if (ok) {
 		d.last_ok = d.last_attempt;
@@ -61,7 +75,8 @@ static void record(struct node *n, const char *peer, int ok, const struct err *e
  * whether this process may still deliver (the lease): if not, delivery
  * stops there, without error. */
 static int deliver(struct node *n, const char *peer, const atomic_int *stop,
-		   int (*held)(void *), void *ctx, uint64_t *sent, struct err *e)
+		   int (*held)(void *), void *ctx, double *recorded, uint64_t *sent,
+		   struct err *e)
 {
 	struct store_party p;
 	struct store_log log;
@@ -105,13 +120,13 @@ static int deliver(struct node *n, const char *peer, const atomic_int *stop,
 			break;
 	}
 	client_free(cl);
-	record(n, peer, rc == 0, e);
+	record(n, peer, rc == 0, e, recorded);
 	return rc;
 }
 
 int outbox_deliver(struct node *n, const char *peer, uint64_t *sent, struct err *e)
 {
-	return deliver(n, peer, NULL, NULL, NULL, sent, e);
+	return deliver(n, peer, NULL, NULL, NULL, NULL, sent, e);
 }
 
 unsigned outbox_backoff_ms(unsigned failures, double r)
@@ -130,6 +145,7 @@ struct peer_worker {
 	char name[STORE_NAME_MAX + 1];
 	char lease[STORE_ORIGIN_MAX + 16]; /* "deliver parley/SELF/PEER" */
 	int held;                          /* as of the last take or renewal */
+	double recorded;                   /* last success recorded (mono()) */
 	double renewed;                    /* when (mono()) */
 	struct outbox *o;
 	struct node *n;
@@ -229,7 +245,7 @@ static void *peer_loop(void *arg)
 		} else if (outbox_backlog(w->n, w->name, &backlog, &e) == 0 && backlog) {
 			if (!lease_hold(w)) {
 				next = mono() + OUTBOX_LEASE_RETRY_MS / 1000.0;
-			} else if (deliver(w->n, w->name, &w->o->stop, lease_hold, w, &sent, &e) == 0) {
+			} else if (deliver(w->n, w->name, &w->o->stop, lease_hold, w, &w->recorded, &sent, &e) == 0) {
 				if (failures)
 					fprintf(stderr, "level=info peer=%s msg=\"peer reachable again\"\n",
 						w->name);
