@@ -362,14 +362,99 @@ static int state_from(struct node *n, const struct items *it, struct channel_sta
 	return 0;
 }
 
+/* One channel's charter items, as far as its logs were read. */
+struct chan_cache {
+	char peer[STORE_NAME_MAX + 1];
+	int64_t ours, theirs;          /* log ids (0: none yet) */
+	uint64_t ours_size, theirs_size; /* entries read */
+	struct items it;               /* CHANNEL_CHARTERS items of both */
+	struct chan_cache *next;
+};
+
+void channel_cache_free(struct node *n)
+{
+	while (n->chans) {
+		struct chan_cache *c = n->chans;
+		n->chans = c->next;
+		items_free(&c->it);
+		free(c);
+	}
+}
+
+/* Reads the charter items of one log from entry from to size, from the
+ * facts; ERR_NOTFOUND if the store does not hold them. */
+static int cache_read(struct chan_cache *c, int mine, int64_t log, uint64_t from, uint64_t size,
+		      struct err *e)
+{
+	c->it.e = e;
+	c->it.mine = mine;
+	c->it.ours = c->ours;
+	c->it.theirs = c->theirs;
+	return store_facts_scan_from(c->it.store, log, from, size, collect_facts, &c->it, e);
+}
+
 int channel_state(struct node *n, const char *peer, struct channel_state *st,
 		  struct err *e)
 {
 	struct store_log ours, theirs;
+	struct chan_cache *c;
 	struct items it;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
+	if (strlen(peer) > STORE_NAME_MAX)
+		return err_set(e, ERR_INVALID, "party name too long");
+	if ((rc = store_party_get(n->store, peer, &(struct store_party){ 0 }, e)) < 0)
+		return rc;
+	for (c = n->chans; c && strcmp(c->peer, peer) != 0; c = c->next)
+		;
+	if (!c) {
+		if (!(c = calloc(1, sizeof(*c))))
+			return err_set(e, ERR_NOMEM, "out of memory");
+		memcpy(c->peer, peer, strlen(peer) + 1);
+		c->next = n->chans;
+		n->chans = c;
+	}
+	c->it.self = n->cfg.name;
+	c->it.store = n->store;
+	for (int k = 0; k < 2; k++) {
+		struct store_log *l = k == 0 ? &ours : &theirs;
+		rc = k == 0 ? store_log_get(n->store, n->cfg.name, peer, 0, l, e)
+			    : store_log_get(n->store, peer, n->cfg.name, 0, l, e);
+		if (rc == ERR_NOTFOUND)
+			*l = (struct store_log){ 0 };
+		else if (rc < 0)
+			return rc;
+	}
+	/* A log is append-only: what was read stays true. A log id that
+	 * changed (a store replaced under this handle) starts again. */
+	if ((c->ours && c->ours != ours.id) || (c->theirs && c->theirs != theirs.id) ||
+	    ours.size < c->ours_size || theirs.size < c->theirs_size) {
+		items_free(&c->it);
+		memset(&c->it, 0, sizeof(c->it));
+		c->it.self = n->cfg.name;
+		c->it.store = n->store;
+		c->ours_size = c->theirs_size = 0;
+	}
+	c->ours = ours.id;
+	c->theirs = theirs.id;
+	rc = 0;
+	if (ours.id && ours.size > c->ours_size &&
+	    (rc = cache_read(c, 1, ours.id, c->ours_size, ours.size, e)) == 0)
+		c->ours_size = ours.size;
+	if (rc == 0 && theirs.id && theirs.size > c->theirs_size &&
+	    (rc = cache_read(c, 0, theirs.id, c->theirs_size, theirs.size, e)) == 0)
+		c->theirs_size = theirs.size;
+	if (rc == 0)
+		return state_from(n, &c->it, st, e);
+	/* Half read: forget it. */
+	items_free(&c->it);
+	memset(&c->it, 0, sizeof(c->it));
+	c->ours = c->theirs = 0;
+	c->ours_size = c->theirs_size = 0;
+	if (rc != ERR_NOTFOUND)
+		return rc;
+	/* No facts (a store from before them, read-only): every entry. */
 	if ((rc = load_channel(n, peer, &it, &ours, &theirs, CHANNEL_CHARTERS, e)) == 0)
 		rc = state_from(n, &it, st, e);
 	items_free(&it);

@@ -37,8 +37,11 @@ struct channel_state {
 	int pending_ours;        /* we proposed a charter the peer has not accepted */
 	int pending_theirs;      /* the peer proposed one we have not accepted */
 };
+/* The channel's state. Reads only what both logs gained since the last
+ * call on this node handle (n->chans); node_close frees that. */
 int channel_state(struct node *n, const char *peer, struct channel_state *st,
 		  struct err *e);
+void channel_cache_free(struct node *n);
 void channel_state_free(struct channel_state *st);
 
 struct case_msg {

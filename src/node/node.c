@@ -1,6 +1,7 @@
 /* node.c — a party's node: init/open, sending, batches, receiving with
  * cosignature, receipts, and whole-store verification. See node.h. */
 #include "node/node.h"
+#include "node/cases.h"
 
 #include "core/charter.h"
 #include "core/keyann.h"
@@ -415,6 +416,7 @@ void node_close(struct node *n)
 {
 	if (!n)
 		return;
+	channel_cache_free(n);
 	store_close(n->store);
 	note_signer_wipe(&n->key);
 	free(n);

@@ -41,6 +41,9 @@ struct node {
 	char tls_cert[1100];  /* paths of the TLS certificate and key */
 	char tls_key[1100];
 	int64_t (*now)(void); /* clock; time(NULL) unless a test sets it */
+	/* node/cases.c: each channel's charter entries read so far, so that
+	 * a channel's state reads only the entries appended since. */
+	struct chan_cache *chans;
 };
 
 /* Creates a new node in dir (created 0700 if missing): identity key

@@ -317,6 +317,9 @@ typedef int (*store_facts_fn)(void *ctx, uint64_t first, const struct store_fact
 /* The facts of entries 0..size-1 of a log, in order. ERR_NOTFOUND if the
  * store does not hold them all (a store from before facts, opened
  * read-only): read the entries instead. */
+/* The same for entries from..size-1 only. */
+int store_facts_scan_from(struct store *s, int64_t log, uint64_t from, uint64_t size,
+			  store_facts_fn fn, void *ctx, struct err *e);
 int store_facts_scan(struct store *s, int64_t log, uint64_t size, store_facts_fn fn,
 		     void *ctx, struct err *e);
 /* Compares every block of facts of a log with its entries: 0 or

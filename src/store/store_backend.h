@@ -92,12 +92,13 @@ struct store_ops {
 		    void *ctx, struct err *e);
 	/* Facts (store_facts.c): one row per block of a log, as encoded
 	 * there; fact_put replaces the row. fact_scan calls fn for the rows
-	 * of log in block order; non-zero from fn stops it. */
+	 * of log from block from on, in block order; non-zero from fn stops
+	 * it. */
 	int (*fact_put)(struct store *s, int64_t log, uint64_t block,
 			const void *data, size_t len, struct err *e);
 	int (*fact_get)(struct store *s, int64_t log, uint64_t block,
 			void **data, size_t *len, struct err *e);
-	int (*fact_scan)(struct store *s, int64_t log,
+	int (*fact_scan)(struct store *s, int64_t log, uint64_t from,
 			 int (*fn)(void *ctx, uint64_t block, const void *data, size_t len),
 			 void *ctx, struct err *e);
 

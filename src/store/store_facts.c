@@ -226,6 +226,7 @@ struct scan {
 	struct store *s;
 	struct fact_block b;
 	uint64_t size, next;   /* entries wanted; the next block's first */
+	uint64_t from;         /* the first entry wanted */
 	store_facts_fn fn;
 	void *ctx;
 	struct err *e;
@@ -249,7 +250,14 @@ static int scan_block(void *ctx, uint64_t block, const void *data, size_t len)
 	else if (n < STORE_FACT_BLOCK && sc->next + n < sc->size)
 		return err_set(sc->e, ERR_NOTFOUND, "no facts for entries from %" PRIu64,
 			       sc->next + n);
-	if ((rc = sc->fn(sc->ctx, sc->next, sc->b.f, n, sc->b.tp, sc->b.ntypes)) != 0)
+	if (sc->next < sc->from) { /* the first block: from its middle */
+		size_t skip = (size_t)(sc->from - sc->next);
+		rc = skip < n ? sc->fn(sc->ctx, sc->from, sc->b.f + skip, n - skip, sc->b.tp,
+				       sc->b.ntypes) : 0;
+	} else {
+		rc = sc->fn(sc->ctx, sc->next, sc->b.f, n, sc->b.tp, sc->b.ntypes);
+	}
+	if (rc != 0)
 		return rc;
 	sc->next += n;
 	return 0;
@@ -258,15 +266,22 @@ static int scan_block(void *ctx, uint64_t block, const void *data, size_t len)
 int store_facts_scan(struct store *s, int64_t log, uint64_t size, store_facts_fn fn,
 		     void *ctx, struct err *e)
 {
+	return store_facts_scan_from(s, log, 0, size, fn, ctx, e);
+}
+
+int store_facts_scan_from(struct store *s, int64_t log, uint64_t from, uint64_t size,
+			  store_facts_fn fn, void *ctx, struct err *e)
+{
 	struct scan *sc;
 	int rc;
 
-	if (size == 0)
+	if (size <= from)
 		return 0;
 	if (!(sc = malloc(sizeof(*sc))))
 		return err_set(e, ERR_NOMEM, "out of memory");
-	*sc = (struct scan){ .s = s, .size = size, .fn = fn, .ctx = ctx, .e = e };
-	rc = s->ops->fact_scan(s, log, scan_block, sc, e);
+	*sc = (struct scan){ .s = s, .size = size, .fn = fn, .ctx = ctx, .e = e, .from = from,
+			     .next = from / STORE_FACT_BLOCK * STORE_FACT_BLOCK };
+	rc = s->ops->fact_scan(s, log, from / STORE_FACT_BLOCK, scan_block, sc, e);
 	if (rc == 0 && sc->next < size)
 		rc = err_set(e, ERR_NOTFOUND, "no facts for entries from %" PRIu64, sc->next);
 	free(sc);

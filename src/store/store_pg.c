@@ -1178,11 +1178,11 @@ static int pg_entry_get(struct store *base, int64_t log, uint64_t index,
 /* Pages through the rows of query q for log ordered by its first column
  * (an index or block from $2 on), PAGE_ROWS at a time, calling row for
  * each; non-zero from row stops. */
-static int paged(struct pg_store *s, int q, int64_t log,
-		 int (*row)(void *ctx, const PGresult *r, int i), void *ctx, struct err *e,
-		 const char *what)
+/* Runs query q (log, from) page by page from key from on. */
+static int paged_from(struct pg_store *s, int q, int64_t log, int64_t from,
+		      int (*row)(void *ctx, const PGresult *r, int i), void *ctx, struct err *e,
+		      const char *what)
 {
-	int64_t from = 0;
 	int rows, rc = 0;
 
 	do {
@@ -1201,6 +1201,13 @@ static int paged(struct pg_store *s, int q, int64_t log,
 		PQclear(r);
 	} while (rc == 0 && rows == PAGE_ROWS);
 	return rc;
+}
+
+static int paged(struct pg_store *s, int q, int64_t log,
+		 int (*row)(void *ctx, const PGresult *r, int i), void *ctx, struct err *e,
+		 const char *what)
+{
+	return paged_from(s, q, log, 0, row, ctx, e, what);
 }
 
 struct scan_ctx {
@@ -1259,13 +1266,13 @@ static int fact_row(void *ctx, const PGresult *r, int i)
 			   (size_t)PQgetlength(r, i, 1));
 }
 
-static int pg_fact_scan(struct store *base, int64_t log,
+static int pg_fact_scan(struct store *base, int64_t log, uint64_t from,
 			int (*fn)(void *ctx, uint64_t block, const void *data, size_t len),
 			void *ctx, struct err *e)
 {
 	struct scan_ctx sc = { NULL, fn, ctx };
 
-	return paged(S(base), Q_FACT_SCAN, log, fact_row, &sc, e, "reading facts");
+	return paged_from(S(base), Q_FACT_SCAN, log, (int64_t)from, fact_row, &sc, e, "reading facts");
 }
 
 static int64_t tile_block(struct merkle_id id)

@@ -921,7 +921,7 @@ static int sq_fact_get(struct store *base, int64_t log, uint64_t block,
 	return err_set(e, ERR_NOTFOUND, "no facts block %" PRIu64 " in log %" PRId64, block, log);
 }
 
-static int sq_fact_scan(struct store *base, int64_t log,
+static int sq_fact_scan(struct store *base, int64_t log, uint64_t from,
 			int (*fn)(void *ctx, uint64_t block, const void *data, size_t len),
 			void *ctx, struct err *e)
 {
@@ -934,7 +934,7 @@ static int sq_fact_scan(struct store *base, int64_t log,
 	if (sqlite3_prepare_v2(s->db, "SELECT id, data FROM fact WHERE id BETWEEN ?1 AND ?2"
 			       " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
 		return db_err(s, e, "reading facts");
-	sqlite3_bind_int64(st, 1, log << 44);
+	sqlite3_bind_int64(st, 1, log << 44 | (int64_t)(from & ((UINT64_C(1) << 44) - 1)));
 	sqlite3_bind_int64(st, 2, log << 44 | ((INT64_C(1) << 44) - 1));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n = fn(ctx, (uint64_t)(sqlite3_column_int64(st, 0) & ((INT64_C(1) << 44) - 1)),

@@ -571,6 +571,62 @@ static void one_case_agrees(struct node *n, int64_t now)
 	case_list_free(&one);
 }
 
+/* channel_state on a long-lived handle (it reads only what the logs
+ * gained since its last call) equals channel_state on a fresh handle,
+ * through a proposal, its acceptance, an amendment by the other side, its
+ * acceptance, and cases in between. */
+static void expect_state(struct fixture *f, int has, const char *title, int ours, int theirs)
+{
+	struct node *fresh = open_node(f->pa);
+	struct channel_state st[2];
+	struct err e = { 0 };
+
+	tu_ok(channel_state(f->a, B, &st[0], &e), &e);
+	tu_ok(channel_state(fresh, B, &st[1], &e), &e);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(st[i].charter != NULL, has);
+		if (has)
+			assert_string_equal(st[i].charter->title, title);
+		assert_int_equal(st[i].pending_ours, ours);
+		assert_int_equal(st[i].pending_theirs, theirs);
+		channel_state_free(&st[i]);
+	}
+	node_close(fresh);
+}
+
+static void test_channel_state_cached(void **state)
+{
+	struct fixture *f = *state;
+	const struct charter_template *t = charter_templates;
+	struct node_msg m = { .kind = ENVELOPE_REQUEST, .type = "cyber-incident",
+			      .body = "{\"subject\":\"s\"}", .body_len = 15 };
+	struct err e = { 0 };
+	uint64_t first;
+	char *amended;
+
+	while (strcmp(t->name, "standard") != 0)
+		t++;
+	expect_state(f, 0, NULL, 0, 0);
+	tu_ok(channel_propose(f->a, B, t->json, strlen(t->json), &first, &e), &e);
+	expect_state(f, 0, NULL, 1, 0);
+	deliver_all(f->a, f->b, B);
+	tu_ok(channel_accept(f->b, "a.example", &first, &e), &e);
+	deliver_all(f->b, f->a, "a.example");
+	expect_state(f, 1, "Standard charter: every template type", 0, 0);
+	for (int i = 0; i < 300; i++) /* past a block of facts */
+		tu_ok(node_send(f->a, B, &m, 1, &first, &e), &e);
+	expect_state(f, 1, "Standard charter: every template type", 0, 0);
+	/* b amends (another title); a has not accepted yet. */
+	amended = strdup(t->json);
+	memcpy(strstr(amended, "Standard"), "Amended!", 8);
+	tu_ok(channel_propose(f->b, "a.example", amended, strlen(amended), &first, &e), &e);
+	deliver_all(f->b, f->a, "a.example");
+	expect_state(f, 1, "Standard charter: every template type", 0, 1);
+	tu_ok(channel_accept(f->a, B, &first, &e), &e);
+	expect_state(f, 1, "Amended! charter: every template type", 0, 0);
+	free(amended);
+}
+
 static int64_t moving;
 static int64_t moving_clock(void)
 {
@@ -880,6 +936,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_init_files_and_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_channel_state_cached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bodies_sealed_at_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_refuses_and_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_loose_key, setup, teardown),
