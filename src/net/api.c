@@ -16,6 +16,7 @@
 #include "util/jsonu.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,11 +24,42 @@
 #include <jansson.h>
 #include <sodium.h>
 
+/* Threads of the operator API: each request runs on one of them with the
+ * thread's own node handle (its own store connection), so that a slow
+ * request (a report, a WAL checkpoint met by a commit) does not hold up
+ * every other, and requests use both cores. */
+#define API_THREADS 4
+
 struct api {
-	struct node *n;
+	struct node *n;          /* serve's handle; the threads open their own */
 	struct MHD_Daemon *d;
-	struct console *console;
+	struct console *console; /* shared; locks itself */
+	pthread_key_t key;       /* the calling thread's node handle */
+	int have_key;
 };
+
+static void node_close_key(void *n)
+{
+	node_close(n);
+}
+
+/* The calling thread's node handle, opened on its first request. */
+static struct node *thread_node(struct api *a, struct err *e)
+{
+	struct node *n = pthread_getspecific(a->key);
+
+	if (n)
+		return n;
+	if (node_open(&n, a->n->dir, e) < 0)
+		return NULL;
+	n->now = a->n->now;
+	if (pthread_setspecific(a->key, n) != 0) {
+		node_close(n);
+		err_set(e, ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	return n;
+}
 
 /* Splits url into at most max segments after /api/v1/ (in place, in buf). */
 static int segments(const char *url, char *buf, size_t cap, char **seg, int max)
@@ -545,7 +577,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **con_cls)
 {
-	struct api *a = cls;
+	struct api *shared = cls, view, *a = &view;
 	struct store_operator op;
 	struct err e = { 0 }, ignore;
 	char buf[600], *seg[6], action[700], csrf[48];
@@ -559,6 +591,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return ret;
 	if (console_file(c, method, url, &ret))
 		return ret;
+	/* Everything below works on this thread's node handle. */
+	view = *shared;
+	if (!(view.n = thread_node(shared, &e)))
+		return http_send_error(c, &e);
 	snprintf(action, sizeof(action), "%s %.600s", method, url);
 	if (post && strcmp(url, "/api/v1/session") == 0)
 		return login(a, c, *con_cls, action);
@@ -679,6 +715,11 @@ int api_start(struct api **out, struct node *n, struct err *e)
 	if (!a)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	a->n = n;
+	if (pthread_key_create(&a->key, node_close_key) != 0) {
+		free(a);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	a->have_key = 1;
 	if ((rc = console_new(&a->console, e)) < 0 ||
 	    (rc = http_sockaddr(n->cfg.operator_listen, &ss, e)) < 0 ||
 	    (rc = fsio_read(n->tls_cert, 65536, &cert, &clen, e)) < 0 ||
@@ -691,6 +732,7 @@ int api_start(struct api **out, struct node *n, struct err *e)
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				MHD_OPTION_HTTPS_MEM_KEY, key,
 				MHD_OPTION_HTTPS_MEM_CERT, cert,
+				MHD_OPTION_THREAD_POOL_SIZE, (unsigned)API_THREADS,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)32,
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
@@ -718,7 +760,9 @@ void api_stop(struct api *a)
 	if (!a)
 		return;
 	if (a->d)
-		MHD_stop_daemon(a->d);
+		MHD_stop_daemon(a->d); /* joins the threads: their handles close */
 	console_free(a->console);
+	if (a->have_key)
+		pthread_key_delete(a->key);
 	free(a);
 }

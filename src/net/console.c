@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -25,6 +26,7 @@ struct session {
 struct console {
 	struct session s[CONSOLE_SESSIONS];
 	int64_t lifetime;
+	pthread_mutex_t mu; /* the operator API's threads share the sessions */
 };
 
 int console_new(struct console **out, struct err *e)
@@ -45,14 +47,17 @@ int console_new(struct console **out, struct err *e)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	memset(k, 0, sizeof(*k));
 	k->lifetime = secs;
+	pthread_mutex_init(&k->mu, NULL);
 	*out = k;
 	return 0;
 }
 
 void console_free(struct console *k)
 {
-	if (k)
-		sodium_free(k); /* wipes */
+	if (!k)
+		return;
+	pthread_mutex_destroy(&k->mu);
+	sodium_free(k); /* wipes */
 }
 
 int64_t console_lifetime(const struct console *k)
@@ -115,8 +120,8 @@ static int session_free(const struct session *s)
 	return sodium_is_zero(s->id_hash, sizeof(s->id_hash));
 }
 
-int console_login(struct console *k, const uint8_t token_hash[static 32], int64_t now,
-		  char cookie[static 200], char csrf[static 48], struct err *e)
+static int login_locked(struct console *k, const uint8_t token_hash[static 32], int64_t now,
+			char cookie[static 200], char csrf[static 48], struct err *e)
 {
 	uint8_t id[ID_BYTES], raw[ID_BYTES];
 	char id64[ID_CHARS + 1];
@@ -169,9 +174,9 @@ static struct session *find(struct console *k, struct MHD_Connection *c, int *ha
 	return NULL;
 }
 
-int console_session(struct console *k, struct MHD_Connection *c, int64_t now, int post,
-		    uint8_t token_hash[static 32], char csrf[static 48], int64_t *expires,
-		    struct err *e)
+static int session_locked(struct console *k, struct MHD_Connection *c, int64_t now, int post,
+			  uint8_t token_hash[static 32], char csrf[static 48], int64_t *expires,
+			  struct err *e)
 {
 	struct session *s;
 	const char *h;
@@ -197,12 +202,37 @@ int console_session(struct console *k, struct MHD_Connection *c, int64_t now, in
 	return 1;
 }
 
+int console_login(struct console *k, const uint8_t token_hash[static 32], int64_t now,
+		  char cookie[static 200], char csrf[static 48], struct err *e)
+{
+	int rc;
+
+	pthread_mutex_lock(&k->mu);
+	rc = login_locked(k, token_hash, now, cookie, csrf, e);
+	pthread_mutex_unlock(&k->mu);
+	return rc;
+}
+
+int console_session(struct console *k, struct MHD_Connection *c, int64_t now, int post,
+		    uint8_t token_hash[static 32], char csrf[static 48], int64_t *expires,
+		    struct err *e)
+{
+	int rc;
+
+	pthread_mutex_lock(&k->mu);
+	rc = session_locked(k, c, now, post, token_hash, csrf, expires, e);
+	pthread_mutex_unlock(&k->mu);
+	return rc;
+}
+
 void console_logout(struct console *k, struct MHD_Connection *c, char cookie[static 200])
 {
 	int had;
-	struct session *s = find(k, c, &had);
+	struct session *s;
 
-	if (s)
+	pthread_mutex_lock(&k->mu);
+	if ((s = find(k, c, &had)))
 		session_clear(s);
+	pthread_mutex_unlock(&k->mu);
 	snprintf(cookie, 200, CONSOLE_COOKIE "=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict");
 }
