@@ -1039,10 +1039,12 @@ struct report_out {
 	size_t n, cap;
 };
 
-/* A message as the report gathers it: 32 bytes, bucketed by case. */
+/* A message as the report gathers it: 16 bytes, bucketed by case (a
+ * report over a million cases holds three million). Times are Unix
+ * seconds, within 32 bits until 2106. */
 struct rmsg {
-	int64_t sent;
-	uint64_t receipt;
+	uint32_t sent;
+	uint32_t receipt; /* 0: none */
 	uint64_t w;  /* index << 22 | type << 6 | kind << 1 | mine */
 };
 
@@ -1129,7 +1131,7 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 		for (size_t i = 0; i < c.it.n; i++) {
 			const struct item *x = &c.it.v[i];
 			uint32_t k = 0;
-			uint64_t idx;
+			uint64_t idx, rt;
 			struct rmsg *m;
 			if (pass == 0 && x->env.kind == ENVELOPE_REQUEST)
 				k = (x->env.mine ? c.by_ours : c.by_theirs)[item_index(&c.it, x)];
@@ -1139,13 +1141,15 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 				continue;
 			m = &rm[start[k]++];
 			idx = item_index(&c.it, x);
-			if (idx > RMSG_INDEX_MAX || x->env.kind > 31) {
+			rt = receipt_next(&cur[x->env.mine ? 0 : 1], idx);
+			if (idx > RMSG_INDEX_MAX || x->env.kind > 31 || x->env.time < 0 ||
+			    x->env.time > UINT32_MAX || rt > UINT32_MAX) {
 				rc = err_set(e, ERR_TOOBIG, "entry %" PRIu64 ": beyond what a report reads",
 					     idx);
 				goto out;
 			}
-			m->sent = x->env.time;
-			m->receipt = receipt_next(&cur[x->env.mine ? 0 : 1], idx);
+			m->sent = (uint32_t)x->env.time;
+			m->receipt = (uint32_t)rt;
 			m->w = idx << 22 | (uint64_t)x->env.type << 6 | (uint64_t)x->env.kind << 1 |
 			       x->env.mine;
 		}

@@ -11,8 +11,9 @@
 static struct report_case mk(const char *from, const char *to, int64_t opened, int64_t receipt,
 			     enum case_state s, int64_t reply, int64_t answered, int64_t due)
 {
-	struct report_case c = { from, to, "cyber-incident", opened, receipt, s, reply, answered,
-				 due, 0, 0, NULL };
+	struct report_case c = { .requester = from, .responder = to, .type = "cyber-incident",
+				 .opened = opened, .receipt = receipt, .state = s, .first_reply = reply,
+				 .answered = answered, .answer_due = due };
 	return c;
 }
 
