@@ -1111,9 +1111,16 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 	 * start[k] is where case k's go next; once placed, they are
 	 * start[k - 1]..start[k] - 1. */
 	for (size_t i = 0; i < c.it.n; i++) {
-		const struct item *x = &c.it.v[i];
-		uint32_t k = x->env.kind == ENVELOPE_REQUEST
-				     ? (x->env.mine ? c.by_ours : c.by_theirs)[item_index(&c.it, x)] : case_of(&c, x);
+		struct item *x = &c.it.v[i];
+		uint32_t k;
+		if (x->env.kind == ENVELOPE_REQUEST) {
+			k = (x->env.mine ? c.by_ours : c.by_theirs)[item_index(&c.it, x)];
+		} else {
+			/* The item's case, kept in place of the index it came
+			 * from: the placing pass below reads it back. */
+			k = case_of(&c, x);
+			x->env.case_index = k;
+		}
 		if (k)
 			start[k]++;
 	}
@@ -1135,8 +1142,8 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 			struct rmsg *m;
 			if (pass == 0 && x->env.kind == ENVELOPE_REQUEST)
 				k = (x->env.mine ? c.by_ours : c.by_theirs)[item_index(&c.it, x)];
-			else if (pass == 1)
-				k = case_of(&c, x);
+			else if (pass == 1 && x->env.kind != ENVELOPE_REQUEST)
+				k = (uint32_t)x->env.case_index; /* case_of, from the count */
 			if (!k)
 				continue;
 			m = &rm[start[k]++];
@@ -1199,7 +1206,10 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 			m->sent = cm[j].sent;
 			m->receipt = cm[j].receipt;
 		}
-		view_settle(&c, &cv, now);
+		/* As view_settle, in one replay: the request is cm[0] (the
+		 * first pass placed it), so the charter that applies is known. */
+		settle(&cv, charter_at(c.ag, c.nag, cm[0].receipt ? (int64_t)cm[0].receipt
+								 : (int64_t)cm[0].sent), now);
 		report_case_of(&cv, &o->v[o->n++]);
 	}
 	for (size_t i = natt; i < l->natt; i++)
