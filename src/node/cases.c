@@ -250,6 +250,28 @@ static int entries_with_bodies(struct node *n, struct items *it, struct err *e)
  * charter items are kept (what the channel's state needs): memory for a
  * handful of items, not one per entry, but item_index does not hold. */
 #define CHANNEL_CHARTERS 2
+
+/* The two logs of the channel with peer (id 0, size 0: none yet). An
+ * unknown party has no channel: that is the error, not "no charter". */
+static int channel_logs(struct node *n, const char *peer, struct store_log *ours,
+			struct store_log *theirs, struct err *e)
+{
+	int rc;
+
+	if ((rc = store_party_get(n->store, peer, &(struct store_party){ 0 }, e)) < 0)
+		return rc;
+	for (int k = 0; k < 2; k++) {
+		struct store_log *l = k == 0 ? ours : theirs;
+		rc = k == 0 ? store_log_get(n->store, n->cfg.name, peer, 0, l, e)
+			    : store_log_get(n->store, peer, n->cfg.name, 0, l, e);
+		if (rc == ERR_NOTFOUND)
+			*l = (struct store_log){ 0 };
+		else if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int load_channel(struct node *n, const char *peer, struct items *it,
 			struct store_log *ours, struct store_log *theirs, int bodies,
 			struct err *e)
@@ -264,19 +286,8 @@ static int load_channel(struct node *n, const char *peer, struct items *it,
 		it->store = n->store;
 		bodies = 0;
 	}
-	/* An unknown party has no channel: say so, not "no charter". */
-	if ((rc = store_party_get(n->store, peer, &(struct store_party){ 0 }, e)) < 0)
+	if ((rc = channel_logs(n, peer, ours, theirs, e)) < 0)
 		return rc;
-	for (int k = 0; k < 2; k++) {
-		rc = k == 0 ? store_log_get(n->store, n->cfg.name, peer, 0, logs[k], e)
-			    : store_log_get(n->store, peer, n->cfg.name, 0, logs[k], e);
-		if (rc == ERR_NOTFOUND) {
-			logs[k]->id = 0;
-			logs[k]->size = 0;
-		} else if (rc < 0) {
-			return rc;
-		}
-	}
 	/* Room for both logs at once: no growing copies. */
 	if (!it->store && ours->size < SIZE_MAX / sizeof(*it->v) / 4 &&
 	    theirs->size < SIZE_MAX / sizeof(*it->v) / 4 &&
@@ -381,6 +392,17 @@ void channel_cache_free(struct node *n)
 	}
 }
 
+/* Drops what c read: the next call reads both logs from the start. */
+static void cache_forget(struct chan_cache *c, struct node *n)
+{
+	items_free(&c->it);
+	memset(&c->it, 0, sizeof(c->it));
+	c->it.self = n->cfg.name;
+	c->it.store = n->store;
+	c->ours = c->theirs = 0;
+	c->ours_size = c->theirs_size = 0;
+}
+
 /* Reads the charter items of one log from entry from to size, from the
  * facts; ERR_NOTFOUND if the store does not hold them. */
 static int cache_read(struct chan_cache *c, int mine, int64_t log, uint64_t from, uint64_t size,
@@ -404,7 +426,7 @@ int channel_state(struct node *n, const char *peer, struct channel_state *st,
 	memset(st, 0, sizeof(*st));
 	if (strlen(peer) > STORE_NAME_MAX)
 		return err_set(e, ERR_INVALID, "party name too long");
-	if ((rc = store_party_get(n->store, peer, &(struct store_party){ 0 }, e)) < 0)
+	if ((rc = channel_logs(n, peer, &ours, &theirs, e)) < 0)
 		return rc;
 	for (c = n->chans; c && strcmp(c->peer, peer) != 0; c = c->next)
 		;
@@ -417,25 +439,11 @@ int channel_state(struct node *n, const char *peer, struct channel_state *st,
 	}
 	c->it.self = n->cfg.name;
 	c->it.store = n->store;
-	for (int k = 0; k < 2; k++) {
-		struct store_log *l = k == 0 ? &ours : &theirs;
-		rc = k == 0 ? store_log_get(n->store, n->cfg.name, peer, 0, l, e)
-			    : store_log_get(n->store, peer, n->cfg.name, 0, l, e);
-		if (rc == ERR_NOTFOUND)
-			*l = (struct store_log){ 0 };
-		else if (rc < 0)
-			return rc;
-	}
 	/* A log is append-only: what was read stays true. A log id that
 	 * changed (a store replaced under this handle) starts again. */
 	if ((c->ours && c->ours != ours.id) || (c->theirs && c->theirs != theirs.id) ||
-	    ours.size < c->ours_size || theirs.size < c->theirs_size) {
-		items_free(&c->it);
-		memset(&c->it, 0, sizeof(c->it));
-		c->it.self = n->cfg.name;
-		c->it.store = n->store;
-		c->ours_size = c->theirs_size = 0;
-	}
+	    ours.size < c->ours_size || theirs.size < c->theirs_size)
+		cache_forget(c, n);
 	c->ours = ours.id;
 	c->theirs = theirs.id;
 	rc = 0;
@@ -447,11 +455,7 @@ int channel_state(struct node *n, const char *peer, struct channel_state *st,
 		c->theirs_size = theirs.size;
 	if (rc == 0)
 		return state_from(n, &c->it, st, e);
-	/* Half read: forget it. */
-	items_free(&c->it);
-	memset(&c->it, 0, sizeof(c->it));
-	c->ours = c->theirs = 0;
-	c->ours_size = c->theirs_size = 0;
+	cache_forget(c, n); /* half read */
 	if (rc != ERR_NOTFOUND)
 		return rc;
 	/* No facts (a store from before them, read-only): every entry. */
@@ -921,6 +925,13 @@ static void view_init(const struct chan *c, struct case_view *cv, const struct i
 
 /* Replays a case's messages; the request's receipt decides which charter's
  * deadlines apply, so replay once to learn it, then again. */
+/* The charter whose deadlines a case follows: the one in force when its
+ * request was receipted, or sent if it has no receipt. */
+static const struct charter *case_charter(const struct chan *c, uint64_t receipt, int64_t opened)
+{
+	return charter_at(c->ag, c->nag, receipt ? (int64_t)receipt : opened);
+}
+
 static void view_settle(const struct chan *c, struct case_view *cv, int64_t now)
 {
 	int64_t opened = 0;
@@ -929,7 +940,7 @@ static void view_settle(const struct chan *c, struct case_view *cv, int64_t now)
 		if (cv->msgs[k].kind == ENVELOPE_REQUEST)
 			opened = cv->msgs[k].sent;
 	settle(cv, NULL, now);
-	settle(cv, charter_at(c->ag, c->nag, cv->receipt ? (int64_t)cv->receipt : opened), now);
+	settle(cv, case_charter(c, cv->receipt, opened), now);
 }
 
 /* One case of cases_load_id: its requester and index. */
@@ -1208,8 +1219,7 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 		}
 		/* As view_settle, in one replay: the request is cm[0] (the
 		 * first pass placed it), so the charter that applies is known. */
-		settle(&cv, charter_at(c.ag, c.nag, cm[0].receipt ? (int64_t)cm[0].receipt
-								 : (int64_t)cm[0].sent), now);
+		settle(&cv, case_charter(&c, cm[0].receipt, cm[0].sent), now);
 		report_case_of(&cv, &o->v[o->n++]);
 	}
 	for (size_t i = natt; i < l->natt; i++)
