@@ -218,17 +218,21 @@
     showNotice();
     const r = route();
     if (!S.me || r.name === "login") return pageLogin();
+    await drawPage(r);
+  }
+
+  /* The route's page, drawn from the node's data. The store's stamp is
+   * noted before the page reads its data, so that the poll redraws for
+   * anything stored after that read began (a stamp first taken by the
+   * poll would hide what arrived between the page's read and the poll). */
+  async function drawPage(r) {
     const pages = { inbox: () => pageList("inbox"), outbox: () => pageList("outbox"), case: pageCase,
       new: pageNew, reports: pageReports, peers: pagePeers };
-    await baseline();
+    await noteStamp();
     await (pages[r.name] || pages.inbox)(r.args);
   }
 
-  /* Notes the store's stamp before a page reads its data, so that the
-   * poll redraws for anything stored after that read began (a stamp
-   * first taken by the poll would hide what arrived between the page's
-   * read and the poll). */
-  async function baseline() {
+  async function noteStamp() {
     const res = await api("changes");
     if (res.ok && res.data) S.stamp = res.data.stamp;
   }
@@ -236,15 +240,10 @@
   /* Redraws the current page's data without losing what was typed. */
   async function refresh() {
     const r = route();
-    if (!S.me) return;
-    await baseline();
-    if (r.name === "new" || r.name === "login") return;
-    const page = document.getElementById("page");
-    if (!page) return;
-    const pages = { inbox: () => pageList("inbox"), outbox: () => pageList("outbox"), case: pageCase,
-      reports: pageReports, peers: pagePeers };
+    if (!S.me || !document.getElementById("page")) return;
+    if (r.name === "new" || r.name === "login") return noteStamp(); // keep what is typed
     const active = document.activeElement && document.activeElement.id;
-    await (pages[r.name] || pages.inbox)(r.args);
+    await drawPage(r);
     const f = active && document.getElementById(active);
     if (f) f.focus();
     const live = document.getElementById("live");
