@@ -7,10 +7,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 n=${1:-1000}
-dir=$(mktemp -d /tmp/parley-rate.XXXXXX)
-pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$dir"' EXIT INT TERM
 . bench/nodes.sh
+bench_dir rate
 two_nodes
 api=https://127.0.0.1:$((base + 1))/api/v1/cases
 echo "$P ($(git describe --always --dirty)); load average $(loadavg)"

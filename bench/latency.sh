@@ -10,10 +10,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 n=${1:-10000}
-dir=$(mktemp -d /tmp/parley-latency.XXXXXX)
-pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$dir"' EXIT INT TERM
 . bench/nodes.sh
+bench_dir latency
 two_nodes
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); parley $(git describe --always --dirty), release build, SQLite in $(df "$dir" | awk 'NR==2 {print $1}')"
 echo "load average at the start: $(loadavg)"

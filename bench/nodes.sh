@@ -1,14 +1,23 @@
-# bench/nodes.sh — sourced by bench/rt5.sh and bench/latency.sh: a release
-# build and two real parley nodes on loopback with a charter in force.
-# Needs $dir (a fresh directory) and $pids (started processes, killed by
-# the caller's trap). Sets P (the binary: $PARLEY_BIN, else the release
-# build's), base (a's peer API port; a's
+# bench/nodes.sh — sourced by bench/rt5.sh, latency.sh and case_rate.sh:
+# a release build and two real parley nodes on loopback with a charter in
+# force. Needs $dir (a fresh directory) and $pids (started processes,
+# killed by the caller's trap): bench_dir makes both. Sets P (the binary:
+# $PARLEY_BIN, else the release build's), base (a's peer API port; a's
 # operator API is base+1, b's ports base+2 and base+3), TOKEN (an
 # officer of a) and CASE_JSON (a case a opens for b).
 
 P=${PARLEY_BIN:-./build-release/parley}
 [ -f build-release/build.ninja ] || meson setup build-release -Dbuildtype=release >/dev/null
 ninja -C build-release parley bench/bench_http >/dev/null
+
+# bench_dir NAME: a fresh $dir, an empty $pids, and a trap that stops
+# every process in $pids and removes $dir on exit (rt5.sh keeps its own,
+# which also removes the packages it installed).
+bench_dir() {
+	dir=$(mktemp -d "/tmp/parley-$1.XXXXXX")
+	pids=""
+	trap 'for p in $pids; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$dir"' EXIT INT TERM
+}
 
 # settle: waits (at most 60 s) until neither node has entries its peer has
 # not receipted.
