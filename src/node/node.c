@@ -1133,6 +1133,7 @@ int node_receive(struct node *n, const struct node_batch *b, char *line,
 	struct find_cosig fc;
 	char sigline[512];
 	size_t skip = 0, slen = 0;
+	uint64_t now;
 	int rc;
 
 	if ((rc = parse_origin(b->origin, from, to, e)) < 0)
@@ -1210,9 +1211,13 @@ int node_receive(struct node *n, const struct node_batch *b, char *line,
 	} else if (rc != ERR_NOTFOUND) {
 		goto out;
 	}
+	/* One reading of the clock: the time inside the signed line and the
+	 * time stored beside it must be the same second (verify compares
+	 * them); two readings disagree when a second ends between them. */
+	now = (uint64_t)n->now();
 	sigline[0] = '\0';
 	if ((rc = note_cosign_line(sigline, sizeof(sigline), &slen, nt->text,
-				   nt->textlen, &n->key, (uint64_t)n->now(), e)) < 0)
+				   nt->textlen, &n->key, now, e)) < 0)
 		goto out;
 	sigline[slen - 1] = '\0'; /* drop "\n" */
 	memset(&sb, 0, sizeof(sb));
@@ -1225,7 +1230,7 @@ int node_receive(struct node *n, const struct node_batch *b, char *line,
 	sb.cp_note = b->note;
 	sb.cp_note_len = b->note_len;
 	sb.cosigner = n->cfg.name;
-	sb.cosig_time = (uint64_t)n->now();
+	sb.cosig_time = now;
 	sb.cosig_line = sigline;
 	if (chain->n > 1) { /* the sender's new key, with the entries announcing it */
 		if ((rc = note_key_encode(keyann_chain_last(chain), party.vkey, sizeof(party.vkey), e)) < 0)

@@ -184,11 +184,17 @@ static int cosig_check(void *ctx, const struct store_cosig *c)
 	msg[cc->textlen] = '\n';
 	memcpy(msg + cc->textlen + 1, c->line, ll);
 	msg[mlen - 1] = '\n';
-	if (note_open(nt, msg, mlen, cc->keys, cc->nkeys, v->e) < 0 ||
-	    nt->sigs[0].time != c->time) {
+	if (note_open(nt, msg, mlen, cc->keys, cc->nkeys, v->e) < 0) {
 		rc = err_set(v->e, ERR_VERIFY,
 			     "%s: cosignature by %s on the checkpoint of size %" PRIu64 " does not verify",
 			     v->log->origin, c->cosigner, cc->cp->size);
+		goto out;
+	}
+	if (nt->sigs[0].time != c->time) {
+		rc = err_set(v->e, ERR_VERIFY,
+			     "%s: cosignature by %s on the checkpoint of size %" PRIu64
+			     " is stored with the time %" PRIu64 " but signed with the time %" PRIu64,
+			     v->log->origin, c->cosigner, cc->cp->size, c->time, nt->sigs[0].time);
 		goto out;
 	}
 	if (!keyann_chain_cosig_ok(cc->chain, (size_t)(nt->sigs[0].key - cc->keys), c->time)) {
