@@ -109,13 +109,13 @@ struct dir {
 	const char *attested_by, *requester, *responder;
 };
 
-/* A row in the making: direction and period, its counts, and where its
- * durations go in the shared arrays. */
+/* A row in the making: direction and period, its counts and durations. */
 struct group {
 	int dir, period;
 	int rank;                /* of its direction in row order */
-	struct report_row *row;
-	size_t nack, nans, ack_at, ans_at;
+	struct report_row row;
+	int64_t *acks, *answers; /* durations, for the percentiles */
+	size_t nack, nans, cap_ack, cap_ans;
 };
 
 static const char *basis(const struct report_case *c)
@@ -142,7 +142,10 @@ static int cmp_group(const void *a, const void *b)
 	return (x->period > y->period) - (x->period < y->period);
 }
 
-struct maker {
+struct report_maker {
+	enum report_by by;
+	int64_t from, to;
+	const char *type;
 	struct dir *dirs;
 	size_t ndirs, cap_dirs, last_dir;
 	struct group *groups;
@@ -151,7 +154,7 @@ struct maker {
 	size_t table_cap;
 };
 
-static int dir_of(struct maker *m, const struct report_case *c)
+static int dir_of(struct report_maker *m, const struct report_case *c)
 {
 	const char *b = basis(c);
 
@@ -181,7 +184,7 @@ static size_t slot_of(int dir, int period, size_t cap)
 	return (size_t)(h >> 32) & (cap - 1);
 }
 
-static int grow_table(struct maker *m)
+static int grow_table(struct report_maker *m)
 {
 	size_t cap = m->table_cap ? m->table_cap * 2 : 1024;
 	int32_t *t = calloc(cap, sizeof(*t));
@@ -201,7 +204,7 @@ static int grow_table(struct maker *m)
 }
 
 /* The group of (dir, period), made if new; -1 out of memory. */
-static long group_of(struct maker *m, int dir, int period)
+static long group_of(struct report_maker *m, int dir, int period)
 {
 	size_t i;
 
@@ -273,104 +276,124 @@ static int answer_time(const struct report_case *c, int64_t *d)
 	return 1;
 }
 
-int report_make(const struct report_case *cases, size_t n, enum report_by by,
-		int64_t from, int64_t to, const char *type, struct report *out,
-		struct err *e)
+int report_maker_new(struct report_maker **out, enum report_by by, int64_t from, int64_t to,
+		     const char *type, struct err *e)
 {
-	struct maker m;
-	int32_t *gof = malloc((n ? n : 1) * sizeof(*gof)); /* each case's group, -1: filtered out */
-	int64_t *acks = NULL, *answers = NULL;
-	size_t na = 0, nn = 0;
+	struct report_maker *m = calloc(1, sizeof(*m));
+
+	*out = m;
+	if (!m)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	m->by = by;
+	m->from = from;
+	m->to = to;
+	m->type = type;
+	return 0;
+}
+
+static int push(int64_t **v, size_t *n, size_t *cap, int64_t d)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 256;
+		int64_t *nv = realloc(*v, nc * sizeof(*nv));
+		if (!nv)
+			return -1;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = d;
+	return 0;
+}
+
+int report_maker_add(struct report_maker *m, const struct report_case *c, struct err *e)
+{
+	struct group *g;
+	int64_t d;
+	long k;
+	int dir;
+
+	if (c->opened < m->from || (m->to && c->opened >= m->to) ||
+	    (m->type && strcmp(m->type, c->type) != 0))
+		return 0;
+	if ((dir = dir_of(m, c)) < 0 || (k = group_of(m, dir, period_key(c->opened, m->by))) < 0)
+		goto nomem;
+	g = &m->groups[k];
+	count(&g->row, c);
+	if ((ack_time(c, &d) && push(&g->acks, &g->nack, &g->cap_ack, d) < 0) ||
+	    (answer_time(c, &d) && push(&g->answers, &g->nans, &g->cap_ans, d) < 0))
+		goto nomem;
+	return 0;
+nomem:
+	return err_set(e, ERR_NOMEM, "out of memory");
+}
+
+void report_maker_free(struct report_maker *m)
+{
+	if (!m)
+		return;
+	for (size_t k = 0; k < m->ngroups; k++) {
+		free(m->groups[k].acks);
+		free(m->groups[k].answers);
+	}
+	free(m->dirs);
+	free(m->groups);
+	free(m->table);
+	free(m);
+}
+
+int report_maker_end(struct report_maker *m, struct report *out, struct err *e)
+{
 	int rc = 0;
 
-	memset(&m, 0, sizeof(m));
 	memset(out, 0, sizeof(*out));
-	if (!gof)
-		goto nomem;
-	/* Pass 1: each case's group, its counts, how many durations. */
-	for (size_t i = 0; i < n; i++) {
-		const struct report_case *c = &cases[i];
-		int64_t d;
-		long g;
-		int dir;
-
-		gof[i] = -1;
-		if (c->opened < from || (to && c->opened >= to) || (type && strcmp(type, c->type) != 0))
-			continue;
-		if ((dir = dir_of(&m, c)) < 0 || (g = group_of(&m, dir, period_key(c->opened, by))) < 0)
-			goto nomem;
-		gof[i] = (int32_t)g;
-		m.groups[g].nack += (size_t)ack_time(c, &d);
-		m.groups[g].nans += (size_t)answer_time(c, &d);
-	}
-	if (m.ngroups && !(out->rows = calloc(m.ngroups, sizeof(*out->rows))))
-		goto nomem;
-	for (size_t g = 0; g < m.ngroups; g++) {
-		m.groups[g].ack_at = na;
-		m.groups[g].ans_at = nn;
-		na += m.groups[g].nack;
-		nn += m.groups[g].nans;
-		m.groups[g].nack = m.groups[g].nans = 0;
-		m.groups[g].row = &out->rows[g];
-	}
-	if (!(acks = malloc((na ? na : 1) * sizeof(*acks))) ||
-	    !(answers = malloc((nn ? nn : 1) * sizeof(*answers))))
-		goto nomem;
-	/* Pass 2: counts and durations into place. */
-	for (size_t i = 0; i < n; i++) {
-		struct group *g;
-		int64_t d;
-
-		if (gof[i] < 0)
-			continue;
-		g = &m.groups[gof[i]];
-		count(g->row, &cases[i]);
-		if (ack_time(&cases[i], &d))
-			acks[g->ack_at + g->nack++] = d;
-		if (answer_time(&cases[i], &d))
-			answers[g->ans_at + g->nans++] = d;
-	}
-	for (size_t k = 0; k < m.ngroups; k++) {
-		struct group *g = &m.groups[k];
-		struct report_row *r = g->row;
-		const struct dir *dr = &m.dirs[g->dir];
+	for (size_t k = 0; k < m->ngroups; k++) {
+		struct group *g = &m->groups[k];
+		struct report_row *r = &g->row;
+		const struct dir *dr = &m->dirs[g->dir];
 
 		snprintf(r->attested_by, sizeof(r->attested_by), "%s", dr->attested_by);
 		snprintf(r->requester, sizeof(r->requester), "%s", dr->requester);
 		snprintf(r->responder, sizeof(r->responder), "%s", dr->responder);
-		period_label(g->period, by, r->period);
-		pct_50_90(acks + g->ack_at, g->nack, &r->ack_p50, &r->ack_p90);
-		pct_50_90(answers + g->ans_at, g->nans, &r->answer_p50, &r->answer_p90);
+		period_label(g->period, m->by, r->period);
+		pct_50_90(g->acks, g->nack, &r->ack_p50, &r->ack_p90);
+		pct_50_90(g->answers, g->nans, &r->answer_p50, &r->answer_p90);
 	}
 	/* Rows in order: basis ("" first), requester, responder, period. */
-	for (size_t k = 0; k < m.ngroups; k++) {
+	for (size_t k = 0; k < m->ngroups; k++) {
 		int rank = 0;
-		for (size_t d = 0; d < m.ndirs; d++)
-			rank += cmp_dir(&m.dirs[d], &m.dirs[m.groups[k].dir]) < 0;
-		m.groups[k].rank = rank;
+		for (size_t d = 0; d < m->ndirs; d++)
+			rank += cmp_dir(&m->dirs[d], &m->dirs[m->groups[k].dir]) < 0;
+		m->groups[k].rank = rank;
 	}
-	if (m.ngroups)
-		qsort(m.groups, m.ngroups, sizeof(*m.groups), cmp_group);
-	{
-		struct report_row *rows = calloc(m.ngroups ? m.ngroups : 1, sizeof(*rows));
-		if (!rows)
-			goto nomem;
-		for (size_t k = 0; k < m.ngroups; k++)
-			rows[k] = *m.groups[k].row;
-		free(out->rows);
-		out->rows = m.ngroups ? rows : (free(rows), NULL);
-		out->n = m.ngroups;
+	if (m->ngroups) {
+		qsort(m->groups, m->ngroups, sizeof(*m->groups), cmp_group);
+		if (!(out->rows = calloc(m->ngroups, sizeof(*out->rows)))) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t k = 0; k < m->ngroups; k++)
+			out->rows[k] = m->groups[k].row;
+		out->n = m->ngroups;
 	}
-	goto done;
-nomem:
-	rc = err_set(e, ERR_NOMEM, "out of memory");
-	report_free(out);
-done:
-	free(gof);
-	free(acks);
-	free(answers);
-	free(m.dirs);
-	free(m.groups);
-	free(m.table);
+out:
+	report_maker_free(m);
 	return rc;
+}
+
+int report_make(const struct report_case *cases, size_t n, enum report_by by,
+		int64_t from, int64_t to, const char *type, struct report *out,
+		struct err *e)
+{
+	struct report_maker *m;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = report_maker_new(&m, by, from, to, type, e)) < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = report_maker_add(m, &cases[i], e)) < 0) {
+			report_maker_free(m);
+			return rc;
+		}
+	return report_maker_end(m, out, e);
 }

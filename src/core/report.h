@@ -69,6 +69,16 @@ int report_make(const struct report_case *cases, size_t n, enum report_by by,
 		int64_t from, int64_t to, const char *type, struct report *out,
 		struct err *e);
 void report_free(struct report *r);
+/* The same, one case at a time, for callers that never hold all the
+ * cases at once: new, add each case (the strings it points to must
+ * outlive the maker), then end, which frees the maker (free instead if
+ * stopping early). The result does not depend on the order of adding. */
+struct report_maker;
+int report_maker_new(struct report_maker **m, enum report_by by, int64_t from, int64_t to,
+		     const char *type, struct err *e);
+int report_maker_add(struct report_maker *m, const struct report_case *c, struct err *e);
+int report_maker_end(struct report_maker *m, struct report *out, struct err *e);
+void report_maker_free(struct report_maker *m);
 /* The period label of time t. */
 void report_period(int64_t t, enum report_by by, char out[static 16]);
 

@@ -122,32 +122,35 @@ static int count_evidence(void *ctx, const struct store_evidence *v)
 	return 0;
 }
 
+static int count_case(void *ctx, const struct report_case *c, struct err *e)
+{
+	struct metrics_state *st = ctx;
+
+	(void)e;
+	if (c->attested_by) {
+		st->attested++;
+		return 0;
+	}
+	if ((unsigned)c->state < CASE_STATE_COUNT)
+		st->cases[c->state]++;
+	st->overdue_ack += c->overdue_ack != 0;
+	st->overdue_answer += c->overdue_answer != 0;
+	return 0;
+}
+
 int metrics_state(struct node *n, struct metrics_state *st, struct err *e)
 {
 	struct gather g = { n, st, e };
 	struct case_list l;
-	struct report_case *rc = NULL;
-	size_t nrc = 0;
 	int r;
 
 	memset(st, 0, sizeof(*st));
 	if ((r = store_party_each(n->store, gather_peer, &g, e)) < 0 ||
 	    (r = store_evidence_each(n->store, count_evidence, st, e)) < 0 ||
-	    (r = cases_report_load(n, NULL, n->now(), &l, &rc, &nrc, e)) < 0) {
+	    (r = cases_report_each(n, NULL, n->now(), &l, count_case, st, e)) < 0) {
 		metrics_state_free(st);
 		return r;
 	}
-	for (size_t i = 0; i < nrc; i++) {
-		if (rc[i].attested_by) {
-			st->attested++;
-			continue;
-		}
-		if ((unsigned)rc[i].state < CASE_STATE_COUNT)
-			st->cases[rc[i].state]++;
-		st->overdue_ack += rc[i].overdue_ack != 0;
-		st->overdue_answer += rc[i].overdue_answer != 0;
-	}
-	free(rc);
 	case_list_free(&l);
 	return 0;
 }

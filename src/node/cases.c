@@ -1045,10 +1045,12 @@ static void report_attested_of(const struct case_attested *a, struct report_case
 	r->answered = a->rec.answered_on;
 }
 
-struct report_out {
-	struct report_case *v;
-	size_t n, cap;
+/* Where report_peer sends each case's report view. */
+struct report_sink {
+	cases_report_fn fn;
+	void *ctx;
 };
+
 
 /* A message as the report gathers it: 16 bytes, bucketed by case (a
  * report over a million cases holds three million). Times are Unix
@@ -1079,30 +1081,18 @@ static uint64_t receipt_next(struct rcursor *c, uint64_t index)
 	return c->at < c->r->n ? c->r->time[c->at] : 0;
 }
 
-static int report_reserve(struct report_out *o, size_t more)
-{
-	struct report_case *nv;
-
-	if (o->n + more <= o->cap)
-		return 0;
-	if (!(nv = realloc(o->v, (o->n + more) * sizeof(*nv))))
-		return ERR_NOMEM;
-	o->v = nv;
-	o->cap = o->n + more;
-	return 0;
-}
-
 /* The report's input for the channel with peer, without keeping views:
  * messages are bucketed by case in two passes over the items in log order
  * (requests, then replies: the order load_peer adds them in), reading
  * the items sequentially, and each case is settled in a reused buffer
  * exactly as load_peer settles it. */
 static int report_peer(struct node *n, const char *peer, int64_t now, struct case_list *l,
-		       struct report_out *o, struct err *e)
+		       const struct report_sink *o, struct err *e)
 {
 	struct chan c;
 	uint32_t ncase = 0, *start = NULL;
 	struct rmsg *rm = NULL;
+	struct report_case rc1;
 	size_t natt = l->natt;
 	struct case_msg buf[64], *msgs = buf;
 	size_t cap = 64;
@@ -1181,10 +1171,6 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 	c.by_ours = NULL;
 	free(c.by_theirs);
 	c.by_theirs = NULL;
-	if (report_reserve(o, ncase + (l->natt - natt)) < 0) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-		goto out;
-	}
 	for (uint32_t k = 1; k <= ncase; k++) {
 		const struct rmsg *cm = &rm[start[k - 1]];
 		size_t nm = start[k] - start[k - 1];
@@ -1220,10 +1206,14 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 		/* As view_settle, in one replay: the request is cm[0] (the
 		 * first pass placed it), so the charter that applies is known. */
 		settle(&cv, case_charter(&c, cm[0].receipt, cm[0].sent), now);
-		report_case_of(&cv, &o->v[o->n++]);
+		report_case_of(&cv, &rc1);
+		if ((rc = o->fn(o->ctx, &rc1, e)) < 0)
+			goto out;
 	}
-	for (size_t i = natt; i < l->natt; i++)
-		report_attested_of(&l->att[i], &o->v[o->n++]);
+	for (size_t i = natt; i < l->natt && rc == 0; i++) {
+		report_attested_of(&l->att[i], &rc1);
+		rc = o->fn(o->ctx, &rc1, e);
+	}
 out:
 	if (msgs != buf)
 		free(msgs);
@@ -1239,7 +1229,7 @@ struct each_peer {
 	unsigned flags;
 	struct case_list *out;
 	size_t cap;
-	struct report_out *ro;   /* cases_report_load */
+	const struct report_sink *ro;   /* cases_report_each */
 	struct err *e;
 	const struct case_want *want; /* cases_load_id */
 };
@@ -1253,25 +1243,55 @@ static int load_each(void *ctx, const struct store_party *p)
 	return load_peer(ep->n, p->name, ep->now, ep->flags, ep->want, ep->out, &ep->cap, ep->e);
 }
 
-int cases_report_load(struct node *n, const char *peer, int64_t now, struct case_list *l,
-		      struct report_case **out, size_t *nout, struct err *e)
+int cases_report_each(struct node *n, const char *peer, int64_t now, struct case_list *l,
+		      cases_report_fn fn, void *ctx, struct err *e)
 {
-	struct report_out ro = { NULL, 0, 0 };
-	struct each_peer ep = { n, now, 0, l, 0, &ro, e, NULL };
+	struct report_sink sink = { fn, ctx };
+	struct each_peer ep = { n, now, 0, l, 0, &sink, e, NULL };
 	int rc;
 
 	memset(l, 0, sizeof(*l));
-	*out = NULL;
-	*nout = 0;
-	rc = peer ? report_peer(n, peer, now, l, &ro, e) : store_party_each(n->store, load_each, &ep, e);
-	if (rc < 0) {
-		free(ro.v);
+	rc = peer ? report_peer(n, peer, now, l, &sink, e) : store_party_each(n->store, load_each, &ep, e);
+	if (rc < 0)
 		case_list_free(l);
-		return rc;
+	return rc;
+}
+
+struct report_array {
+	struct report_case *v;
+	size_t n, cap;
+};
+
+static int report_append(void *ctx, const struct report_case *c, struct err *e)
+{
+	struct report_array *a = ctx;
+
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		struct report_case *nv = realloc(a->v, cap * sizeof(*nv));
+		if (!nv)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		a->v = nv;
+		a->cap = cap;
 	}
-	*out = ro.v;
-	*nout = ro.n;
+	a->v[a->n++] = *c;
 	return 0;
+}
+
+int cases_report_load(struct node *n, const char *peer, int64_t now, struct case_list *l,
+		      struct report_case **out, size_t *nout, struct err *e)
+{
+	struct report_array a = { NULL, 0, 0 };
+	int rc = cases_report_each(n, peer, now, l, report_append, &a, e);
+
+	if (rc < 0) {
+		free(a.v);
+		a.v = NULL;
+		a.n = 0;
+	}
+	*out = a.v;
+	*nout = a.n;
+	return rc;
 }
 
 int cases_load(struct node *n, const char *peer, int64_t now, unsigned flags,

@@ -108,11 +108,17 @@ int cases_load_id(struct node *n, const char *id, int64_t now, unsigned flags,
 /* "party/index" -> parts. Returns 0 or ERR_INVALID. */
 int case_id_parse(const char *id, char *party, uint64_t *index, struct err *e);
 
-/* What a report needs of every case with peer (or all peers) as of now,
- * and of every attested record, without keeping case views: the same
- * numbers as cases_load + cases_report_input, in a fraction of the time
- * and memory. *out (malloc'd, *nout long) points into l, which holds the
- * names and records: free both. */
+/* Each case's report view (then each attested record's), given to fn
+ * as the report reads the logs: the same numbers as cases_load +
+ * cases_report_input, in a fraction of the time and memory, and never
+ * all held at once. The view points into l (names, records): keep l
+ * until done with them, then free it. fn returns 0 or an error code,
+ * which stops the walk. */
+typedef int (*cases_report_fn)(void *ctx, const struct report_case *c, struct err *e);
+int cases_report_each(struct node *n, const char *peer, int64_t now, struct case_list *l,
+		      cases_report_fn fn, void *ctx, struct err *e);
+/* The same views gathered in one array: *out (malloc'd, *nout long)
+ * points into l: free both. */
 int cases_report_load(struct node *n, const char *peer, int64_t now,
 		      struct case_list *l, struct report_case **out, size_t *nout,
 		      struct err *e);

@@ -268,22 +268,28 @@ static json_t *warnings(struct node *n, const char *peer)
 	return w.arr;
 }
 
-/* Computes the report; *ps only with o->reciprocity. */
+static int report_add(void *ctx, const struct report_case *c, struct err *e)
+{
+	return report_maker_add(ctx, c, e);
+}
+
+/* Computes the report; *ps only with o->reciprocity. Each case goes to
+ * the report as it is read: a million cases are never held at once. */
 static int report_compute(struct node *n, const struct reports_opts *o, struct report *rep,
 			  struct pairs *ps, struct err *e)
 {
 	struct case_list l = { 0 };
-	struct report_case *rin = NULL;
-	size_t nin = 0;
+	struct report_maker *m;
 	int rc;
 
 	memset(rep, 0, sizeof(*rep));
 	memset(ps, 0, sizeof(*ps));
-	if ((rc = cases_report_load(n, o->peer, o->at ? o->at : n->now(), &l, &rin, &nin, e)) == 0 &&
-	    (rc = report_make(rin, nin, (enum report_by)o->by, o->from, o->to, o->type, rep, e)) == 0 &&
-	    o->reciprocity)
+	if ((rc = report_maker_new(&m, (enum report_by)o->by, o->from, o->to, o->type, e)) < 0)
+		return rc;
+	if ((rc = cases_report_each(n, o->peer, o->at ? o->at : n->now(), &l, report_add, m, e)) < 0)
+		report_maker_free(m);
+	else if ((rc = report_maker_end(m, rep, e)) == 0 && o->reciprocity)
 		rc = pairs_make(rep, ps, e);
-	free(rin);
 	case_list_free(&l);
 	return rc;
 }
