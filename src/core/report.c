@@ -152,12 +152,24 @@ struct report_maker {
 	size_t ngroups, cap_groups;
 	int32_t *table;          /* (dir, period) -> group + 1; open addressing */
 	size_t table_cap;
+	/* The last case's day and period, and its group: the next case is
+	 * usually of the same (cases come in log order). */
+	int64_t last_day;
+	int last_period;
+	long last_group;
 };
 
 static int dir_of(struct report_maker *m, const struct report_case *c)
 {
 	const char *b = basis(c);
 
+	/* The names are usually the very strings of the last case (the
+	 * caller interns them): compare the pointers first. */
+	if (m->ndirs) {
+		const struct dir *d = &m->dirs[m->last_dir];
+		if (d->requester == c->requester && d->responder == c->responder && d->attested_by == b)
+			return (int)m->last_dir;
+	}
 	for (size_t k = 0; k < m->ndirs; k++) {
 		size_t i = (m->last_dir + k) % m->ndirs;
 		const struct dir *d = &m->dirs[i];
@@ -285,6 +297,9 @@ int report_maker_new(struct report_maker **out, enum report_by by, int64_t from,
 	if (!m)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	m->by = by;
+	m->last_day = -1;
+	m->last_period = period_key(-1, by);
+	m->last_group = -1;
 	m->from = from;
 	m->to = to;
 	m->type = type;
@@ -315,7 +330,16 @@ int report_maker_add(struct report_maker *m, const struct report_case *c, struct
 	if (c->opened < m->from || (m->to && c->opened >= m->to) ||
 	    (m->type && strcmp(m->type, c->type) != 0))
 		return 0;
-	if ((dir = dir_of(m, c)) < 0 || (k = group_of(m, dir, period_key(c->opened, m->by))) < 0)
+	if ((dir = dir_of(m, c)) < 0)
+		goto nomem;
+	if (c->opened < 0 || c->opened / 86400 != m->last_day) {
+		m->last_day = c->opened < 0 ? -1 : c->opened / 86400;
+		m->last_period = period_key(c->opened, m->by);
+	}
+	if (m->last_group >= 0 && m->groups[m->last_group].dir == dir &&
+	    m->groups[m->last_group].period == m->last_period)
+		k = m->last_group;
+	else if ((k = m->last_group = group_of(m, dir, m->last_period)) < 0)
 		goto nomem;
 	g = &m->groups[k];
 	count(&g->row, c);

@@ -46,6 +46,9 @@ struct items {
 	/* load_channel(CHANNEL_CHARTERS): only charter items are kept, each
 	 * with its body hash, read from store; item_index does not hold. */
 	struct store *store;
+	/* The report's items (report_peer): charter and register entries
+	 * only, each one's index in its log here (item_index uses it). */
+	uint64_t *at;
 };
 
 static const uint8_t no_hash[32];
@@ -58,6 +61,8 @@ static const uint8_t *body_of(const struct items *it, const struct item *x)
 /* The index of x in its log. */
 static uint64_t item_index(const struct items *it, const struct item *x)
 {
+	if (it->at)
+		return it->at[x - it->v];
 	return (uint64_t)(x - it->v) - (x->env.mine ? 0 : it->nours);
 }
 
@@ -98,6 +103,7 @@ static int type_id(struct items *it, const char *type)
 static void items_free(struct items *it)
 {
 	free(it->v);
+	free(it->at);
 	free(it->types);
 	free(it->hashes);
 }
@@ -875,6 +881,10 @@ static void chan_close(struct chan *c)
 	items_free(&c->it);
 }
 
+static int chan_by_alloc(struct chan *c, struct err *e);
+static int chan_rest(struct node *n, const char *peer, struct case_list *out, struct chan *c,
+		     struct err *e);
+
 static int chan_open(struct node *n, const char *peer, struct case_list *out, struct chan *c,
 		     int bodies, struct err *e)
 {
@@ -882,19 +892,38 @@ static int chan_open(struct node *n, const char *peer, struct case_list *out, st
 
 	memset(c, 0, sizeof(*c));
 	if ((rc = load_channel(n, peer, &c->it, &c->ours, &c->theirs, bodies, e)) < 0 ||
-	    (rc = agreed_charters(n, &c->it, peer, c->ag, &c->nag, e)) < 0 ||
+	    (rc = chan_by_alloc(c, e)) < 0)
+		return rc;
+	return chan_rest(n, peer, out, c, e);
+}
+
+/* Room for each entry's case number in both logs (zeroed). */
+static int chan_by_alloc(struct chan *c, struct err *e)
+{
+	c->by_ours = calloc(c->ours.size + 1, sizeof(*c->by_ours));
+	c->by_theirs = calloc(c->theirs.size + 1, sizeof(*c->by_theirs));
+	return c->by_ours && c->by_theirs ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+}
+
+/* The rest of chan_open, once c->it holds the channel's charter and
+ * register items: charters agreed, receipt tables, names and types in
+ * out, the attested records. */
+static int chan_rest(struct node *n, const char *peer, struct case_list *out, struct chan *c,
+		     struct err *e)
+{
+	int rc;
+
+	if ((rc = agreed_charters(n, &c->it, peer, c->ag, &c->nag, e)) < 0 ||
 	    (rc = receipts_load(n, c->ours.id, peer, &c->rt[0], e)) < 0 ||
 	    (rc = receipts_load(n, c->theirs.id, n->cfg.name, &c->rt[1], e)) < 0)
 		return rc;
-	c->by_ours = calloc(c->ours.size + 1, sizeof(*c->by_ours));
-	c->by_theirs = calloc(c->theirs.size + 1, sizeof(*c->by_theirs));
 	c->types = calloc(c->it.ntypes + 1, sizeof(*c->types));
 	c->self = intern(out, n->cfg.name);
 	c->other = intern(out, peer);
 	for (size_t k = 0; c->types && k < c->it.ntypes; k++)
 		if (!(c->types[k] = intern(out, c->it.types[k])))
 			c->self = NULL;
-	if (!c->by_ours || !c->by_theirs || !c->types || !c->self || !c->other)
+	if (!c->types || !c->self || !c->other)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < c->it.n; i++)
 		if (c->it.v[i].env.kind == ENVELOPE_REGISTER &&
@@ -903,13 +932,22 @@ static int chan_open(struct node *n, const char *peer, struct case_list *out, st
 	return 0;
 }
 
+/* Where the case number of the request a reply names is kept (by_ours
+ * or by_theirs), NULL if the reply names no entry of either log. */
+static uint32_t *reply_slot(const struct chan *c, unsigned kind, int case_ours, uint64_t case_index)
+{
+	if (case_event_of((enum envelope_kind)kind) < 0 || kind == ENVELOPE_REQUEST ||
+	    case_index >= (case_ours ? c->ours.size : c->theirs.size))
+		return NULL;
+	return &(case_ours ? c->by_ours : c->by_theirs)[case_index];
+}
+
 /* The case a reply names, as a case number + 1; 0 if none. */
 static uint32_t case_of(const struct chan *c, const struct item *x)
 {
-	if (case_event_of((enum envelope_kind)x->env.kind) < 0 || x->env.kind == ENVELOPE_REQUEST ||
-	    x->env.case_index >= (x->env.case_ours ? c->ours.size : c->theirs.size))
-		return 0;
-	return (x->env.case_ours ? c->by_ours : c->by_theirs)[x->env.case_index];
+	const uint32_t *k = reply_slot(c, x->env.kind, x->env.case_ours, x->env.case_index);
+
+	return k ? *k : 0;
 }
 
 /* A new case view of the request x: no messages yet. */
@@ -1081,101 +1119,229 @@ static uint64_t receipt_next(struct rcursor *c, uint64_t index)
 	return c->at < c->r->n ? c->r->time[c->at] : 0;
 }
 
-/* The report's input for the channel with peer, without keeping views:
- * messages are bucketed by case in two passes over the items in log order
- * (requests, then replies: the order load_peer adds them in), reading
- * the items sequentially, and each case is settled in a reused buffer
- * exactly as load_peer settles it. */
+/* report_peer's walk over one log's facts. Pass 1 marks each request
+ * (REQ_MARK in its by_ours/by_theirs slot) and counts the replies naming
+ * each entry in the same slot's low bits, and keeps the charter and
+ * register entries as items; pass 2 places every message of a case in
+ * its bucket of rm, the request first, replies in log order. */
+#define REQ_MARK (UINT32_C(1) << 31)
+
+struct rscan {
+	struct chan *c;
+	int pass, mine;
+	uint32_t ncase;            /* pass 1: requests seen */
+	uint32_t *base, *cur;      /* pass 2: case k's bucket, and where its next reply goes */
+	struct rmsg *rm;
+	struct rcursor rcur;       /* receipt times of the log being read */
+	struct err *e;
+};
+
+/* Keeps x (a charter or register entry at index of its log) as an item. */
+static int rscan_keep(struct rscan *r, const struct store_fact *f, uint16_t type, uint64_t index)
+{
+	struct items *it = &r->c->it;
+	struct item *x;
+	uint64_t *at;
+	uint8_t h[32];
+	int rc;
+
+	if ((rc = grow(it, 1)) < 0)
+		return rc;
+	if (!(at = realloc(it->at, it->cap * sizeof(*at))))
+		return err_set(r->e, ERR_NOMEM, "out of memory");
+	it->at = at;
+	x = &it->v[it->n];
+	memset(x, 0, sizeof(*x));
+	x->env.time = f->time;
+	x->env.case_index = f->case_index;
+	x->env.type = type;
+	x->env.kind = f->kind;
+	x->env.case_ours = f->side == (r->mine ? 0 : 1);
+	x->env.mine = r->mine != 0;
+	at[it->n++] = index;
+	if ((rc = envelope_hash(it->store, r->mine ? it->ours : it->theirs, index, h, r->e)) < 0)
+		return rc;
+	return body_set(it, x, h);
+}
+
+/* Case k's place for its request (the bucket's first), or for its next reply. */
+static struct rmsg *rm_slot(struct rscan *r, uint32_t k, int request)
+{
+	return &r->rm[request ? r->base[k] : r->cur[k]++];
+}
+
+static int rscan_block(void *ctx, uint64_t first, const struct store_fact *f, size_t n,
+		       const char *const *types, size_t ntypes)
+{
+	struct rscan *r = ctx;
+	struct chan *c = r->c;
+	uint32_t *own = r->mine ? c->by_ours : c->by_theirs;
+	uint16_t map[STORE_FACT_BLOCK];
+	int rc;
+
+	for (size_t t = 0; t < ntypes; t++) {
+		if ((rc = type_id(&c->it, types[t])) < 0)
+			return rc;
+		map[t] = (uint16_t)rc;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t idx = first + i, rt;
+		uint32_t *slot = NULL, k;
+		struct rmsg *m;
+
+		if (f[i].kind == ENVELOPE_REQUEST)
+			slot = &own[idx];
+		else
+			slot = reply_slot(c, f[i].kind, f[i].side == (r->mine ? 0 : 1), f[i].case_index);
+		if (r->pass == 1) {
+			if (f[i].kind == ENVELOPE_REQUEST) {
+				if (r->ncase == REQ_MARK - 2)
+					return err_set(r->e, ERR_TOOBIG, "more than 2^31 cases in one channel");
+				*slot |= REQ_MARK;
+				r->ncase++;
+			} else if (slot && (*slot & ~REQ_MARK) < REQ_MARK - 1) {
+				(*slot)++;
+			} else if ((f[i].kind == ENVELOPE_CHARTER || f[i].kind == ENVELOPE_REGISTER) &&
+				   (rc = rscan_keep(r, &f[i], map[f[i].type], idx)) < 0) {
+				return rc;
+			}
+			continue;
+		}
+		if (!slot || !(k = *slot))
+			continue;
+		m = &rm_slot(r, k, f[i].kind == ENVELOPE_REQUEST)[0];
+		rt = receipt_next(&r->rcur, idx);
+		if (idx > RMSG_INDEX_MAX || f[i].kind > 31 || f[i].time < 0 || f[i].time > UINT32_MAX ||
+		    rt > UINT32_MAX)
+			return err_set(r->e, ERR_TOOBIG, "entry %" PRIu64 ": beyond what a report reads", idx);
+		m->sent = (uint32_t)f[i].time;
+		m->receipt = (uint32_t)rt;
+		m->w = idx << 22 | (uint64_t)map[f[i].type] << 6 | (uint64_t)f[i].kind << 1 |
+		       (uint64_t)(r->mine != 0);
+	}
+	return 0;
+}
+/* Reads both logs' facts in one pass. ERR_NOTFOUND: the store does
+ * not hold them all. */
+static int rscan_logs(struct node *n, struct rscan *r)
+{
+	struct chan *c = r->c;
+	int rc = 0;
+
+	for (int k = 0; k < 2 && rc == 0; k++) {
+		const struct store_log *lg = k == 0 ? &c->ours : &c->theirs;
+		if (!lg->id)
+			continue;
+		r->mine = k == 0;
+		r->rcur = (struct rcursor){ &c->rt[k], 0 };
+		rc = store_facts_scan(n->store, lg->id, lg->size, rscan_block, r, r->e);
+	}
+	return rc;
+}
+
+/* The cases of a channel whose store holds no facts (one from before
+ * them, opened read-only): through their views, as cases_load. */
+static int report_views(struct node *n, const char *peer, int64_t now, struct case_list *l,
+			const struct report_sink *o, struct err *e)
+{
+	size_t first = l->n, natt = l->natt, cap = l->n;
+	struct report_case rc1;
+	int rc;
+
+	if ((rc = load_peer(n, peer, now, CASES_NO_BODIES, NULL, l, &cap, e)) < 0)
+		return rc;
+	for (size_t i = first; i < l->n && rc == 0; i++) {
+		report_case_of(&l->v[i], &rc1);
+		rc = o->fn(o->ctx, &rc1, e);
+	}
+	for (size_t i = natt; i < l->natt && rc == 0; i++) {
+		report_attested_of(&l->att[i], &rc1);
+		rc = o->fn(o->ctx, &rc1, e);
+	}
+	return rc;
+}
+
+/* The report's input for the channel with peer, from the logs' facts
+ * without a view or an item per entry: per entry of both logs only its
+ * case number (by_ours, by_theirs), per message 16 bytes (rm), bucketed
+ * by case in two passes over the facts (rscan_block); each case is then
+ * settled in a reused buffer exactly as load_peer settles it, and its
+ * report view handed to o. */
 static int report_peer(struct node *n, const char *peer, int64_t now, struct case_list *l,
 		       const struct report_sink *o, struct err *e)
 {
 	struct chan c;
-	uint32_t ncase = 0, *start = NULL;
-	struct rmsg *rm = NULL;
-	struct report_case rc1;
-	size_t natt = l->natt;
+	struct rscan r;
 	struct case_msg buf[64], *msgs = buf;
-	size_t cap = 64;
+	struct report_case rc1;
+	size_t natt = l->natt, cap = 64;
+	uint32_t k, sum = 0;
 	int rc;
 
-	if ((rc = chan_open(n, peer, l, &c, 0, e)) < 0)
+	memset(&c, 0, sizeof(c));
+	memset(&r, 0, sizeof(r));
+	r.c = &c;
+	r.e = e;
+	r.pass = 1;
+	c.it.e = e;
+	c.it.self = n->cfg.name;
+	c.it.store = n->store;
+	if ((rc = channel_logs(n, peer, &c.ours, &c.theirs, e)) < 0 ||
+	    (rc = chan_by_alloc(&c, e)) < 0)
 		goto out;
-	for (size_t i = 0; i < c.it.n; i++)
-		if (c.it.v[i].env.kind == ENVELOPE_REQUEST)
-			(c.it.v[i].env.mine ? c.by_ours : c.by_theirs)[item_index(&c.it, &c.it.v[i])] = ++ncase;
-	start = calloc((size_t)ncase + 2, sizeof(*start));
-	if (!start) {
+	c.it.ours = c.ours.id;
+	c.it.theirs = c.theirs.id;
+	if ((rc = rscan_logs(n, &r)) == ERR_NOTFOUND) {
+		chan_close(&c);
+		return report_views(n, peer, now, l, o, e);
+	}
+	if (rc < 0 || (rc = chan_rest(n, peer, l, &c, e)) < 0)
+		goto out;
+	/* Number the cases, ours first, each in index order, and give each
+	 * a bucket: its request and the replies counted for it. */
+	r.base = malloc(((size_t)r.ncase + 2) * sizeof(*r.base));
+	r.cur = malloc(((size_t)r.ncase + 2) * sizeof(*r.cur));
+	if (!r.base || !r.cur) {
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	/* Count each case's messages, then place them: a counting sort.
-	 * start[k] is where case k's go next; once placed, they are
-	 * start[k - 1]..start[k] - 1. */
-	for (size_t i = 0; i < c.it.n; i++) {
-		struct item *x = &c.it.v[i];
-		uint32_t k;
-		if (x->env.kind == ENVELOPE_REQUEST) {
-			k = (x->env.mine ? c.by_ours : c.by_theirs)[item_index(&c.it, x)];
-		} else {
-			/* The item's case, kept in place of the index it came
-			 * from: the placing pass below reads it back. */
-			k = case_of(&c, x);
-			x->env.case_index = k;
-		}
-		if (k)
-			start[k]++;
-	}
-	for (uint32_t k = 1, sum = 0; k <= ncase + 1; k++) {
-		uint32_t cnt = start[k];
-		start[k] = sum;
-		sum += cnt;
-	}
-	if (!(rm = malloc(((size_t)start[ncase + 1] + 1) * sizeof(*rm)))) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	for (int pass = 0; pass < 2; pass++) {
-		struct rcursor cur[2] = { { &c.rt[0], 0 }, { &c.rt[1], 0 } };
-		for (size_t i = 0; i < c.it.n; i++) {
-			const struct item *x = &c.it.v[i];
-			uint32_t k = 0;
-			uint64_t idx, rt;
-			struct rmsg *m;
-			if (pass == 0 && x->env.kind == ENVELOPE_REQUEST)
-				k = (x->env.mine ? c.by_ours : c.by_theirs)[item_index(&c.it, x)];
-			else if (pass == 1 && x->env.kind != ENVELOPE_REQUEST)
-				k = (uint32_t)x->env.case_index; /* case_of, from the count */
-			if (!k)
+	k = 0;
+	for (int side = 0; side < 2; side++) {
+		uint32_t *by = side == 0 ? c.by_ours : c.by_theirs;
+		uint64_t size = side == 0 ? c.ours.size : c.theirs.size;
+		for (uint64_t i = 0; i < size; i++) {
+			uint32_t replies = by[i] & ~REQ_MARK;
+			if (!(by[i] & REQ_MARK)) {
+				by[i] = 0;
 				continue;
-			m = &rm[start[k]++];
-			idx = item_index(&c.it, x);
-			rt = receipt_next(&cur[x->env.mine ? 0 : 1], idx);
-			if (idx > RMSG_INDEX_MAX || x->env.kind > 31 || x->env.time < 0 ||
-			    x->env.time > UINT32_MAX || rt > UINT32_MAX) {
-				rc = err_set(e, ERR_TOOBIG, "entry %" PRIu64 ": beyond what a report reads",
-					     idx);
+			}
+			if (replies >= UINT32_MAX - 1 - sum) {
+				rc = err_set(e, ERR_TOOBIG, "more than 2^32 messages in the cases of one channel");
 				goto out;
 			}
-			m->sent = (uint32_t)x->env.time;
-			m->receipt = (uint32_t)rt;
-			m->w = idx << 22 | (uint64_t)x->env.type << 6 | (uint64_t)x->env.kind << 1 |
-			       x->env.mine;
+			by[i] = ++k;
+			r.base[k] = sum;
+			r.cur[k] = sum + 1;
+			sum += 1 + replies;
 		}
 	}
-	/* The items are done with: their memory goes back to the heap before
-	 * the report's cases take as much again (parley report keeps freed
-	 * memory for reuse: main.c). */
-	free(c.it.v);
-	c.it.v = NULL;
-	free(c.by_ours);
-	c.by_ours = NULL;
-	free(c.by_theirs);
-	c.by_theirs = NULL;
-	for (uint32_t k = 1; k <= ncase; k++) {
-		const struct rmsg *cm = &rm[start[k - 1]];
-		size_t nm = start[k] - start[k - 1];
+	r.base[k + 1] = sum;
+	if (!(r.rm = malloc(((size_t)sum + 1) * sizeof(*r.rm)))) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	r.pass = 2;
+	if ((rc = rscan_logs(n, &r)) < 0)
+		goto out;
+	for (k = 1; k <= r.ncase; k++) {
+		const struct rmsg *cm = &r.rm[r.base[k]];
+		size_t nm = r.base[k + 1] - r.base[k];
 		struct case_view cv;
 
+		if (r.cur[k] != r.base[k + 1]) { /* the facts changed between the passes */
+			rc = err_set(e, ERR_STORE, "the facts of the channel with %s changed while read", peer);
+			goto out;
+		}
 		if (nm > cap) {
 			struct case_msg *nb = malloc(nm * sizeof(*nb));
 			if (!nb) {
@@ -1203,8 +1369,8 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 			m->sent = cm[j].sent;
 			m->receipt = cm[j].receipt;
 		}
-		/* As view_settle, in one replay: the request is cm[0] (the
-		 * first pass placed it), so the charter that applies is known. */
+		/* As view_settle, in one replay: the request is cm[0], so the
+		 * charter that applies is known. */
 		settle(&cv, case_charter(&c, cm[0].receipt, cm[0].sent), now);
 		report_case_of(&cv, &rc1);
 		if ((rc = o->fn(o->ctx, &rc1, e)) < 0)
@@ -1217,8 +1383,9 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 out:
 	if (msgs != buf)
 		free(msgs);
-	free(start);
-	free(rm);
+	free(r.base);
+	free(r.cur);
+	free(r.rm);
 	chan_close(&c);
 	return rc;
 }
