@@ -25,19 +25,6 @@ int case_is_open(enum case_state s)
 	return s == CASE_SENT || s == CASE_RECEIPTED || s == CASE_ACKNOWLEDGED;
 }
 
-int case_event_of(enum envelope_kind k)
-{
-	switch (k) {
-	case ENVELOPE_REQUEST: return CASE_EV_REQUEST;
-	case ENVELOPE_ACK: return CASE_EV_ACK;
-	case ENVELOPE_ANSWER: return CASE_EV_ANSWER;
-	case ENVELOPE_DECLINE: return CASE_EV_DECLINE;
-	case ENVELOPE_WITHDRAW: return CASE_EV_WITHDRAW;
-	case ENVELOPE_REMIND: return CASE_EV_REMIND;
-	case ENVELOPE_CLOSE: return CASE_EV_CLOSE;
-	default: return -1;
-	}
-}
 
 static int refuse(const char **why, const char *msg)
 {

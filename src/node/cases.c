@@ -710,10 +710,10 @@ static int add_msg(struct node *n, const struct items *it, struct case_view *cv,
 	return rc == ERR_NOTFOUND ? 0 : rc;
 }
 
-/* Replays the lifecycle and computes deadlines. */
-static void settle(struct case_view *cv, const struct charter *c, int64_t now)
+/* Replays the lifecycle and computes deadlines by the charter's terms
+ * for the case's type (t; NULL: none). */
+static void settle_by(struct case_view *cv, const struct charter_type *t, int64_t now)
 {
-	const struct charter_type *t = c ? charter_type(c, cv->type) : NULL;
 	int s = CASE_NONE;
 
 	sort_msgs(cv->msgs, cv->nmsgs);
@@ -740,6 +740,11 @@ static void settle(struct case_view *cv, const struct charter *c, int64_t now)
 	cv->overdue_ack = cv->ack_due && now > cv->ack_due &&
 			  (cv->state == CASE_SENT || cv->state == CASE_RECEIPTED);
 	cv->overdue_answer = cv->answer_due && now > cv->answer_due && case_is_open(cv->state);
+}
+
+static void settle(struct case_view *cv, const struct charter *c, int64_t now)
+{
+	settle_by(cv, c ? charter_type(c, cv->type) : NULL, now);
 }
 
 static void subject_of(struct case_view *cv)
@@ -1274,6 +1279,9 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 	struct rscan r;
 	struct case_msg buf[64], *msgs = buf;
 	struct report_case rc1;
+	const struct charter *ch, *last_ch = NULL;
+	const struct charter_type *last_t = NULL;
+	const char *last_type = NULL;
 	size_t natt = l->natt, cap = 64;
 	uint32_t k, sum = 0;
 	int rc;
@@ -1333,6 +1341,12 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 	r.pass = 2;
 	if ((rc = rscan_logs(n, &r)) < 0)
 		goto out;
+	/* What the passes needed goes back to the heap for the report's
+	 * durations (a million of them) instead of new pages. */
+	free(c.by_ours);
+	free(c.by_theirs);
+	c.by_ours = c.by_theirs = NULL;
+	store_shrink(n->store);
 	for (k = 1; k <= r.ncase; k++) {
 		const struct rmsg *cm = &r.rm[r.base[k]];
 		size_t nm = r.base[k + 1] - r.base[k];
@@ -1371,7 +1385,13 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 		}
 		/* As view_settle, in one replay: the request is cm[0], so the
 		 * charter that applies is known. */
-		settle(&cv, case_charter(&c, cm[0].receipt, cm[0].sent), now);
+		ch = case_charter(&c, cm[0].receipt, cm[0].sent);
+		if (ch != last_ch || cv.type != last_type) { /* names are interned */
+			last_ch = ch;
+			last_type = cv.type;
+			last_t = ch ? charter_type(ch, cv.type) : NULL;
+		}
+		settle_by(&cv, last_t, now);
 		report_case_of(&cv, &rc1);
 		if ((rc = o->fn(o->ctx, &rc1, e)) < 0)
 			goto out;

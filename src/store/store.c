@@ -693,6 +693,12 @@ int store_cosig_each(struct store *s, int64_t checkpoint, store_cosig_fn fn,
 	return s->ops->cosig_each(s, checkpoint, fn, ctx, e);
 }
 
+void store_shrink(struct store *s)
+{
+	if (s->ops->shrink)
+		s->ops->shrink(s);
+}
+
 int store_readonly(const struct store *s)
 {
 	return s->readonly;

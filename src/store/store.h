@@ -217,6 +217,9 @@ int store_receipted(struct store *s, int64_t log, const char *cosigner,
 
 /* True if the store was opened on a read-only file system: reads work,
  * every write fails with ERR_READONLY. */
+/* Hands back memory the store keeps only to speed up later reads (after
+ * a long scan whose pages will not be read again). */
+void store_shrink(struct store *s);
 int store_readonly(const struct store *s);
 
 /* Finds the log sender->receiver, creating it (size 0) when create is set

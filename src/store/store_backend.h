@@ -65,6 +65,9 @@ struct store_ops {
 			  int64_t ttl_ms, int *held, struct err *e);
 	int (*lease_release)(struct store *s, const char *name, const char *holder,
 			     struct err *e);
+	/* Optional: hands back memory the connection keeps only to make
+	 * later reads faster (SQLite's page cache). */
+	void (*shrink)(struct store *s);
 	int (*receipt_time)(struct store *s, int64_t log, uint64_t index,
 			    const char *cosigner, uint64_t *time, struct err *e);
 	int (*receipted)(struct store *s, int64_t log, const char *cosigner,

@@ -1323,6 +1323,11 @@ static int sq_audit_each(struct store *base, store_audit_fn fn, void *ctx,
 	return n;
 }
 
+static void sq_shrink(struct store *base)
+{
+	sqlite3_db_release_memory(S(base)->db);
+}
+
 static const struct store_ops sqlite_ops = {
 	.close = sq_close,
 	.begin = sq_begin,
@@ -1367,6 +1372,7 @@ static const struct store_ops sqlite_ops = {
 	.audit_each = sq_audit_each,
 	.lease_take = sq_lease_take,
 	.lease_release = sq_lease_release,
+	.shrink = sq_shrink,
 };
 
 static int migrate(struct sqlite_store *s, struct err *e)
