@@ -699,6 +699,17 @@ void store_shrink(struct store *s)
 		s->ops->shrink(s);
 }
 
+int store_read_begin(struct store *s, int *own, struct err *e)
+{
+	*own = 0;
+	return s->ops->read_begin ? s->ops->read_begin(s, own, e) : 0;
+}
+
+int store_read_end(struct store *s, int own, struct err *e)
+{
+	return own && s->ops->read_end ? s->ops->read_end(s, own, e) : 0;
+}
+
 int store_readonly(const struct store *s)
 {
 	return s->readonly;

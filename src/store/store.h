@@ -220,6 +220,12 @@ int store_receipted(struct store *s, int64_t log, const char *cosigner,
 /* Hands back memory the store keeps only to speed up later reads (after
  * a long scan whose pages will not be read again). */
 void store_shrink(struct store *s);
+/* Several reads as one snapshot and one lock, where the backend has them
+ * (SQLite: a deferred transaction; the reads' WAL lock taken once).
+ * *own says whether this call began it (not inside a transaction that is
+ * open already); pass it to store_read_end. No write may come between. */
+int store_read_begin(struct store *s, int *own, struct err *e);
+int store_read_end(struct store *s, int own, struct err *e);
 int store_readonly(const struct store *s);
 
 /* Finds the log sender->receiver, creating it (size 0) when create is set

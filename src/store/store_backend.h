@@ -68,6 +68,9 @@ struct store_ops {
 	/* Optional: hands back memory the connection keeps only to make
 	 * later reads faster (SQLite's page cache). */
 	void (*shrink)(struct store *s);
+	/* Optional: a read transaction around several reads (store_read_begin). */
+	int (*read_begin)(struct store *s, int *own, struct err *e);
+	int (*read_end)(struct store *s, int own, struct err *e);
 	int (*receipt_time)(struct store *s, int64_t log, uint64_t index,
 			    const char *cosigner, uint64_t *time, struct err *e);
 	int (*receipted)(struct store *s, int64_t log, const char *cosigner,

@@ -1071,29 +1071,54 @@ static int node_read(struct sqlite_store *s, int64_t log, struct merkle_id id,
 	return not_found(log, id, e);
 }
 
+/* One read transaction for several reads: without it every statement
+ * takes and drops the WAL read lock (fcntl calls), which cost more than
+ * the B-tree lookups themselves (see bench_proof). *own: whether this
+ * call began it (not when a transaction is open already). */
+static int sq_read_begin(struct store *base, int *own, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+
+	*own = 0;
+	if (!sqlite3_get_autocommit(s->db))
+		return 0;
+	if (sqlite3_step(q(s, Q_READ_BEGIN)) != SQLITE_DONE)
+		return db_err(s, e, "starting a read");
+	sqlite3_reset(s->q[Q_READ_BEGIN]);
+	*own = 1;
+	return 0;
+}
+
+static int sq_read_end(struct store *base, int own, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	int rc = 0;
+
+	if (!own)
+		return 0;
+	if (sqlite3_step(q(s, Q_READ_END)) != SQLITE_DONE)
+		rc = db_err(s, e, "ending a read");
+	sqlite3_reset(s->q[Q_READ_END]);
+	return rc;
+}
+
 static int sq_nodes_get(struct store *base, int64_t log,
 			const struct merkle_id *ids, size_t n,
 			uint8_t (*out)[32], struct err *e)
 {
 	struct sqlite_store *s = S(base);
+	struct err ignore;
 	int own = 0, rc = 0;
 
 	s->last.id = 0;
-	/* One read transaction for all n reads: without it every statement
-	 * takes and drops the WAL read lock (fcntl calls), which cost more
-	 * than the B-tree lookups themselves (see bench_proof). */
-	if (n > 1 && sqlite3_get_autocommit(s->db)) {
-		if (sqlite3_step(q(s, Q_READ_BEGIN)) != SQLITE_DONE)
-			return db_err(s, e, "starting a read");
-		own = 1;
-	}
+	if (n > 1 && (rc = sq_read_begin(base, &own, e)) < 0)
+		return rc;
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = node_read(s, log, ids[i], out[i], e);
-	if (own) {
-		if (sqlite3_step(q(s, Q_READ_END)) != SQLITE_DONE && rc == 0)
-			rc = db_err(s, e, "ending a read");
-		sqlite3_reset(s->q[Q_READ_END]);
-	}
+	if (rc == 0)
+		rc = sq_read_end(base, own, e);
+	else
+		sq_read_end(base, own, &ignore);
 	return rc;
 }
 
@@ -1373,6 +1398,8 @@ static const struct store_ops sqlite_ops = {
 	.lease_take = sq_lease_take,
 	.lease_release = sq_lease_release,
 	.shrink = sq_shrink,
+	.read_begin = sq_read_begin,
+	.read_end = sq_read_end,
 };
 
 static int migrate(struct sqlite_store *s, struct err *e)
