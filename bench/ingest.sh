@@ -4,6 +4,7 @@
 # number of rows measured in the same run (bench_append's batch-1000 row,
 # on the same kind of store).
 #   sh bench/ingest.sh [ENTRIES] [DIR]
+#   PARLEY_BIN=PATH sh bench/ingest.sh ...               another parley binary (A/B runs)
 #   PARLEY_BENCH_PG=URL sh bench/ingest.sh ...           receiver on PostgreSQL
 #   PARLEY_BENCH_PG=URL FRONTENDS=2 sh bench/ingest.sh ... two receiving
 #       frontends on one PostgreSQL database, each fed by its own sender
@@ -18,7 +19,7 @@ dir=$(mktemp -d "${2:-/tmp}/parley-ingest.XXXXXX")
 fe=${FRONTENDS:-1}
 pg=${PARLEY_BENCH_PG:-}
 [ "$fe" = 1 ] || [ -n "$pg" ] || { echo "FRONTENDS=2 needs PARLEY_BENCH_PG"; exit 2; }
-P=./build-release/parley
+P=${PARLEY_BIN:-./build-release/parley}
 [ -f build-release/build.ninja ] || meson setup build-release -Dbuildtype=release >/dev/null
 ninja -C build-release parley bench/bench_append >/dev/null
 pids=""

@@ -70,10 +70,63 @@ static void record(struct node *n, const char *peer, int ok, const struct err *e
 	store_delivery_put(n->store, &d, &ignore);
 }
 
+/* A batch ready to post: made, encoded. */
+struct ready {
+	struct node_batch b;
+	char *json;
+	size_t len;
+};
+
+static void ready_free(struct ready *r)
+{
+	free(r->json);
+	node_batch_free(&r->b);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The batch of our log to peer that starts at done, encoded. Batches end
+ * at multiples of NODE_BATCH_MAX (or the log's end), so a re-sent batch
+ * never ends before one sent earlier: the receiver refuses checkpoints
+ * older than one it cosigned. */
+static int ready_make(struct node *n, const char *peer, uint64_t done, struct ready *r,
+		      struct err *e)
+{
+	size_t max = (size_t)((done / NODE_BATCH_MAX + 1) * NODE_BATCH_MAX - done);
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = node_batch_make(n, peer, done, max, &r->b, e)) == 0)
+		rc = wire_batch_encode(&r->b, &r->json, &r->len, e);
+	if (rc < 0)
+		ready_free(r);
+	return rc;
+}
+
+/* A post running on its own thread while the next batch is made. */
+struct post {
+	struct client *cl;
+	const struct ready *r;
+	char line[512];
+	struct err e;
+	int rc;
+};
+
+static void *post_run(void *ctx)
+{
+	struct post *p = ctx;
+
+	memset(&p->e, 0, sizeof(p->e));
+	p->rc = client_post_batch(p->cl, p->r->json, p->r->len, p->line, sizeof(p->line), &p->e);
+	return NULL;
+}
+
 /* Delivers everything pending for peer. held, if not NULL, is asked
  * before each batch but the first (the caller asked before that one)
  * whether this process may still deliver (the lease): if not, delivery
- * stops there, without error. */
+ * stops there, without error. While a batch is in flight the next one
+ * is read, signed and encoded, so the sender's work overlaps the
+ * receiver's; the receipts are still stored in order, each after its
+ * batch's answer. */
 static int deliver(struct node *n, const char *peer, const atomic_int *stop,
 		   int (*held)(void *), void *ctx, double *recorded, uint64_t *sent,
 		   struct err *e)
@@ -81,44 +134,71 @@ static int deliver(struct node *n, const char *peer, const atomic_int *stop,
 	struct store_party p;
 	struct store_log log;
 	struct client *cl = NULL;
+	struct ready cur, next;
 	uint64_t done, t;
 	int rc, batches = 0;
 
 	*sent = 0;
+	memset(&cur, 0, sizeof(cur));
+	memset(&next, 0, sizeof(next));
 	if ((rc = store_party_get(n->store, peer, &p, e)) < 0)
 		return rc;
+	rc = store_log_get(n->store, n->cfg.name, peer, 0, &log, e);
+	if (rc == ERR_NOTFOUND)
+		return 0;
+	if (rc < 0 || (rc = store_receipted(n->store, log.id, peer, &done, &t, e)) < 0 ||
+	    done >= log.size)
+		goto out;
+	if ((rc = client_new(&cl, n, &p, e)) < 0 || (rc = ready_make(n, peer, done, &cur, e)) < 0)
+		goto out;
+	if (stop)
+		client_abort_on(cl, stop);
 	for (;;) {
-		struct node_batch b;
-		char *json = NULL, line[512];
-		size_t len, max;
+		struct post po = { .cl = cl, .r = &cur };
+		struct err le, me;
+		pthread_t th;
+		uint64_t end = cur.b.first + cur.b.n;
+		int threaded, lrc, mk = 0;
 
-		rc = store_log_get(n->store, n->cfg.name, peer, 0, &log, e);
-		if (rc == ERR_NOTFOUND)
-			return 0;
-		if (rc < 0 || (rc = store_receipted(n->store, log.id, peer, &done, &t, e)) < 0)
+		if (held && batches++ > 0 && !held(ctx))
 			break;
-		if (done >= log.size || (held && batches++ > 0 && !held(ctx)))
+		threaded = pthread_create(&th, NULL, post_run, &po) == 0;
+		if (!threaded)
+			post_run(&po);
+		/* The next batch, if the log holds one, while this one is in
+		 * flight. */
+		if ((lrc = store_log_get(n->store, n->cfg.name, peer, 0, &log, &le)) == 0 && end < log.size)
+			mk = ready_make(n, peer, end, &next, &me);
+		if (threaded)
+			pthread_join(th, NULL);
+		if (po.rc < 0) {
+			rc = po.rc;
+			*e = po.e;
 			break;
-		/* Batches end at multiples of NODE_BATCH_MAX (or the log's end),
-		 * so a re-sent batch never ends before one sent earlier: the
-		 * receiver refuses checkpoints older than one it cosigned. */
-		max = (size_t)((done / NODE_BATCH_MAX + 1) * NODE_BATCH_MAX - done);
-		if ((rc = node_batch_make(n, peer, done, max, &b, e)) < 0)
+		}
+		if ((rc = node_receipt_add(n, peer, cur.b.note, cur.b.note_len, po.line, &t, e)) < 0)
 			break;
-		rc = wire_batch_encode(&b, &json, &len, e);
-		if (rc == 0 && !cl && (rc = client_new(&cl, n, &p, e)) == 0 && stop)
-			client_abort_on(cl, stop);
-		if (rc == 0)
-			rc = client_post_batch(cl, json, len, line, sizeof(line), e);
-		if (rc == 0)
-			rc = node_receipt_add(n, peer, b.note, b.note_len, line, &t, e);
-		if (rc == 0)
-			*sent += b.n;
-		free(json);
-		node_batch_free(&b);
-		if (rc < 0)
+		*sent += cur.b.n;
+		ready_free(&cur);
+		if (lrc < 0 || mk < 0) {
+			rc = lrc < 0 ? lrc : mk;
+			*e = lrc < 0 ? le : me;
+			break;
+		}
+		if (next.json) {
+			cur = next;
+			memset(&next, 0, sizeof(next));
+			continue;
+		}
+		/* None was ready: the log ended there when read; it may have
+		 * grown since. */
+		if ((rc = store_log_get(n->store, n->cfg.name, peer, 0, &log, e)) < 0 || end >= log.size ||
+		    (rc = ready_make(n, peer, end, &cur, e)) < 0)
 			break;
 	}
+out:
+	ready_free(&cur);
+	ready_free(&next);
 	client_free(cl);
 	record(n, peer, rc == 0, e, recorded);
 	return rc;
