@@ -146,29 +146,36 @@ static int deliver(struct node *n, const char *peer, const atomic_int *stop,
 	rc = store_log_get(n->store, n->cfg.name, peer, 0, &log, e);
 	if (rc == ERR_NOTFOUND)
 		return 0;
-	if (rc < 0 || (rc = store_receipted(n->store, log.id, peer, &done, &t, e)) < 0 ||
-	    done >= log.size)
+	if (rc < 0 || (rc = store_receipted(n->store, log.id, peer, &done, &t, e)) < 0)
 		goto out;
-	if ((rc = client_new(&cl, n, &p, e)) < 0 || (rc = ready_make(n, peer, done, &cur, e)) < 0)
-		goto out;
-	if (stop)
-		client_abort_on(cl, stop);
 	for (;;) {
-		struct post po = { .cl = cl, .r = &cur };
-		struct err le, me;
+		struct post po = { .r = &cur };
+		struct err me;
 		pthread_t th;
-		uint64_t end = cur.b.first + cur.b.n;
-		int threaded, lrc, mk = 0;
+		int threaded, mk;
 
+		/* Nothing made while the last batch was in flight: the log
+		 * ended there when read, and may have grown since. */
+		if (!cur.json && ((rc = store_log_get(n->store, n->cfg.name, peer, 0, &log, e)) < 0 ||
+				  done >= log.size || (rc = ready_make(n, peer, done, &cur, e)) < 0))
+			break;
 		if (held && batches++ > 0 && !held(ctx))
 			break;
+		if (!cl) {
+			if ((rc = client_new(&cl, n, &p, e)) < 0)
+				break;
+			if (stop)
+				client_abort_on(cl, stop);
+		}
+		po.cl = cl;
+		done = cur.b.first + cur.b.n;
 		threaded = pthread_create(&th, NULL, post_run, &po) == 0;
 		if (!threaded)
 			post_run(&po);
 		/* The next batch, if the log holds one, while this one is in
 		 * flight. */
-		if ((lrc = store_log_get(n->store, n->cfg.name, peer, 0, &log, &le)) == 0 && end < log.size)
-			mk = ready_make(n, peer, end, &next, &me);
+		if ((mk = store_log_get(n->store, n->cfg.name, peer, 0, &log, &me)) == 0 && done < log.size)
+			mk = ready_make(n, peer, done, &next, &me);
 		if (threaded)
 			pthread_join(th, NULL);
 		if (po.rc < 0) {
@@ -180,21 +187,13 @@ static int deliver(struct node *n, const char *peer, const atomic_int *stop,
 			break;
 		*sent += cur.b.n;
 		ready_free(&cur);
-		if (lrc < 0 || mk < 0) {
-			rc = lrc < 0 ? lrc : mk;
-			*e = lrc < 0 ? le : me;
+		if (mk < 0) {
+			rc = mk;
+			*e = me;
 			break;
 		}
-		if (next.json) {
-			cur = next;
-			memset(&next, 0, sizeof(next));
-			continue;
-		}
-		/* None was ready: the log ended there when read; it may have
-		 * grown since. */
-		if ((rc = store_log_get(n->store, n->cfg.name, peer, 0, &log, e)) < 0 || end >= log.size ||
-		    (rc = ready_make(n, peer, end, &cur, e)) < 0)
-			break;
+		cur = next;
+		memset(&next, 0, sizeof(next));
 	}
 out:
 	ready_free(&cur);

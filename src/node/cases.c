@@ -886,22 +886,6 @@ static void chan_close(struct chan *c)
 	items_free(&c->it);
 }
 
-static int chan_by_alloc(struct chan *c, struct err *e);
-static int chan_rest(struct node *n, const char *peer, struct case_list *out, struct chan *c,
-		     struct err *e);
-
-static int chan_open(struct node *n, const char *peer, struct case_list *out, struct chan *c,
-		     int bodies, struct err *e)
-{
-	int rc;
-
-	memset(c, 0, sizeof(*c));
-	if ((rc = load_channel(n, peer, &c->it, &c->ours, &c->theirs, bodies, e)) < 0 ||
-	    (rc = chan_by_alloc(c, e)) < 0)
-		return rc;
-	return chan_rest(n, peer, out, c, e);
-}
-
 /* Room for each entry's case number in both logs (zeroed). */
 static int chan_by_alloc(struct chan *c, struct err *e)
 {
@@ -935,6 +919,18 @@ static int chan_rest(struct node *n, const char *peer, struct case_list *out, st
 		    (rc = add_attested(n, out, &c->it, &c->it.v[i], peer, c->rt, e)) < 0)
 			return rc;
 	return 0;
+}
+
+static int chan_open(struct node *n, const char *peer, struct case_list *out, struct chan *c,
+		     int bodies, struct err *e)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((rc = load_channel(n, peer, &c->it, &c->ours, &c->theirs, bodies, e)) < 0 ||
+	    (rc = chan_by_alloc(c, e)) < 0)
+		return rc;
+	return chan_rest(n, peer, out, c, e);
 }
 
 /* Where the case number of the request a reply names is kept (by_ours
@@ -1214,7 +1210,7 @@ static int rscan_block(void *ctx, uint64_t first, const struct store_fact *f, si
 		}
 		if (!slot || !(k = *slot))
 			continue;
-		m = &rm_slot(r, k, f[i].kind == ENVELOPE_REQUEST)[0];
+		m = rm_slot(r, k, f[i].kind == ENVELOPE_REQUEST);
 		rt = receipt_next(&r->rcur, idx);
 		if (idx > RMSG_INDEX_MAX || f[i].kind > 31 || f[i].time < 0 || f[i].time > UINT32_MAX ||
 		    rt > UINT32_MAX)
