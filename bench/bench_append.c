@@ -6,13 +6,18 @@
  * PARLEY_BENCH_PG set (the admin URL of a cluster, e.g. from scripts/pg.sh),
  * the same on PostgreSQL: store_append against a raw batched insert of the
  * entry rows (prepared, pipelined, one transaction per batch), in a database
- * parley_bench created and dropped by the run. */
+ * parley_bench created and dropped by the run.
+ *   bench_append [DIR] [N] [BODY_BYTES]
+ * With BODY_BYTES, also the floor of what a receiver holds per entry: its
+ * entry row and its body's row (bench/ingest.sh passes the size of the
+ * bodies its receiver stored). */
 #include "benchutil.h"
 
 #include <libpq-fe.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include "core/merkle.h"
 #include "store/store.h"
 
 #define FROM "ministry-a.example"
@@ -74,6 +79,55 @@ static double raw_insert(const char *path, size_t n, size_t batch)
 	t0 = bu_now() - t0;
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+	return (double)n / t0;
+}
+
+/* The floor of a receiver's rows: each entry row as above and its body's
+ * row, in a table like the store's (keyed by the body's SHA-256), bodies
+ * of body_len bytes, all in one transaction per batch. */
+static double raw_insert_bodies(const char *path, size_t n, size_t batch, size_t body_len)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st, *sb;
+	uint8_t (*hashes)[32] = malloc(n * 32), *body = calloc(1, body_len + 8);
+	double t0;
+
+	rm_db(path);
+	if (!hashes || !body || sqlite3_open(path, &db) != SQLITE_OK)
+		die_sql(db, "open");
+	exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+		 "CREATE TABLE entry(log INTEGER NOT NULL, idx INTEGER NOT NULL,"
+		 " envelope BLOB NOT NULL, PRIMARY KEY (log, idx)) WITHOUT ROWID;"
+		 "CREATE TABLE body(hash BLOB PRIMARY KEY, data BLOB NOT NULL);");
+	if (sqlite3_prepare_v2(db, "INSERT INTO entry VALUES (1, ?1, ?2)", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO body VALUES (?1, ?2)", -1, &sb, NULL) != SQLITE_OK)
+		die_sql(db, "prepare");
+	for (size_t k = 0; k < n; k++) { /* distinct bodies, hashed before the clock starts */
+		memcpy(body, &k, sizeof(k));
+		merkle_sha256(hashes[k], body, body_len);
+	}
+	t0 = bu_now();
+	for (size_t i = 0; i < n; i += batch) {
+		exec(db, "BEGIN IMMEDIATE");
+		for (size_t k = i; k < i + batch && k < n; k++) {
+			memcpy(body, &k, sizeof(k));
+			sqlite3_bind_int64(st, 1, (sqlite3_int64)k);
+			sqlite3_bind_blob(st, 2, envs[k], (int)lens[k], SQLITE_STATIC);
+			sqlite3_bind_blob(sb, 1, hashes[k], 32, SQLITE_STATIC);
+			sqlite3_bind_blob(sb, 2, body, (int)body_len, SQLITE_STATIC);
+			if (sqlite3_step(st) != SQLITE_DONE || sqlite3_step(sb) != SQLITE_DONE)
+				die_sql(db, "insert");
+			sqlite3_reset(st);
+			sqlite3_reset(sb);
+		}
+		exec(db, "COMMIT");
+	}
+	t0 = bu_now() - t0;
+	sqlite3_finalize(st);
+	sqlite3_finalize(sb);
+	sqlite3_close(db);
+	free(hashes);
+	free(body);
 	return (double)n / t0;
 }
 
@@ -217,6 +271,7 @@ int main(int argc, char **argv)
 	size_t n = argc > 2 ? (size_t)strtoull(argv[2], NULL, 10) : 200000;
 	static const size_t batches[] = { 1, 64, 1000 };
 	const char *pg = getenv("PARLEY_BENCH_PG");
+	size_t body_len = argc > 3 ? (size_t)strtoull(argv[3], NULL, 10) : 0;
 	char path[1024], url[1100];
 
 	envs = malloc(n * sizeof(*envs));
@@ -236,6 +291,9 @@ int main(int argc, char **argv)
 		par = parley_append(url, m, b);
 		printf("%8zu %14.0f %14.0f %8.2f\n", b, par, raw, par / raw);
 	}
+	if (body_len)
+		printf("raw entry + body rows (batch 1000, bodies of %zu bytes): %.0f e/s\n", body_len,
+		       raw_insert_bodies(path, n, 1000, body_len));
 	if (pg && *pg) {
 		printf("append on PostgreSQL (PARLEY_BENCH_PG), raw = pipelined batched insert\n");
 		printf("%8s %14s %14s %8s\n", "batch", "parley e/s", "raw e/s", "ratio");

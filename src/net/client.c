@@ -1,6 +1,8 @@
 /* client.c — delivering a batch to a peer over HTTPS with mutual TLS. */
 #include "net/client.h"
 
+#include "net/wire.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,7 +84,7 @@ int client_new(struct client **out, struct node *n, const struct store_party *pe
 	}
 	c->peer = *peer;
 	snprintf(c->url, sizeof(c->url), "%s/peer/v1/batch", peer->endpoint);
-	c->headers = curl_slist_append(c->headers, "Content-Type: application/json");
+	c->headers = curl_slist_append(c->headers, "Content-Type: " WIRE_PACKED_TYPE);
 	c->headers = curl_slist_append(c->headers, "Expect:");
 	curl_easy_setopt(c->curl, CURLOPT_URL, c->url);
 	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "https");
@@ -115,7 +117,7 @@ void client_free(struct client *c)
 	free(c);
 }
 
-int client_post_batch(struct client *c, const char *json, size_t len,
+int client_post_batch(struct client *c, const char *batch, size_t len,
 		      char *line, size_t cap, struct err *e)
 {
 	struct buf b = { 0 };
@@ -126,7 +128,7 @@ int client_post_batch(struct client *c, const char *json, size_t len,
 	int rc;
 
 	c->cerr[0] = '\0';
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, json);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, batch);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &b);
 	cc = curl_easy_perform(c->curl);

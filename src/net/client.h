@@ -24,11 +24,11 @@ void client_free(struct client *c);
  * (parley serve shutting down while a peer hangs). */
 void client_abort_on(struct client *c, const atomic_int *stop);
 
-/* POSTs a batch (JSON) to the peer's /peer/v1/batch and writes the receipt
+/* POSTs a packed batch (wire_batch_pack) to the peer's /peer/v1/batch and writes the receipt
  * line it returns into line. Returns 0; ERR_IO for a network or TLS
  * failure (no answer); or the peer's refusal mapped to an ERR_* code with
  * its message. */
-int client_post_batch(struct client *c, const char *json, size_t len,
+int client_post_batch(struct client *c, const char *batch, size_t len,
 		      char *line, size_t cap, struct err *e);
 
 #endif

@@ -73,13 +73,13 @@ static void record(struct node *n, const char *peer, int ok, const struct err *e
 /* A batch ready to post: made, encoded. */
 struct ready {
 	struct node_batch b;
-	char *json;
+	char *packed; /* wire_batch_pack */
 	size_t len;
 };
 
 static void ready_free(struct ready *r)
 {
-	free(r->json);
+	free(r->packed);
 	node_batch_free(&r->b);
 	memset(r, 0, sizeof(*r));
 }
@@ -96,7 +96,7 @@ static int ready_make(struct node *n, const char *peer, uint64_t done, struct re
 
 	memset(r, 0, sizeof(*r));
 	if ((rc = node_batch_make(n, peer, done, max, &r->b, e)) == 0)
-		rc = wire_batch_encode(&r->b, &r->json, &r->len, e);
+		rc = wire_batch_pack(&r->b, &r->packed, &r->len, e);
 	if (rc < 0)
 		ready_free(r);
 	return rc;
@@ -116,7 +116,7 @@ static void *post_run(void *ctx)
 	struct post *p = ctx;
 
 	memset(&p->e, 0, sizeof(p->e));
-	p->rc = client_post_batch(p->cl, p->r->json, p->r->len, p->line, sizeof(p->line), &p->e);
+	p->rc = client_post_batch(p->cl, p->r->packed, p->r->len, p->line, sizeof(p->line), &p->e);
 	return NULL;
 }
 
@@ -156,7 +156,7 @@ static int deliver(struct node *n, const char *peer, const atomic_int *stop,
 
 		/* Nothing made while the last batch was in flight: the log
 		 * ended there when read, and may have grown since. */
-		if (!cur.json && ((rc = store_log_get(n->store, n->cfg.name, peer, 0, &log, e)) < 0 ||
+		if (!cur.packed && ((rc = store_log_get(n->store, n->cfg.name, peer, 0, &log, e)) < 0 ||
 				  done >= log.size || (rc = ready_make(n, peer, done, &cur, e)) < 0))
 			break;
 		if (held && batches++ > 0 && !held(ctx))

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
@@ -224,6 +225,16 @@ static enum MHD_Result get_proof(struct MHD_Connection *c, const char *peer, int
 	return http_send_obj(c, json_pack("{s:s,s:o}", "origin", log.origin, "proof", arr));
 }
 
+/* 1 if the request's body is a packed batch (wire.h), 0 for JSON. */
+static int packed(struct MHD_Connection *c)
+{
+	const char *t = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t n = strlen(WIRE_PACKED_TYPE);
+
+	return t && strncasecmp(t, WIRE_PACKED_TYPE, n) == 0 && (t[n] == '\0' || t[n] == ';');
+}
+
 static enum MHD_Result post_batch(struct MHD_Connection *c, const char *peer, struct http_req *r)
 {
 	struct node_batch b;
@@ -235,7 +246,8 @@ static enum MHD_Result post_batch(struct MHD_Connection *c, const char *peer, st
 		err_set(&e, ERR_TOOBIG, "request body over the %u-byte limit", WIRE_REQUEST_MAX);
 		return http_send_error(c, &e);
 	}
-	if ((rc = wire_batch_decode(&b, r->body ? r->body : "", r->len, &e)) < 0)
+	if ((rc = packed(c) ? wire_batch_unpack(&b, r->body ? r->body : "", r->len, &e)
+			    : wire_batch_decode(&b, r->body ? r->body : "", r->len, &e)) < 0)
 		return http_send_error(c, &e);
 	/* The sender named by the origin must be the peer that connected. */
 	snprintf(from, sizeof(from), "%s/", peer);

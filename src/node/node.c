@@ -690,6 +690,13 @@ void node_batch_free(struct node_batch *b)
 {
 	if (!b)
 		return;
+	if (b->buf) { /* one allocation holds them all (wire_batch_unpack) */
+		free(b->buf);
+		free(b->entries);
+		free(b->blobs);
+		memset(b, 0, sizeof(*b));
+		return;
+	}
 	for (size_t i = 0; b->entries && i < b->n; i++) {
 		/* The batch owns what its const entries point to. */
 		free((void *)(uintptr_t)b->entries[i].envelope);

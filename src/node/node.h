@@ -142,6 +142,7 @@ struct node_batch {
 	size_t note_len;
 	struct store_blob *blobs;    /* attachments the entries' bodies name */
 	size_t nblobs;
+	char *buf; /* if set, every pointer above but entries and blobs points into it */
 };
 
 /* Makes the batch of the log self->peer from index first, at most max

@@ -207,6 +207,22 @@ pb "an origin with a third part" 400 invalid "origin 'parley/c.example/b.example
 pb "an origin without a receiver" 400 invalid "origin 'parley/c.example/' names an invalid party" "$V/origin-empty-receiver.json"
 pb "c's certificate, a's origin" 403 forbidden "the client certificate is c.example's, but the batch is for parley/a.example/b.example" "$V/origin-other-sender.json"
 pb "a's certificate, c's batch" 403 forbidden "the client certificate is a.example's, but the batch is for $OCB" "$T/batch1.json" a
+# The packed form (what parley's outbox sends, src/net/wire.h), by its
+# content type; a body in the other form than its type says is refused.
+pk() { hit "peer: packed: $1" b "$2" "$3" "$4" $(crt "${6:-c}") \
+	-H 'Content-Type: application/vnd.parley.batch' --data-binary "@$5" "$BURL/batch"; }
+printf 'parley-batch 1\norigin %s\nfirst 0\ncheckpoint 5\nnote\nentry 300 -\nparley/1\n' "$OCB" > "$T/pk-short"
+pk "a batch cut short" 400 invalid "batch: entry 0: cut short (300 bytes announced)" "$T/pk-short"
+printf 'parley-batch 1\norigin %s\nfirst 0\ncheckpoint 5\nnote\nentry 5000 -\n' "$OCB" > "$T/pk-big"
+pk "an envelope over the limit" 413 too_big "entry 0: envelope of 5000 bytes is over the 1024-byte limit" "$T/pk-big"
+printf 'parley-batch 1\norigin %s\nfirst 00\n' "$OCB" > "$T/pk-zero"
+pk "a number with a leading zero" 400 invalid "'first N' expected after the origin" "$T/pk-zero"
+printf 'parley-batch 1\norigin %s\nfirst 0\ncheckpoint 0\nend\ntrailing' "$OCB" > "$T/pk-trail"
+pk "bytes after 'end'" 400 invalid "a last line 'end' expected" "$T/pk-trail"
+pk "a JSON batch sent as packed" 400 invalid "batch: does not start with 'parley-batch 1'" "$T/batch1.json"
+pb "a packed batch sent as JSON" 400 invalid "batch: not JSON" "$T/pk-trail"
+printf 'parley-batch 1\norigin %s\nfirst 0\ncheckpoint 0\nend\n' "$OCB" > "$T/pk-other"
+pk "a's certificate, c's batch" 403 forbidden "the client certificate is a.example's, but the batch is for $OCB" "$T/pk-other" a
 pg "the checkpoint of an unknown log" 403 forbidden "c.example may read only parley/c.example/b.example and parley/b.example/c.example" "/checkpoint?origin=parley/z.example/b.example"
 pg "a checkpoint of a log between others" 403 forbidden "c.example may read only" "/checkpoint?origin=parley/a.example/b.example"
 pg "a checkpoint without an origin" 400 invalid "the 'origin' parameter is required" "/checkpoint"
