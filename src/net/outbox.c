@@ -102,10 +102,13 @@ static int ready_make(struct node *n, const char *peer, uint64_t done, struct re
 	return rc;
 }
 
-/* A post running on its own thread while the next batch is made. */
+/* A post running on its own thread while the next batch is made and the
+ * last one's receipt stored. */
 struct post {
 	struct client *cl;
 	const struct ready *r;
+	pthread_t th;
+	int threaded;
 	char line[512];
 	struct err e;
 	int rc;
@@ -120,13 +123,30 @@ static void *post_run(void *ctx)
 	return NULL;
 }
 
+static void post_start(struct post *p, struct client *cl, const struct ready *r)
+{
+	p->cl = cl;
+	p->r = r;
+	p->threaded = pthread_create(&p->th, NULL, post_run, p) == 0;
+	if (!p->threaded)
+		post_run(p);
+}
+
+static void post_wait(struct post *p)
+{
+	if (p->threaded)
+		pthread_join(p->th, NULL);
+	p->threaded = 0;
+}
+
 /* Delivers everything pending for peer. held, if not NULL, is asked
  * before each batch but the first (the caller asked before that one)
  * whether this process may still deliver (the lease): if not, delivery
- * stops there, without error. While a batch is in flight the next one
- * is read, signed and encoded, so the sender's work overlaps the
- * receiver's; the receipts are still stored in order, each after its
- * batch's answer. */
+ * stops there, without error. Two batches overlap: while batch k is in
+ * flight, k + 1 is read, signed and encoded; when k's answer comes, k + 1
+ * leaves, and k's receipt is stored while it is in flight. Receipts are
+ * still stored in order, each after its batch's answer. The two slots
+ * (r, po) are never copied: a post thread holds pointers into them. */
 static int deliver(struct node *n, const char *peer, const atomic_int *stop,
 		   int (*held)(void *), void *ctx, double *recorded, uint64_t *sent,
 		   struct err *e)
@@ -134,13 +154,14 @@ static int deliver(struct node *n, const char *peer, const atomic_int *stop,
 	struct store_party p;
 	struct store_log log;
 	struct client *cl = NULL;
-	struct ready cur, next;
+	struct ready r[2];
+	struct post po[2];
 	uint64_t done, t;
-	int rc, batches = 0;
+	int rc, batches = 0, k = 0, flying = 0, lost = 0;
 
 	*sent = 0;
-	memset(&cur, 0, sizeof(cur));
-	memset(&next, 0, sizeof(next));
+	memset(r, 0, sizeof(r));
+	memset(po, 0, sizeof(po));
 	if ((rc = store_party_get(n->store, peer, &p, e)) < 0)
 		return rc;
 	rc = store_log_get(n->store, n->cfg.name, peer, 0, &log, e);
@@ -149,55 +170,68 @@ static int deliver(struct node *n, const char *peer, const atomic_int *stop,
 	if (rc < 0 || (rc = store_receipted(n->store, log.id, peer, &done, &t, e)) < 0)
 		goto out;
 	for (;;) {
-		struct post po = { .r = &cur };
+		struct ready *cur = &r[k], *next = &r[k ^ 1];
 		struct err me;
-		pthread_t th;
-		int threaded, mk;
+		int mk;
 
-		/* Nothing made while the last batch was in flight: the log
-		 * ended there when read, and may have grown since. */
-		if (!cur.packed && ((rc = store_log_get(n->store, n->cfg.name, peer, 0, &log, e)) < 0 ||
-				  done >= log.size || (rc = ready_make(n, peer, done, &cur, e)) < 0))
-			break;
-		if (held && batches++ > 0 && !held(ctx))
-			break;
-		if (!cl) {
-			if ((rc = client_new(&cl, n, &p, e)) < 0)
+		if (!flying) {
+			/* Nothing made while the last batch was in flight: the
+			 * log ended there when read, and may have grown since. */
+			if (!cur->packed && ((rc = store_log_get(n->store, n->cfg.name, peer, 0, &log, e)) < 0 ||
+					     done >= log.size || (rc = ready_make(n, peer, done, cur, e)) < 0))
 				break;
-			if (stop)
-				client_abort_on(cl, stop);
+			if (held && batches++ > 0 && !held(ctx))
+				break;
+			if (!cl) {
+				if ((rc = client_new(&cl, n, &p, e)) < 0)
+					break;
+				if (stop)
+					client_abort_on(cl, stop);
+			}
+			done = cur->b.first + cur->b.n;
+			post_start(&po[k], cl, cur);
 		}
-		po.cl = cl;
-		done = cur.b.first + cur.b.n;
-		threaded = pthread_create(&th, NULL, post_run, &po) == 0;
-		if (!threaded)
-			post_run(&po);
 		/* The next batch, if the log holds one, while this one is in
 		 * flight. */
 		if ((mk = store_log_get(n->store, n->cfg.name, peer, 0, &log, &me)) == 0 && done < log.size)
-			mk = ready_make(n, peer, done, &next, &me);
-		if (threaded)
-			pthread_join(th, NULL);
-		if (po.rc < 0) {
-			rc = po.rc;
-			*e = po.e;
+			mk = ready_make(n, peer, done, next, &me);
+		post_wait(&po[k]);
+		flying = 0;
+		if (po[k].rc < 0) {
+			rc = po[k].rc;
+			*e = po[k].e;
 			break;
 		}
-		if ((rc = node_receipt_add(n, peer, cur.b.note, cur.b.note_len, po.line, &t, e)) < 0)
+		if (mk == 0 && next->packed) {
+			if (held && batches++ > 0 && !held(ctx)) {
+				lost = 1;
+			} else {
+				done = next->b.first + next->b.n;
+				post_start(&po[k ^ 1], cl, next);
+				flying = 1;
+			}
+		}
+		if ((rc = node_receipt_add(n, peer, cur->b.note, cur->b.note_len, po[k].line, &t, e)) < 0)
 			break;
-		*sent += cur.b.n;
-		ready_free(&cur);
+		*sent += cur->b.n;
+		ready_free(cur);
 		if (mk < 0) {
 			rc = mk;
 			*e = me;
 			break;
 		}
-		cur = next;
-		memset(&next, 0, sizeof(next));
+		if (lost)
+			break;
+		k ^= 1;
 	}
+	/* A batch still in flight when delivery stops (its predecessor's
+	 * receipt failed): its answer is not kept; the next delivery sends it
+	 * again and gets the same receipt. */
+	if (flying)
+		post_wait(&po[k ^ 1]);
 out:
-	ready_free(&cur);
-	ready_free(&next);
+	ready_free(&r[0]);
+	ready_free(&r[1]);
 	client_free(cl);
 	record(n, peer, rc == 0, e, recorded);
 	return rc;
