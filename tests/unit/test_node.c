@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "core/templates.h"
 #include "node/cases.h"
@@ -184,6 +185,53 @@ static void test_bodies_sealed_at_rest(void **state)
 		}
 	tu_ok(node_verify(f->a, NULL, &e), &e);
 	tu_ok(node_verify(f->b, NULL, &e), &e);
+}
+
+/* Every sealed body has its own nonce, across several refills of the
+ * store's nonce pool, and opens again. */
+static void test_seal_nonces_distinct(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 200 };
+	struct node_msg m[N];
+	char bodies[N][32], p[800];
+	struct err e = { 0 };
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	uint8_t (*nonces)[24] = calloc(N + 8, 24);
+	size_t rows = 0;
+	uint64_t first;
+
+	for (int i = 0; i < N; i++) {
+		int n = snprintf(bodies[i], sizeof(bodies[i]), "{\"n\":%d}", i);
+		m[i] = (struct node_msg){ .kind = ENVELOPE_PING, .type = "ping", .body = bodies[i],
+					  .body_len = (size_t)n };
+	}
+	tu_ok(node_send(f->a, B, m, N, &first, &e), &e);
+	snprintf(p, sizeof(p), "%s/parley.db", f->pa);
+	assert_int_equal(sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT data FROM body", -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW && rows < N + 8) {
+		const uint8_t *d = sqlite3_column_blob(st, 0);
+		assert_true(sqlite3_column_bytes(st, 0) > 25);
+		assert_int_equal(d[0], 1); /* sealed, version 1 */
+		memcpy(nonces[rows++], d + 1, 24);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_true(rows >= N);
+	for (size_t i = 0; i < rows; i++)
+		for (size_t k = i + 1; k < rows; k++)
+			if (memcmp(nonces[i], nonces[k], 24) == 0)
+				fail_msg("bodies %zu and %zu were sealed with the same nonce", i, k);
+	free(nonces);
+	for (int i = 0; i < N; i += 37) {
+		struct node_batch b;
+		tu_ok(node_batch_make(f->a, B, first + (uint64_t)i, 1, &b, &e), &e);
+		assert_int_equal(b.entries[0].body_len, m[i].body_len);
+		assert_memory_equal(b.entries[0].body, bodies[i], m[i].body_len);
+		node_batch_free(&b);
+	}
 }
 
 static int64_t ticking;
@@ -969,6 +1017,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_init_files_and_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_channel_state_cached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bodies_sealed_at_rest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seal_nonces_distinct, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cosign_as_the_second_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_refuses_and_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_loose_key, setup, teardown),
