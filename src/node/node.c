@@ -649,9 +649,13 @@ int node_send(struct node *n, const char *peer, const struct node_msg *msgs,
 	return send_with(n, peer, msgs, count, NULL, first, e);
 }
 
-/* Signs (or finds) our checkpoint of log at size; *note malloc'd. */
+/* Signs our checkpoint of log at size; *note malloc'd. keep: store it
+ * now (key rotation's checkpoints by the new key); a batch's is stored
+ * with the receipt that cosigns it (node_receipt_add), in one commit:
+ * until then only the peer holds it, and re-signing the same size gives
+ * the same note, so nothing is lost by a crash in between. */
 static int checkpoint_at(struct node *n, const struct store_log *log,
-			 uint64_t size, char **note, size_t *len, struct err *e)
+			 uint64_t size, int keep, char **note, size_t *len, struct err *e)
 {
 	struct checkpoint cp;
 	struct store_batch b;
@@ -676,7 +680,7 @@ static int checkpoint_at(struct node *n, const struct store_log *log,
 	b.cp_root = cp.root;
 	b.cp_note = out;
 	b.cp_note_len = olen;
-	if ((rc = store_append(n->store, log, &b, NULL, e)) < 0)
+	if (keep && (rc = store_append(n->store, log, &b, NULL, e)) < 0)
 		goto out;
 	*note = out;
 	*len = olen;
@@ -805,7 +809,7 @@ int node_batch_make(struct node *n, const char *peer, uint64_t first,
 	if ((rc = store_read_end(n->store, own, e)) < 0)
 		goto out;
 	own = 0;
-	rc = checkpoint_at(n, &log, end, &b->note, &b->note_len, e);
+	rc = checkpoint_at(n, &log, end, 0, &b->note, &b->note_len, e);
 out:
 	if (own)
 		store_read_end(n->store, own, &(struct err){ 0 });
@@ -1564,7 +1568,7 @@ int node_key_rotate(const char *dir, struct node_rotation *out, struct err *e)
 		char *note;
 		size_t nlen;
 		if ((rc = store_log_get(n->store, n->cfg.name, peers.v[i], 0, &log, e)) < 0 ||
-		    (rc = checkpoint_at(n, &log, log.size, &note, &nlen, e)) < 0)
+		    (rc = checkpoint_at(n, &log, log.size, 1, &note, &nlen, e)) < 0)
 			goto out;
 		free(note);
 	}

@@ -148,7 +148,8 @@ struct node_batch {
 /* Makes the batch of the log self->peer from index first, at most max
  * entries (fewer if their bodies and attachments pass NODE_BATCH_BYTES),
  * with the attachments their bodies name and a signed checkpoint at its
- * end (signed and stored now if new). Free with node_batch_free. */
+ * end (signed now; stored with its receipt, node_receipt_add). Free with
+ * node_batch_free. */
 #define NODE_BATCH_BYTES (12u << 20)
 int node_batch_make(struct node *n, const char *peer, uint64_t first,
 		    size_t max, struct node_batch *b, struct err *e);
