@@ -101,7 +101,7 @@ api=https://127.0.0.1:$((base + 1))/api/v1/cases
 rate() { sed -n 's/.* rate \([0-9.]*\) .*/\1/p'; }
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); load average $(loadavg) at the start"
 echo "RT: $(dpkg-query -W -f='${Version}' request-tracker5), rt-server (Starlet), SQLite; parley: $(git describe --always --dirty), release build, SQLite"
-printf '%5s %9s %16s %14s %14s %12s %12s\n' C N "RT session t/s" "RT token t/s" "parley c/s" "ratio/sess" "ratio/token"
+printf '%5s %11s %16s %14s %14s %12s %12s\n' C "N RT/parley" "RT session t/s" "RT token t/s" "parley c/s" "ratio/sess" "ratio/token"
 for c in $concs; do
 	rs=$($H load "$rt/REST/2.0/ticket" "$ticket" "$n" "$c" "$cookie")
 	rtk=$($H load "$rt/REST/2.0/ticket" "$ticket" "$ntok" "$c" "Authorization: token $rttoken")
@@ -110,7 +110,7 @@ for c in $concs; do
 		case $line in *first\ failure*) echo "failures: $line" >&2 ;; esac
 	done
 	r1=$(echo "$rs" | rate) r2=$(echo "$rtk" | rate) r3=$(echo "$pc" | rate)
-	printf '%5s %9s %16s %14s %14s %12.1f %12.1f\n' "$c" "$n" "$r1" "$r2" "$r3" \
+	printf '%5s %11s %16s %14s %14s %12.1f %12.1f\n' "$c" "$n/$npar" "$r1" "$r2" "$r3" \
 		"$(echo "$r3 / $r1" | bc -l)" "$(echo "$r3 / $r2" | bc -l)"
 	echo "      RT session: $rs" | sed -n 1p
 	echo "      RT token:   $rtk" | sed -n 1p
