@@ -4,8 +4,9 @@
 # a's GET /api/v1/changes), over mutual TLS between two real parley serve
 # processes on loopback; N cases opened one at a time (bench_http latency).
 # Prints p50 and p99 and their ratio to a floor measured in the same run:
-# one request to b's peer API over mTLS on a new connection plus three
-# SQLite commits (the case at a, the mirror at b, the receipt at a).
+# one request to b's peer API over mTLS on a kept connection (as the
+# delivery worker keeps its own) plus three SQLite commits (the case at a,
+# the mirror at b, the receipt at a).
 #   sh bench/latency.sh [N]          default 10000
 set -eu
 cd "$(dirname "$0")/.."

@@ -108,6 +108,12 @@ int client_new(struct client **out, struct node *n, const struct store_party *pe
 	return 0;
 }
 
+int client_is_for(const struct client *c, const struct store_party *peer)
+{
+	return strcmp(c->peer.name, peer->name) == 0 &&
+	       strcmp(c->peer.endpoint, peer->endpoint) == 0 && strcmp(c->peer.pin, peer->pin) == 0;
+}
+
 void client_free(struct client *c)
 {
 	if (!c)

@@ -12,14 +12,18 @@
 #define CLIENT_TIMEOUT_S 60
 #define CLIENT_RESPONSE_MAX (1u << 20)
 
-/* A connection to one peer, kept open across requests (one TLS handshake
- * for a whole delivery run). */
+/* A connection to one peer, kept open across requests: a delivery worker
+ * keeps it from one delivery to the next (one TLS handshake, not one per
+ * delivery), and closes it after a failure. */
 struct client;
 
 /* Returns 0 or ERR_INVALID (no endpoint or pin) / ERR_NOMEM. */
 int client_new(struct client **out, struct node *n, const struct store_party *peer,
 	       struct err *e);
 void client_free(struct client *c);
+/* 1 if c talks to peer as given (name, endpoint and TLS pin unchanged):
+ * a kept client is reused only then. */
+int client_is_for(const struct client *c, const struct store_party *peer);
 /* Any transfer of c is abandoned within a second once *stop is non-zero
  * (parley serve shutting down while a peer hangs). */
 void client_abort_on(struct client *c, const atomic_int *stop);

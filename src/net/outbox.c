@@ -139,28 +139,59 @@ static void post_wait(struct post *p)
 	p->threaded = 0;
 }
 
-/* Delivers everything pending for peer. held, if not NULL, is asked
- * before each batch but the first (the caller asked before that one)
- * whether this process may still deliver (the lease): if not, delivery
- * stops there, without error. Two batches overlap: while batch k is in
- * flight, k + 1 is read, signed and encoded; when k's answer comes, k + 1
- * leaves, and k's receipt is stored while it is in flight. Receipts are
- * still stored in order, each after its batch's answer. The two slots
- * (r, po) are never copied: a post thread holds pointers into them. */
-static int deliver(struct node *n, const char *peer, const atomic_int *stop,
-		   int (*held)(void *), void *ctx, double *recorded, uint64_t *sent,
+/* What a peer's delivery worker keeps from one delivery to the next. */
+struct run {
+	const atomic_int *stop; /* aborts a post in flight when set */
+	int (*held)(void *);    /* the lease: asked before each batch but the first */
+	void *ctx;
+	double recorded;        /* last success recorded (mono()), see record() */
+	struct client *cl;      /* the peer's connection, kept alive */
+};
+
+/* The kept connection if it is still to peer p as now known, else a new
+ * one (the old one closed). */
+static int run_client(struct run *r, struct node *n, const struct store_party *p,
+		      struct err *e)
+{
+	int rc;
+
+	if (r->cl && client_is_for(r->cl, p))
+		return 0;
+	client_free(r->cl);
+	r->cl = NULL;
+	if ((rc = client_new(&r->cl, n, p, e)) < 0)
+		return rc;
+	if (r->stop)
+		client_abort_on(r->cl, r->stop);
+	return 0;
+}
+
+/* Delivers everything pending for peer; r is the worker's state, or NULL
+ * for a one-shot delivery (a connection of its own, closed at the end).
+ * r->held, if set, is asked before each batch but the first (the caller
+ * asked before that one) whether this process may still deliver (the
+ * lease): if not, delivery stops there, without error. Two batches
+ * overlap: while batch k is in flight, k + 1 is read, signed and encoded;
+ * when k's answer comes, k + 1 leaves, and k's receipt is stored while it
+ * is in flight. Receipts are still stored in order, each after its
+ * batch's answer. The two slots (rd, po) are never copied: a post thread
+ * holds pointers into them. After a failure the connection is closed, so
+ * the next delivery starts on a fresh one. */
+static int deliver(struct node *n, const char *peer, struct run *r, uint64_t *sent,
 		   struct err *e)
 {
 	struct store_party p;
 	struct store_log log;
-	struct client *cl = NULL;
-	struct ready r[2];
+	struct run one = { 0 };
+	struct ready rd[2];
 	struct post po[2];
 	uint64_t done, t;
 	int rc, batches = 0, k = 0, flying = 0, lost = 0;
 
 	*sent = 0;
-	memset(r, 0, sizeof(r));
+	if (!r)
+		r = &one;
+	memset(rd, 0, sizeof(rd));
 	memset(po, 0, sizeof(po));
 	if ((rc = store_party_get(n->store, peer, &p, e)) < 0)
 		return rc;
@@ -170,7 +201,7 @@ static int deliver(struct node *n, const char *peer, const atomic_int *stop,
 	if (rc < 0 || (rc = store_receipted(n->store, log.id, peer, &done, &t, e)) < 0)
 		goto out;
 	for (;;) {
-		struct ready *cur = &r[k], *next = &r[k ^ 1];
+		struct ready *cur = &rd[k], *next = &rd[k ^ 1];
 		struct err me;
 		int mk;
 
@@ -180,16 +211,12 @@ static int deliver(struct node *n, const char *peer, const atomic_int *stop,
 			if (!cur->packed && ((rc = store_log_get(n->store, n->cfg.name, peer, 0, &log, e)) < 0 ||
 					     done >= log.size || (rc = ready_make(n, peer, done, cur, e)) < 0))
 				break;
-			if (held && batches++ > 0 && !held(ctx))
+			if (r->held && batches++ > 0 && !r->held(r->ctx))
 				break;
-			if (!cl) {
-				if ((rc = client_new(&cl, n, &p, e)) < 0)
-					break;
-				if (stop)
-					client_abort_on(cl, stop);
-			}
+			if ((rc = run_client(r, n, &p, e)) < 0)
+				break;
 			done = cur->b.first + cur->b.n;
-			post_start(&po[k], cl, cur);
+			post_start(&po[k], r->cl, cur);
 		}
 		/* The next batch, if the log holds one, while this one is in
 		 * flight. */
@@ -203,11 +230,11 @@ static int deliver(struct node *n, const char *peer, const atomic_int *stop,
 			break;
 		}
 		if (mk == 0 && next->packed) {
-			if (held && batches++ > 0 && !held(ctx)) {
+			if (r->held && batches++ > 0 && !r->held(r->ctx)) {
 				lost = 1;
 			} else {
 				done = next->b.first + next->b.n;
-				post_start(&po[k ^ 1], cl, next);
+				post_start(&po[k ^ 1], r->cl, next);
 				flying = 1;
 			}
 		}
@@ -230,16 +257,19 @@ static int deliver(struct node *n, const char *peer, const atomic_int *stop,
 	if (flying)
 		post_wait(&po[k ^ 1]);
 out:
-	ready_free(&r[0]);
-	ready_free(&r[1]);
-	client_free(cl);
-	record(n, peer, rc == 0, e, recorded);
+	ready_free(&rd[0]);
+	ready_free(&rd[1]);
+	if (r == &one || rc < 0) {
+		client_free(r->cl);
+		r->cl = NULL;
+	}
+	record(n, peer, rc == 0, e, r == &one ? NULL : &r->recorded);
 	return rc;
 }
 
 int outbox_deliver(struct node *n, const char *peer, uint64_t *sent, struct err *e)
 {
-	return deliver(n, peer, NULL, NULL, NULL, NULL, sent, e);
+	return deliver(n, peer, NULL, sent, e);
 }
 
 unsigned outbox_backoff_ms(unsigned failures, double r)
@@ -258,8 +288,8 @@ struct peer_worker {
 	char name[STORE_NAME_MAX + 1];
 	char lease[STORE_ORIGIN_MAX + 16]; /* "deliver parley/SELF/PEER" */
 	int held;                          /* as of the last take or renewal */
-	double recorded;                   /* last success recorded (mono()) */
 	double renewed;                    /* when (mono()) */
+	struct run run;                    /* kept between deliveries */
 	struct outbox *o;
 	struct node *n;
 	pthread_t thread;
@@ -358,7 +388,7 @@ static void *peer_loop(void *arg)
 		} else if (outbox_backlog(w->n, w->name, &backlog, &e) == 0 && backlog) {
 			if (!lease_hold(w)) {
 				next = mono() + OUTBOX_LEASE_RETRY_MS / 1000.0;
-			} else if (deliver(w->n, w->name, &w->o->stop, lease_hold, w, &w->recorded, &sent, &e) == 0) {
+			} else if (deliver(w->n, w->name, &w->run, &sent, &e) == 0) {
 				if (failures)
 					fprintf(stderr, "level=info peer=%s msg=\"peer reachable again\"\n",
 						w->name);
@@ -378,6 +408,8 @@ static void *peer_loop(void *arg)
 	}
 	if (w->held)
 		store_lease_release(w->n->store, w->lease, w->o->holder, &e);
+	client_free(w->run.cl);
+	w->run.cl = NULL;
 	return NULL;
 }
 
@@ -404,6 +436,7 @@ static int add_peer(void *ctx, const struct store_party *p)
 		return 0;
 	}
 	snprintf(w->lease, sizeof(w->lease), "deliver parley/%s/%s", w->n->cfg.name, p->name);
+	w->run = (struct run){ .stop = &o->stop, .held = lease_hold, .ctx = w };
 	if (pthread_create(&w->thread, NULL, peer_loop, w) != 0) {
 		node_close(w->n);
 		free(w);

@@ -112,6 +112,17 @@ for n in a b c; do
 done
 expect "ping" 0 "ping b.example: entry 4200 receipted" "$PARLEY" ping b.example --dir "$T/a"
 
+# c's delivery worker keeps its connection to a between deliveries:
+# messages sent one at a time, each delivered and receipted on its own,
+# travel over one TLS connection (no handshake per message).
+for k in 1 2 3 4; do
+	lines 1 "one at a time $k" | "$PARLEY" send a.example --type consular --lines --dir "$T/c" >/dev/null
+	drain 30 c || break
+done
+conns=$(ss -tnp state established "( dport = :$base )" | grep -c "pid=$pid_c," || true)
+[ "$conns" = 1 ] && ok "c delivers messages one at a time to a over one kept connection" \
+	|| bad "c delivers messages one at a time to a over one kept connection" "$conns connections: $(ss -tnp state established "( dport = :$base )")"
+
 # 3. Refusals, each leaving b's logs as they were. a's server is stopped
 # so that what a queues now is delivered only by hand.
 stop a
