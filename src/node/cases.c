@@ -351,13 +351,29 @@ void channel_state_free(struct channel_state *st)
 {
 	if (!st)
 		return;
-	charter_free(st->charter);
-	free(st->charter_json);
+	if (!st->borrowed) {
+		charter_free(st->charter);
+		free(st->charter_json);
+	}
 	memset(st, 0, sizeof(*st));
 }
 
-static int state_from(struct node *n, const struct items *it, struct channel_state *st,
-		      struct err *e)
+/* One channel's charter items, as far as its logs were read, and the
+ * charter in force as last parsed (its body's hash in act). */
+struct chan_cache {
+	char peer[STORE_NAME_MAX + 1];
+	int64_t ours, theirs;          /* log ids (0: none yet) */
+	uint64_t ours_size, theirs_size; /* entries read */
+	struct items it;               /* CHANNEL_CHARTERS items of both */
+	uint8_t act[32];
+	struct channel_state parsed;   /* owns its charter; NULL if none yet */
+	struct chan_cache *next;
+};
+
+/* The state from a channel's charter items; c, if not NULL, keeps the
+ * charter in force parsed, and st borrows it from there. */
+static int state_from(struct node *n, const struct items *it, struct chan_cache *c,
+		      struct channel_state *st, struct err *e)
 {
 	const struct item *a = newest_charter(it, 1, 1), *b = newest_charter(it, 0, 1);
 	const struct item *act = !a ? b : !b ? a : (a->env.time >= b->env.time ? a : b);
@@ -370,23 +386,26 @@ static int state_from(struct node *n, const struct items *it, struct channel_sta
 	st->pending_theirs = pt && (!act || pt->env.time >= act->env.time);
 	if (!act)
 		return 0;
+	if (c && c->parsed.charter && memcmp(c->act, body_of(it, act), 32) == 0)
+		goto borrow;
 	if ((rc = store_body_get(n->store, body_of(it, act), (void **)&st->charter_json, &len, e)) < 0)
 		return err_wrap(e, "the charter in force");
 	if ((rc = charter_parse(&st->charter, st->charter_json, len, e)) < 0) {
 		channel_state_free(st);
 		return err_wrap(e, "the charter in force");
 	}
+	if (!c)
+		return 0;
+	channel_state_free(&c->parsed);
+	c->parsed.charter = st->charter;
+	c->parsed.charter_json = st->charter_json;
+	memcpy(c->act, body_of(it, act), 32);
+borrow:
+	st->charter = c->parsed.charter;
+	st->charter_json = c->parsed.charter_json;
+	st->borrowed = 1;
 	return 0;
 }
-
-/* One channel's charter items, as far as its logs were read. */
-struct chan_cache {
-	char peer[STORE_NAME_MAX + 1];
-	int64_t ours, theirs;          /* log ids (0: none yet) */
-	uint64_t ours_size, theirs_size; /* entries read */
-	struct items it;               /* CHANNEL_CHARTERS items of both */
-	struct chan_cache *next;
-};
 
 void channel_cache_free(struct node *n)
 {
@@ -394,6 +413,7 @@ void channel_cache_free(struct node *n)
 		struct chan_cache *c = n->chans;
 		n->chans = c->next;
 		items_free(&c->it);
+		channel_state_free(&c->parsed);
 		free(c);
 	}
 }
@@ -402,6 +422,7 @@ void channel_cache_free(struct node *n)
 static void cache_forget(struct chan_cache *c, struct node *n)
 {
 	items_free(&c->it);
+	channel_state_free(&c->parsed);
 	memset(&c->it, 0, sizeof(c->it));
 	c->it.self = n->cfg.name;
 	c->it.store = n->store;
@@ -460,13 +481,13 @@ int channel_state(struct node *n, const char *peer, struct channel_state *st,
 	    (rc = cache_read(c, 0, theirs.id, c->theirs_size, theirs.size, e)) == 0)
 		c->theirs_size = theirs.size;
 	if (rc == 0)
-		return state_from(n, &c->it, st, e);
+		return state_from(n, &c->it, c, st, e);
 	cache_forget(c, n); /* half read */
 	if (rc != ERR_NOTFOUND)
 		return rc;
 	/* No facts (a store from before them, read-only): every entry. */
 	if ((rc = load_channel(n, peer, &it, &ours, &theirs, CHANNEL_CHARTERS, e)) == 0)
-		rc = state_from(n, &it, st, e);
+		rc = state_from(n, &it, NULL, st, e);
 	items_free(&it);
 	return rc;
 }

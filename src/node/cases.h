@@ -32,13 +32,17 @@ int channel_accept(struct node *n, const char *peer, uint64_t *index,
 		   struct err *e);
 
 struct channel_state {
-	struct charter *charter; /* in force, or NULL; owned (channel_state_free) */
+	struct charter *charter; /* in force, or NULL */
 	char *charter_json;
 	int pending_ours;        /* we proposed a charter the peer has not accepted */
 	int pending_theirs;      /* the peer proposed one we have not accepted */
+	int borrowed;            /* charter and charter_json are the node handle's */
 };
 /* The channel's state. Reads only what both logs gained since the last
- * call on this node handle (n->chans); node_close frees that. */
+ * call on this node handle (n->chans); node_close frees that. The charter
+ * in force is parsed once and kept there too: st borrows it, valid until
+ * the next channel_state on n or node_close. channel_state_free(st) in
+ * any case. */
 int channel_state(struct node *n, const char *peer, struct channel_state *st,
 		  struct err *e);
 void channel_cache_free(struct node *n);

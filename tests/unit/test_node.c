@@ -695,6 +695,18 @@ static void test_channel_state_cached(void **state)
 	for (int i = 0; i < 300; i++) /* past a block of facts */
 		tu_ok(node_send(f->a, B, &m, 1, &first, &e), &e);
 	expect_state(f, 1, "Standard charter: every template type", 0, 0);
+	{ /* parsed once: the same charter while it stays in force */
+		struct channel_state s1, s2;
+		const struct charter *p1;
+		tu_ok(channel_state(f->a, B, &s1, &e), &e);
+		p1 = s1.charter;
+		assert_true(s1.borrowed);
+		channel_state_free(&s1);
+		tu_ok(node_send(f->a, B, &m, 1, &first, &e), &e);
+		tu_ok(channel_state(f->a, B, &s2, &e), &e);
+		assert_ptr_equal(p1, s2.charter);
+		channel_state_free(&s2);
+	}
 	/* b amends (another title); a has not accepted yet. */
 	amended = strdup(t->json);
 	memcpy(strstr(amended, "Standard"), "Amended!", 8);
