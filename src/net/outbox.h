@@ -18,7 +18,8 @@
  * store: a PostgreSQL database, or one SQLite file) each run a worker per
  * peer, but only one delivers a given log at a time: the holder of the
  * store lease "deliver ORIGIN" (store.h: leases). A worker takes or
- * renews it before each delivery and before each batch, and every
+ * renews it before each delivery and before each batch (writing only when
+ * the last renewal is OUTBOX_LEASE_MS / 3 old or more), and every
  * OUTBOX_LEASE_MS / 3 while it waits out a backoff; one that does not
  * hold it tries again every OUTBOX_LEASE_RETRY_MS. States of a worker for
  * one log:
