@@ -93,7 +93,11 @@ static double raw_insert_bodies(const char *path, size_t n, size_t batch, size_t
 	double t0;
 
 	rm_db(path);
-	if (!hashes || !body || sqlite3_open(path, &db) != SQLITE_OK)
+	if (!hashes || !body) {
+		fprintf(stderr, "bench_append: out of memory\n");
+		exit(1);
+	}
+	if (sqlite3_open(path, &db) != SQLITE_OK)
 		die_sql(db, "open");
 	exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
 		 "CREATE TABLE entry(log INTEGER NOT NULL, idx INTEGER NOT NULL,"

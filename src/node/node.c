@@ -650,10 +650,10 @@ int node_send(struct node *n, const char *peer, const struct node_msg *msgs,
 }
 
 /* Signs our checkpoint of log at size; *note malloc'd. keep: store it
- * now (key rotation's checkpoints by the new key); a batch's is stored
- * with the receipt that cosigns it (node_receipt_add), in one commit:
- * until then only the peer holds it, and re-signing the same size gives
- * the same note, so nothing is lost by a crash in between. */
+ * now; else (node_batch_post) it is stored with the receipt that cosigns
+ * it (node_receipt_add), in one commit: until then only the peer holds
+ * it, and re-signing the same size gives the same note, so nothing is
+ * lost by a crash in between. */
 static int checkpoint_at(struct node *n, const struct store_log *log,
 			 uint64_t size, int keep, char **note, size_t *len, struct err *e)
 {
@@ -751,8 +751,8 @@ static int add_attachments(struct node *n, struct node_batch *b, const struct st
 	return 0;
 }
 
-int node_batch_make(struct node *n, const char *peer, uint64_t first,
-		    size_t max, struct node_batch *b, struct err *e)
+static int batch_make(struct node *n, const char *peer, uint64_t first, size_t max,
+		      int keep, struct node_batch *b, struct err *e)
 {
 	struct store_log log;
 	uint64_t end;
@@ -809,13 +809,25 @@ int node_batch_make(struct node *n, const char *peer, uint64_t first,
 	if ((rc = store_read_end(n->store, own, e)) < 0)
 		goto out;
 	own = 0;
-	rc = checkpoint_at(n, &log, end, 0, &b->note, &b->note_len, e);
+	rc = checkpoint_at(n, &log, end, keep, &b->note, &b->note_len, e);
 out:
 	if (own)
 		store_read_end(n->store, own, &(struct err){ 0 });
 	if (rc < 0)
 		node_batch_free(b);
 	return rc;
+}
+
+int node_batch_make(struct node *n, const char *peer, uint64_t first,
+		    size_t max, struct node_batch *b, struct err *e)
+{
+	return batch_make(n, peer, first, max, 1, b, e);
+}
+
+int node_batch_post(struct node *n, const char *peer, uint64_t first,
+		    size_t max, struct node_batch *b, struct err *e)
+{
+	return batch_make(n, peer, first, max, 0, b, e);
 }
 
 /* Splits "parley/<from>/<to>" into from and to. */

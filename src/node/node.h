@@ -148,10 +148,15 @@ struct node_batch {
 /* Makes the batch of the log self->peer from index first, at most max
  * entries (fewer if their bodies and attachments pass NODE_BATCH_BYTES),
  * with the attachments their bodies name and a signed checkpoint at its
- * end (signed now; stored with its receipt, node_receipt_add). Free with
- * node_batch_free. */
+ * end (signed and stored now if new: the batch shown or exported, whose
+ * receipt may come much later or never). Free with node_batch_free. */
 #define NODE_BATCH_BYTES (12u << 20)
 int node_batch_make(struct node *n, const char *peer, uint64_t first,
+		    size_t max, struct node_batch *b, struct err *e);
+/* The same for the delivery worker, which posts it at once: the
+ * checkpoint is only signed, and stored with its receipt
+ * (node_receipt_add) in the same commit, one disk flush per batch less. */
+int node_batch_post(struct node *n, const char *peer, uint64_t first,
 		    size_t max, struct node_batch *b, struct err *e);
 void node_batch_free(struct node_batch *b);
 
