@@ -25,7 +25,6 @@ int case_is_open(enum case_state s)
 	return s == CASE_SENT || s == CASE_RECEIPTED || s == CASE_ACKNOWLEDGED;
 }
 
-
 static int refuse(const char **why, const char *msg)
 {
 	if (why)

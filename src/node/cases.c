@@ -983,8 +983,6 @@ static void view_init(const struct chan *c, struct case_view *cv, const struct i
 	cv->index = item_index(&c->it, x);
 }
 
-/* Replays a case's messages; the request's receipt decides which charter's
- * deadlines apply, so replay once to learn it, then again. */
 /* The charter whose deadlines a case follows: the one in force when its
  * request was receipted, or sent if it has no receipt. */
 static const struct charter *case_charter(const struct chan *c, uint64_t receipt, int64_t opened)
@@ -992,6 +990,8 @@ static const struct charter *case_charter(const struct chan *c, uint64_t receipt
 	return charter_at(c->ag, c->nag, receipt ? (int64_t)receipt : opened);
 }
 
+/* Replays a case's messages; the request's receipt decides which charter's
+ * deadlines apply, so replay once to learn it, then again. */
 static void view_settle(const struct chan *c, struct case_view *cv, int64_t now)
 {
 	int64_t opened = 0;
@@ -1111,7 +1111,6 @@ struct report_sink {
 	void *ctx;
 };
 
-
 /* A message as the report gathers it: 16 bytes, bucketed by case (a
  * report over a million cases holds three million). Times are Unix
  * seconds, within 32 bits until 2106. */
@@ -1163,15 +1162,19 @@ static int rscan_keep(struct rscan *r, const struct store_fact *f, uint16_t type
 {
 	struct items *it = &r->c->it;
 	struct item *x;
+	size_t cap = it->cap;
 	uint64_t *at;
 	uint8_t h[32];
 	int rc;
 
 	if ((rc = grow(it, 1)) < 0)
 		return rc;
-	if (!(at = realloc(it->at, it->cap * sizeof(*at))))
-		return err_set(r->e, ERR_NOMEM, "out of memory");
-	it->at = at;
+	if (!it->at || it->cap != cap) { /* at follows v's room */
+		if (!(at = realloc(it->at, it->cap * sizeof(*at))))
+			return err_set(r->e, ERR_NOMEM, "out of memory");
+		it->at = at;
+	}
+	at = it->at;
 	x = &it->v[it->n];
 	memset(x, 0, sizeof(*x));
 	x->env.time = f->time;

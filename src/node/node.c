@@ -675,13 +675,15 @@ static int checkpoint_at(struct node *n, const struct store_log *log,
 	 * re-signing a size we signed before changes nothing. */
 	if ((rc = note_sign(out, 1024, &olen, text, tlen, &n->key, e)) < 0)
 		goto out;
-	memset(&b, 0, sizeof(b));
-	b.cp_size = size;
-	b.cp_root = cp.root;
-	b.cp_note = out;
-	b.cp_note_len = olen;
-	if (keep && (rc = store_append(n->store, log, &b, NULL, e)) < 0)
-		goto out;
+	if (keep) {
+		memset(&b, 0, sizeof(b));
+		b.cp_size = size;
+		b.cp_root = cp.root;
+		b.cp_note = out;
+		b.cp_note_len = olen;
+		if ((rc = store_append(n->store, log, &b, NULL, e)) < 0)
+			goto out;
+	}
 	*note = out;
 	*len = olen;
 	out = NULL;

@@ -215,8 +215,6 @@ int store_receipt_time(struct store *s, int64_t log, uint64_t index,
 int store_receipted(struct store *s, int64_t log, const char *cosigner,
 		    uint64_t *size, uint64_t *time, struct err *e);
 
-/* True if the store was opened on a read-only file system: reads work,
- * every write fails with ERR_READONLY. */
 /* Hands back memory the store keeps only to speed up later reads (after
  * a long scan whose pages will not be read again). */
 void store_shrink(struct store *s);
@@ -226,6 +224,8 @@ void store_shrink(struct store *s);
  * open already); pass it to store_read_end. No write may come between. */
 int store_read_begin(struct store *s, int *own, struct err *e);
 int store_read_end(struct store *s, int own, struct err *e);
+/* True if the store was opened on a read-only file system: reads work,
+ * every write fails with ERR_READONLY. */
 int store_readonly(const struct store *s);
 
 /* Finds the log sender->receiver, creating it (size 0) when create is set
