@@ -1,6 +1,8 @@
 /* case.c — the case lifecycle transition function. See case.h. */
 #include "core/case.h"
 
+#include <string.h>
+
 static const char *const state_names[CASE_STATE_COUNT] = {
 	"none", "sent", "receipted", "acknowledged", "answered",
 	"declined", "withdrawn", "closed",
@@ -13,6 +15,14 @@ static const char *const event_names[CASE_EVENT_COUNT] = {
 const char *case_state_name(enum case_state s)
 {
 	return (unsigned)s < CASE_STATE_COUNT ? state_names[s] : "?";
+}
+
+int case_state_parse(const char *name)
+{
+	for (int i = CASE_NONE + 1; i < CASE_STATE_COUNT; i++)
+		if (strcmp(name, state_names[i]) == 0)
+			return i;
+	return -1;
 }
 
 const char *case_event_name(enum case_event ev)

@@ -75,6 +75,9 @@ static inline int case_event_of(enum envelope_kind k)
 
 int case_is_open(enum case_state s);
 const char *case_state_name(enum case_state s);
+/* The state named name (a case_state_name other than "none"), or -1. */
+int case_state_parse(const char *name);
+#define CASE_STATE_NAMES "sent, receipted, acknowledged, answered, declined, withdrawn, closed"
 const char *case_event_name(enum case_event ev);
 
 #endif

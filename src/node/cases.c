@@ -768,18 +768,28 @@ static void settle(struct case_view *cv, const struct charter *c, int64_t now)
 	settle_by(cv, c ? charter_type(c, cv->type) : NULL, now);
 }
 
+/* The subject of a request body: malloc'd, or no_subject if it has none. */
+static const char *subject_parse(const char *body, size_t len)
+{
+	const char *s = NULL;
+	json_t *o = json_loadb(body, len, 0, NULL);
+
+	if (json_is_string(json_object_get(o, "subject")))
+		s = strdup(json_string_value(json_object_get(o, "subject")));
+	json_decref(o);
+	return s ? s : no_subject;
+}
+
+/* The subject is the request's, wherever the replay put it (a reply
+ * naming the request's index may claim an earlier time). */
 static void subject_of(struct case_view *cv)
 {
-	json_t *o;
-
-	if (!cv->nmsgs || !cv->msgs[0].body)
-		return;
-	o = json_loadb(cv->msgs[0].body, cv->msgs[0].body_len, 0, NULL);
-	if (json_is_string(json_object_get(o, "subject")))
-		cv->subject = strdup(json_string_value(json_object_get(o, "subject")));
-	if (!cv->subject)
-		cv->subject = no_subject;
-	json_decref(o);
+	for (size_t k = 0; k < cv->nmsgs; k++)
+		if (cv->msgs[k].kind == ENVELOPE_REQUEST) {
+			if (cv->msgs[k].body)
+				cv->subject = subject_parse(cv->msgs[k].body, cv->msgs[k].body_len);
+			return;
+		}
 }
 
 /* Charters both sides agreed, each in force from the receipt time of its
@@ -893,6 +903,13 @@ struct chan {
 	struct receipts rt[2];
 	const char *self, *other, **types;
 	uint32_t *by_ours, *by_theirs;  /* request index -> case number + 1 */
+	/* A walk's window (report_peer with a max) in place of by_ours and
+	 * by_theirs: the request indices it may show in each log (0: ours),
+	 * ascending, and a slot for each. */
+	int windowed;
+	uint64_t *win[2];
+	uint32_t *wslot[2];
+	size_t nwin[2];
 };
 
 static void chan_close(struct chan *c)
@@ -904,6 +921,10 @@ static void chan_close(struct chan *c)
 	free(c->types);
 	free(c->by_ours);
 	free(c->by_theirs);
+	for (int k = 0; k < 2; k++) {
+		free(c->win[k]);
+		free(c->wslot[k]);
+	}
 	items_free(&c->it);
 }
 
@@ -954,6 +975,25 @@ static int chan_open(struct node *n, const char *peer, struct case_list *out, st
 	return chan_rest(n, peer, out, c, e);
 }
 
+/* The slot of entry index of our log (ours) or theirs: in by_ours or
+ * by_theirs, or, windowed, in the window (NULL if not in it). */
+static uint32_t *entry_slot(const struct chan *c, int ours, uint64_t index)
+{
+	const uint64_t *w = c->win[!ours];
+	size_t lo = 0, hi = c->nwin[!ours];
+
+	if (!c->windowed)
+		return &(ours ? c->by_ours : c->by_theirs)[index];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (w[mid] < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->nwin[!ours] && w[lo] == index ? &c->wslot[!ours][lo] : NULL;
+}
+
 /* Where the case number of the request a reply names is kept (by_ours
  * or by_theirs), NULL if the reply names no entry of either log. */
 static uint32_t *reply_slot(const struct chan *c, unsigned kind, int case_ours, uint64_t case_index)
@@ -961,7 +1001,7 @@ static uint32_t *reply_slot(const struct chan *c, unsigned kind, int case_ours, 
 	if (case_event_of((enum envelope_kind)kind) < 0 || kind == ENVELOPE_REQUEST ||
 	    case_index >= (case_ours ? c->ours.size : c->theirs.size))
 		return NULL;
-	return &(case_ours ? c->by_ours : c->by_theirs)[case_index];
+	return entry_slot(c, case_ours, case_index);
 }
 
 /* The case a reply names, as a case number + 1; 0 if none. */
@@ -1105,10 +1145,21 @@ static void report_attested_of(const struct case_attested *a, struct report_case
 	r->answered = a->rec.answered_on;
 }
 
-/* Where report_peer sends each case's report view. */
+/* Where report_peer sends each case: its report view to fn, or (a walk
+ * of cases_each) the settled case itself to view, only those q lets
+ * through, with its subject unless flags say CASES_NO_BODIES. */
 struct report_sink {
 	cases_report_fn fn;
 	void *ctx;
+	cases_view_fn view;
+	const struct case_query *q;
+	unsigned flags;
+	/* The walk's cursor in the channel being read: only cases after
+	 * (side, index) are numbered (side 0: ours), at most max of them
+	 * (0: all). */
+	int after_set, after_side;
+	uint64_t after_index;
+	size_t max;
 };
 
 /* A message as the report gathers it: 16 bytes, bucketed by case (a
@@ -1200,7 +1251,6 @@ static int rscan_block(void *ctx, uint64_t first, const struct store_fact *f, si
 {
 	struct rscan *r = ctx;
 	struct chan *c = r->c;
-	uint32_t *own = r->mine ? c->by_ours : c->by_theirs;
 	uint16_t map[STORE_FACT_BLOCK];
 	int rc;
 
@@ -1215,15 +1265,17 @@ static int rscan_block(void *ctx, uint64_t first, const struct store_fact *f, si
 		struct rmsg *m;
 
 		if (f[i].kind == ENVELOPE_REQUEST)
-			slot = &own[idx];
+			slot = entry_slot(c, r->mine, idx); /* NULL: outside a walk's window */
 		else
 			slot = reply_slot(c, f[i].kind, f[i].side == (r->mine ? 0 : 1), f[i].case_index);
 		if (r->pass == 1) {
 			if (f[i].kind == ENVELOPE_REQUEST) {
 				if (r->ncase == REQ_MARK - 2)
 					return err_set(r->e, ERR_TOOBIG, "more than 2^31 cases in one channel");
-				*slot |= REQ_MARK;
-				r->ncase++;
+				if (slot) {
+					*slot |= REQ_MARK;
+					r->ncase++;
+				}
 			} else if (slot && (*slot & ~REQ_MARK) < REQ_MARK - 1) {
 				(*slot)++;
 			} else if ((f[i].kind == ENVELOPE_CHARTER || f[i].kind == ENVELOPE_REGISTER) &&
@@ -1264,6 +1316,54 @@ static int rscan_logs(struct node *n, struct rscan *r)
 	return rc;
 }
 
+/* Whether a walk's query lets cv through. */
+static int query_admits(const struct case_query *q, const struct case_view *cv)
+{
+	if (q && q->state && strcmp(q->state, case_state_name(cv->state)) != 0)
+		return 0;
+	return !q || !q->overdue || cv->overdue_ack || cv->overdue_answer;
+}
+
+/* Hands cv (of the channel with peer; its request is entry cv->index of
+ * log) to o->view if o's query lets it through, with its subject read
+ * from the request's body unless o says CASES_NO_BODIES, cv has one, or
+ * log is 0 (cv came with its bodies read). */
+static int sink_view(struct node *n, const struct report_sink *o, const char *peer, int64_t log,
+		     struct case_view *cv, struct err *e)
+{
+	const char *own = NULL;
+	uint8_t h[32];
+	char *body;
+	size_t len;
+	int rc;
+
+	if (!query_admits(o->q, cv))
+		return 0;
+	if (!(o->flags & CASES_NO_BODIES) && cv->subject == no_subject && log) {
+		if ((rc = envelope_hash(n->store, log, cv->index, h, e)) < 0)
+			return rc;
+		rc = store_body_get(n->store, h, (void **)&body, &len, e);
+		if (rc < 0 && rc != ERR_NOTFOUND)
+			return rc;
+		if (rc == 0) {
+			own = cv->subject = subject_parse(body, len);
+			free(body);
+		}
+	}
+	rc = o->view(o->ctx, peer, cv, e);
+	if (own && own != no_subject)
+		free((char *)(uintptr_t)own);
+	cv->subject = no_subject;
+	return rc;
+}
+
+/* Whether the case of (side, index) comes after o's cursor. */
+static int sink_after(const struct report_sink *o, int side, uint64_t index)
+{
+	return !o->after_set || side > o->after_side ||
+	       (side == o->after_side && index > o->after_index);
+}
+
 /* The cases of a channel whose store holds no facts (one from before
  * them, opened read-only): through their views, as cases_load. */
 static int report_views(struct node *n, const char *peer, int64_t now, struct case_list *l,
@@ -1273,17 +1373,86 @@ static int report_views(struct node *n, const char *peer, int64_t now, struct ca
 	struct report_case rc1;
 	int rc;
 
-	if ((rc = load_peer(n, peer, now, CASES_NO_BODIES, NULL, l, &cap, e)) < 0)
+	if ((rc = load_peer(n, peer, now, o->view ? o->flags : CASES_NO_BODIES, NULL, l, &cap,
+			    e)) < 0)
 		return rc;
-	for (size_t i = first; i < l->n && rc == 0; i++) {
+	for (size_t i = first; i < l->n && rc == 0 && o->view; i++) {
+		struct case_view *cv = &l->v[i];
+		int side = strcmp(cv->requester, n->cfg.name) != 0;
+		if (sink_after(o, side, cv->index))
+			rc = sink_view(n, o, peer, 0, cv, e);
+	}
+	for (size_t i = first; i < l->n && rc == 0 && !o->view; i++) {
 		report_case_of(&l->v[i], &rc1);
 		rc = o->fn(o->ctx, &rc1, e);
 	}
-	for (size_t i = natt; i < l->natt && rc == 0; i++) {
+	for (size_t i = natt; i < l->natt && rc == 0 && !o->view; i++) {
 		report_attested_of(&l->att[i], &rc1);
 		rc = o->fn(o->ctx, &rc1, e);
 	}
 	return rc;
+}
+
+/* A walk's window (report_peer with o->max): the first o->max requests
+ * after o's cursor, read from each log's facts in turn, ours first,
+ * until it has them. */
+struct wscan {
+	struct chan *c;
+	int side;
+	uint64_t from;
+	size_t left, cap[2];
+	struct err *e;
+};
+#define WIN_FULL 1
+
+static int win_block(void *ctx, uint64_t first, const struct store_fact *f, size_t n,
+		     const char *const *types, size_t ntypes)
+{
+	struct wscan *w = ctx;
+	struct chan *c = w->c;
+	int s = w->side;
+
+	(void)types;
+	(void)ntypes;
+	for (size_t i = 0; i < n; i++) {
+		if (f[i].kind != ENVELOPE_REQUEST || first + i < w->from)
+			continue;
+		if (c->nwin[s] == w->cap[s]) {
+			size_t cap = w->cap[s] ? w->cap[s] * 2 : 64;
+			uint64_t *nw = realloc(c->win[s], cap * sizeof(*nw));
+			uint32_t *ns;
+			if (nw)
+				c->win[s] = nw;
+			if (!nw || !(ns = realloc(c->wslot[s], cap * sizeof(*ns))))
+				return err_set(w->e, ERR_NOMEM, "out of memory");
+			c->wslot[s] = ns;
+			w->cap[s] = cap;
+		}
+		c->win[s][c->nwin[s]] = first + i;
+		c->wslot[s][c->nwin[s]++] = 0;
+		if (--w->left == 0)
+			return WIN_FULL;
+	}
+	return 0;
+}
+
+static int chan_window(struct node *n, struct chan *c, const struct report_sink *o, struct err *e)
+{
+	struct wscan w = { c, 0, 0, o->max, { 0, 0 }, e };
+	int rc;
+
+	c->windowed = 1;
+	for (int side = 0; side < 2 && w.left; side++) {
+		const struct store_log *lg = side == 0 ? &c->ours : &c->theirs;
+		if (!lg->id || (o->after_set && side < o->after_side))
+			continue;
+		w.side = side;
+		w.from = o->after_set && side == o->after_side ? o->after_index + 1 : 0;
+		if (w.from < lg->size &&
+		    (rc = store_facts_scan_from(n->store, lg->id, w.from, lg->size, win_block, &w, e)) < 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* The report's input for the channel with peer, from the logs' facts
@@ -1291,7 +1460,8 @@ static int report_views(struct node *n, const char *peer, int64_t now, struct ca
  * case number (by_ours, by_theirs), per message 16 bytes (rm), bucketed
  * by case in two passes over the facts (rscan_block); each case is then
  * settled in a reused buffer exactly as load_peer settles it, and its
- * report view handed to o. */
+ * report view handed to o. A walk with o->max keeps a window of that
+ * many requests instead of a case number per entry (chan_window). */
 static int report_peer(struct node *n, const char *peer, int64_t now, struct case_list *l,
 		       const struct report_sink *o, struct err *e)
 {
@@ -1314,12 +1484,14 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 	c.it.e = e;
 	c.it.self = n->cfg.name;
 	c.it.store = n->store;
-	if ((rc = channel_logs(n, peer, &c.ours, &c.theirs, e)) < 0 ||
-	    (rc = chan_by_alloc(&c, e)) < 0)
+	if ((rc = channel_logs(n, peer, &c.ours, &c.theirs, e)) < 0)
 		goto out;
 	c.it.ours = c.ours.id;
 	c.it.theirs = c.theirs.id;
-	if ((rc = rscan_logs(n, &r)) == ERR_NOTFOUND) {
+	rc = o->max ? chan_window(n, &c, o, e) : chan_by_alloc(&c, e);
+	if (rc == 0)
+		rc = rscan_logs(n, &r);
+	if (rc == ERR_NOTFOUND) {
 		chan_close(&c);
 		return report_views(n, peer, now, l, o, e);
 	}
@@ -1327,6 +1499,8 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 		goto out;
 	/* Number the cases, ours first, each in index order, and give each
 	 * a bucket: its request and the replies counted for it. */
+	if (o->max && o->max < r.ncase)
+		r.ncase = (uint32_t)o->max; /* at most these are numbered */
 	r.base = malloc(((size_t)r.ncase + 2) * sizeof(*r.base));
 	r.cur = malloc(((size_t)r.ncase + 2) * sizeof(*r.cur));
 	if (!r.base || !r.cur) {
@@ -1337,17 +1511,21 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 	for (int side = 0; side < 2; side++) {
 		uint32_t *by = side == 0 ? c.by_ours : c.by_theirs;
 		uint64_t size = side == 0 ? c.ours.size : c.theirs.size;
-		for (uint64_t i = 0; i < size; i++) {
-			uint32_t replies = by[i] & ~REQ_MARK;
-			if (!(by[i] & REQ_MARK)) {
-				by[i] = 0;
+		if (c.windowed)
+			size = c.nwin[side];
+		for (uint64_t j = 0; j < size; j++) {
+			uint32_t *slot = c.windowed ? &c.wslot[side][j] : &by[j];
+			uint64_t i = c.windowed ? c.win[side][j] : j;
+			uint32_t replies = *slot & ~REQ_MARK;
+			if (!(*slot & REQ_MARK) || !sink_after(o, side, i) || (o->max && k == o->max)) {
+				*slot = 0; /* not a request, or not one the walk shows */
 				continue;
 			}
 			if (replies >= UINT32_MAX - 1 - sum) {
 				rc = err_set(e, ERR_TOOBIG, "more than 2^32 messages in the cases of one channel");
 				goto out;
 			}
-			by[i] = ++k;
+			*slot = ++k;
 			r.base[k] = sum;
 			r.cur[k] = sum + 1;
 			sum += 1 + replies;
@@ -1367,6 +1545,7 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 	free(c.by_theirs);
 	c.by_ours = c.by_theirs = NULL;
 	store_shrink(n->store);
+	r.ncase = k; /* those numbered */
 	for (k = 1; k <= r.ncase; k++) {
 		const struct rmsg *cm = &r.rm[r.base[k]];
 		size_t nm = r.base[k + 1] - r.base[k];
@@ -1412,11 +1591,17 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 			last_t = ch ? charter_type(ch, cv.type) : NULL;
 		}
 		settle_by(&cv, last_t, now);
+		if (o->view) {
+			rc = sink_view(n, o, peer, RMSG_MINE(&cm[0]) ? c.ours.id : c.theirs.id, &cv, e);
+			if (rc != 0)
+				goto out;
+			continue;
+		}
 		report_case_of(&cv, &rc1);
 		if ((rc = o->fn(o->ctx, &rc1, e)) < 0)
 			goto out;
 	}
-	for (size_t i = natt; i < l->natt && rc == 0; i++) {
+	for (size_t i = natt; i < l->natt && rc == 0 && !o->view; i++) {
 		report_attested_of(&l->att[i], &rc1);
 		rc = o->fn(o->ctx, &rc1, e);
 	}
@@ -1453,7 +1638,7 @@ static int load_each(void *ctx, const struct store_party *p)
 int cases_report_each(struct node *n, const char *peer, int64_t now, struct case_list *l,
 		      cases_report_fn fn, void *ctx, struct err *e)
 {
-	struct report_sink sink = { fn, ctx };
+	struct report_sink sink = { .fn = fn, .ctx = ctx };
 	struct each_peer ep = { n, now, 0, l, 0, &sink, e, NULL };
 	int rc;
 
@@ -1498,6 +1683,164 @@ int cases_report_load(struct node *n, const char *peer, int64_t now, struct case
 	}
 	*out = a.v;
 	*nout = a.n;
+	return rc;
+}
+
+/* A walk of cases_each: its sink, and where it is among the parties. */
+struct walk {
+	struct node *n;
+	int64_t now;
+	struct case_list l;             /* the names the views point to */
+	struct report_sink sink;
+	const char *start;              /* the cursor's peer, until reached */
+	size_t left;                    /* cases still to pass (limit) */
+	cases_view_fn fn;
+	void *ctx;
+	struct err *e;
+};
+
+static int walk_view(void *ctx, const char *peer, const struct case_view *cv, struct err *e)
+{
+	struct walk *w = ctx;
+	int rc;
+
+	if (w->left && --w->left == 0) {
+		rc = w->fn(w->ctx, peer, cv, e);
+		return rc ? rc : CASES_STOP;
+	}
+	return w->fn(w->ctx, peer, cv, e);
+}
+
+static int walk_peer(struct walk *w, const char *peer)
+{
+	const struct case_query *q = w->sink.q;
+
+	if (w->start && strcmp(w->start, peer) != 0)
+		return 0; /* before the cursor's peer */
+	w->sink.after_set = w->start != NULL;
+	w->start = NULL;
+	/* Unfiltered, the walk shows the next left cases: no others are
+	 * numbered, so their messages are never held. */
+	w->sink.max = !q->state && !q->overdue ? w->left : 0;
+	return report_peer(w->n, peer, w->now, &w->l, &w->sink, w->e);
+}
+
+static int walk_each(void *ctx, const struct store_party *p)
+{
+	return walk_peer(ctx, p->name);
+}
+
+/* "PEER/REQUESTER/INDEX" -> the peer, and the case's side and index. */
+static int cursor_parse(struct node *n, const char *s, char peer[ENVELOPE_NAME_MAX + 1],
+			struct report_sink *o, struct err *e)
+{
+	const char *slash = strchr(s, '/');
+	char req[ENVELOPE_NAME_MAX + 1];
+	int rc;
+
+	if (!slash || (size_t)(slash - s) > ENVELOPE_NAME_MAX ||
+	    !envelope_name_valid(s, (size_t)(slash - s)) ||
+	    case_id_parse(slash + 1, req, &o->after_index, e) < 0)
+		return err_set(e, ERR_INVALID, "cursor '%.300s': expected PEER/REQUESTER/INDEX", s);
+	memcpy(peer, s, (size_t)(slash - s));
+	peer[slash - s] = '\0';
+	if (strcmp(peer, n->cfg.name) == 0)
+		return err_set(e, ERR_INVALID, "cursor '%.300s': %s is us, not a peer", s, peer);
+	if (strcmp(req, n->cfg.name) != 0 && strcmp(req, peer) != 0)
+		return err_set(e, ERR_INVALID, "cursor '%.300s': the requester is neither %s nor %s", s,
+			       n->cfg.name, peer);
+	o->after_side = strcmp(req, n->cfg.name) != 0;
+	if ((rc = store_party_get(n->store, peer, &(struct store_party){ 0 }, e)) == ERR_NOTFOUND)
+		return err_set(e, ERR_INVALID, "cursor '%.300s': no party %s", s, peer);
+	return rc;
+}
+
+int cases_each(struct node *n, const struct case_query *q, int64_t now, unsigned flags,
+	       cases_view_fn fn, void *ctx, struct err *e)
+{
+	static const struct case_query all;
+	char start[ENVELOPE_NAME_MAX + 1];
+	struct walk w;
+	int rc;
+
+	memset(&w, 0, sizeof(w));
+	q = q ? q : &all;
+	w.n = n;
+	w.now = now;
+	w.sink.view = walk_view;
+	w.sink.ctx = &w;
+	w.sink.q = q;
+	w.sink.flags = flags;
+	w.left = q->limit;
+	w.fn = fn;
+	w.ctx = ctx;
+	w.e = e;
+	if (q->state && case_state_parse(q->state) < 0)
+		return err_set(e, ERR_INVALID, "no case state '%.64s' (%s)", q->state, CASE_STATE_NAMES);
+	if (q->after) {
+		if ((rc = cursor_parse(n, q->after, start, &w.sink, e)) < 0)
+			return rc;
+		if (q->peer && strcmp(q->peer, start) != 0)
+			return err_set(e, ERR_INVALID, "cursor '%.300s' is of the cases with %s, not %s",
+				       q->after, start, q->peer);
+		w.start = start;
+	}
+	rc = q->peer ? walk_peer(&w, q->peer) : store_party_each(n->store, walk_each, &w, e);
+	case_list_free(&w.l);
+	return rc == CASES_STOP ? 0 : rc;
+}
+
+/* cases_page's collection: the page so far, and the cursor of its last case. */
+struct page {
+	struct case_list *out;
+	size_t cap, limit;
+	char *next, last[CASE_CURSOR_MAX];
+};
+
+static int page_add(void *ctx, const char *peer, const struct case_view *cv, struct err *e)
+{
+	struct page *pg = ctx;
+	struct case_view *v;
+
+	if (pg->limit && pg->out->n == pg->limit) { /* one more: there is a next page */
+		memcpy(pg->next, pg->last, sizeof(pg->last));
+		return CASES_STOP;
+	}
+	if (pg->out->n == pg->cap) {
+		size_t cap = pg->cap ? pg->cap * 2 : 64;
+		struct case_view *nv = realloc(pg->out->v, cap * sizeof(*nv));
+		if (!nv)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		pg->out->v = nv;
+		pg->cap = cap;
+	}
+	v = &pg->out->v[pg->out->n++];
+	*v = *cv;
+	v->msgs = NULL;
+	v->nmsgs = 0;
+	v->requester = intern(pg->out, cv->requester);
+	v->responder = intern(pg->out, cv->responder);
+	v->type = intern(pg->out, cv->type);
+	v->subject = cv->subject == no_subject ? no_subject : strdup(cv->subject);
+	if (!v->requester || !v->responder || !v->type || !v->subject)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	snprintf(pg->last, sizeof(pg->last), "%s/%s/%" PRIu64, peer, cv->requester, cv->index);
+	return 0;
+}
+
+int cases_page(struct node *n, const struct case_query *q, int64_t now, struct case_list *out,
+	       char *next, struct err *e)
+{
+	struct page pg = { out, 0, q->limit, next, "" };
+	struct case_query q1 = *q;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	next[0] = '\0';
+	if (q->limit)
+		q1.limit = q->limit + 1; /* to learn whether a next page exists */
+	if ((rc = cases_each(n, &q1, now, 0, page_add, &pg, e)) < 0)
+		case_list_free(out);
 	return rc;
 }
 

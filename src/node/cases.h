@@ -103,6 +103,39 @@ struct case_list {
 int cases_load(struct node *n, const char *peer, int64_t now, unsigned flags,
 	       struct case_list *out, struct err *e);
 void case_list_free(struct case_list *l);
+/* A walk over the cases: those with peer (NULL: every peer), in state
+ * (a case_state_name; NULL: any), only the overdue ones if overdue, after
+ * the case a cursor names ("PEER/REQUESTER/INDEX", as cases_page gives;
+ * NULL: from the first), at most limit (0: all). */
+struct case_query {
+	const char *peer;
+	const char *state;
+	int overdue;
+	const char *after;
+	size_t limit;
+};
+#define CASE_CURSOR_MAX (2 * ENVELOPE_NAME_MAX + 24)
+/* fn gets each case q lets through, settled as of now, in the order of
+ * cases_load (peer by peer, our requests then theirs, each by index),
+ * without its messages (nmsgs 0), with its subject unless flags say
+ * CASES_NO_BODIES; cv and its names are valid during the call only. fn
+ * returns 0 to go on, CASES_STOP to end the walk (cases_each then
+ * returns 0), or an error code. Each channel is read as the report
+ * reads it (two passes over its facts; cases_report_each), but only the
+ * cases the walk may pass are given room for their messages: unfiltered
+ * by state, at most limit of them, so memory does not grow with the
+ * channel's cases. ERR_INVALID for a state or cursor that names
+ * nothing. */
+#define CASES_STOP 1
+typedef int (*cases_view_fn)(void *ctx, const char *peer, const struct case_view *cv,
+			     struct err *e);
+int cases_each(struct node *n, const struct case_query *q, int64_t now, unsigned flags,
+	       cases_view_fn fn, void *ctx, struct err *e);
+/* One page of cases_each into out (views without messages; free with
+ * case_list_free), and in next (CASE_CURSOR_MAX bytes) the cursor of its
+ * last case if more cases follow it, else "". */
+int cases_page(struct node *n, const struct case_query *q, int64_t now, struct case_list *out,
+	       char *next, struct err *e);
 /* The case id ("party/index") as cases_load would show it (several if we
  * opened one with each of several peers; none if there is no such case),
  * without building every other case: the channels are read from their
