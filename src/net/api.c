@@ -15,6 +15,7 @@
 #include "util/fsio.h"
 #include "util/jsonu.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -100,29 +101,50 @@ static const char *str(json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
+/* GET /cases: one page of at most limit cases (default API_CASES_PAGE),
+ * and "next", the cursor to pass as after for the page after it, while
+ * more cases follow. */
 static enum MHD_Result get_cases(struct api *a, struct MHD_Connection *c, struct err *e)
 {
-	const char *peer = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "peer");
-	const char *state = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
 	const char *od = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "overdue");
+	const char *lim = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
+	struct case_query q = {
+		.peer = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "peer"),
+		.state = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state"),
+		.after = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after"),
+		.limit = API_CASES_PAGE,
+	};
+	char next[CASE_CURSOR_MAX];
 	struct case_list l;
-	json_t *arr;
+	json_t *arr, *o;
 
-	if (peer && store_party_get(a->n->store, peer, &(struct store_party){ 0 }, e) < 0)
+	if (od && strcmp(od, "0") != 0 && strcmp(od, "1") != 0) {
+		err_set(e, ERR_INVALID, "'overdue' must be 0 or 1");
 		return http_send_error(c, e);
-	if (cases_load(a->n, peer, a->n->now(), 0, &l, e) < 0)
+	}
+	q.overdue = od && strcmp(od, "1") == 0;
+	if (lim) {
+		char *end;
+		unsigned long v = strtoul(lim, &end, 10);
+		if (!isdigit((unsigned char)lim[0]) || *end || (lim[0] == '0' && lim[1]) || v < 1 ||
+		    v > API_CASES_PAGE_MAX) {
+			err_set(e, ERR_INVALID, "'limit' must be a number from 1 to %d", API_CASES_PAGE_MAX);
+			return http_send_error(c, e);
+		}
+		q.limit = v;
+	}
+	if (q.peer && store_party_get(a->n->store, q.peer, &(struct store_party){ 0 }, e) < 0)
+		return http_send_error(c, e);
+	if (cases_page(a->n, &q, a->n->now(), &l, next, e) < 0)
 		return http_send_error(c, e);
 	arr = json_array();
-	for (size_t i = 0; i < l.n; i++) {
-		const struct case_view *cv = &l.v[i];
-		if (state && strcmp(state, case_state_name(cv->state)) != 0)
-			continue;
-		if (od && strcmp(od, "1") == 0 && !cv->overdue_ack && !cv->overdue_answer)
-			continue;
-		json_array_append_new(arr, case_view_json(cv, 0));
-	}
+	for (size_t i = 0; i < l.n; i++)
+		json_array_append_new(arr, case_view_json(&l.v[i], 0));
 	case_list_free(&l);
-	return http_send_obj(c, json_pack("{s:o}", "cases", arr));
+	o = json_pack("{s:o}", "cases", arr);
+	if (next[0])
+		json_object_set_new(o, "next", json_string(next));
+	return http_send_obj(c, o);
 }
 
 static enum MHD_Result get_case(struct api *a, struct MHD_Connection *c, const char *req,

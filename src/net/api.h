@@ -16,7 +16,7 @@
  *   GET  /api/v1/audit/PEER?from=&to=          the audit bundle
  *   GET  /api/v1/channels/PEER/types           the charter's types and fields
  *   GET  /api/v1/peers                         reachability, receipts, pings, backlog, forks
- *   GET  /api/v1/cases?peer=P&state=S&overdue=1
+ *   GET  /api/v1/cases?peer=P&state=S&overdue=1&limit=N&after=CURSOR  a page, and "next"
  *   POST /api/v1/cases                         open a case
  *   GET  /api/v1/cases/REQUESTER/INDEX         with its timeline
  *   POST /api/v1/cases/REQUESTER/INDEX/ACTION  ack answer decline withdraw remind close
@@ -29,6 +29,9 @@
 #include "node/node.h"
 
 #define API_REQUEST_MAX (24u << 20)
+/* GET /api/v1/cases: cases per page unless limit says, and at most. */
+#define API_CASES_PAGE 1000
+#define API_CASES_PAGE_MAX 10000
 
 struct api;
 

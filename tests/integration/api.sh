@@ -92,6 +92,39 @@ expect "b answers" 0 '"action":"answer"' \
 settle
 expect "a sees the answer" 0 '"state":"answered"' call a GET /api/v1/cases/{requester}/{index} /api/v1/cases/a.example/1 "$AUD"
 expect "an auditor reads the case list" 0 '{"cases":[{"id":"a.example/1"' call a GET /api/v1/cases "/api/v1/cases?state=answered" "$AUD"
+# The case list page by page: three more cases, pages of two.
+for s in two three four; do
+	expect "an officer opens case $s" 0 '{"id":"a.example/' \
+		call a POST /api/v1/cases /api/v1/cases "$OFF" "{\"peer\":\"b.example\",\"type\":\"ping\",\"subject\":\"$s\"}"
+done
+page=$(call a GET /api/v1/cases "/api/v1/cases?limit=2" "$AUD")
+case $page in
+'{"cases":[{"id":"a.example/1"'*'"subject":"Scanning"'*'{"id":"a.example/2"'*'"subject":"two"'*'}],"next":"b.example/a.example/2"} HTTP 200')
+	ok "the first page: cases 1 and 2, and where the next begins" ;;
+*) bad "the first page: cases 1 and 2, and where the next begins" "$page" ;;
+esac
+page=$(call a GET /api/v1/cases "/api/v1/cases?limit=2&after=b.example/a.example/2" "$AUD")
+case $page in
+'{"cases":[{"id":"a.example/3"'*'"subject":"three"'*'{"id":"a.example/4"'*'"subject":"four"'*'}]} HTTP 200')
+	ok "the page after it: cases 3 and 4, and no next" ;;
+*) bad "the page after it: cases 3 and 4, and no next" "$page" ;;
+esac
+expect "a page past the end is empty" 0 '{"cases":[]} HTTP 200' \
+	call a GET /api/v1/cases "/api/v1/cases?after=b.example/a.example/4" "$AUD"
+before=$(digest)
+expect "a page of no cases" 0 "'limit' must be a number from 1 to 10000\"}} HTTP 400" call a GET /api/v1/cases "/api/v1/cases?limit=0" "$AUD"
+expect "a page too long" 0 "'limit' must be a number from 1 to 10000\"}} HTTP 400" call a GET /api/v1/cases "/api/v1/cases?limit=10001" "$AUD"
+expect "a cursor of no party" 0 "cursor 'nobody.example/a.example/1': no party nobody.example\"}} HTTP 400" \
+	call a GET /api/v1/cases "/api/v1/cases?after=nobody.example/a.example/1" "$AUD"
+expect "a cursor of our own name" 0 "cursor 'a.example/a.example/1': a.example is us, not a peer\"}} HTTP 400" \
+	call a GET /api/v1/cases "/api/v1/cases?after=a.example/a.example/1" "$AUD"
+expect "a cursor of another peer than asked" 0 "is of the cases with b.example, not a.example" \
+	call a GET /api/v1/cases "/api/v1/cases?peer=a.example&after=b.example/a.example/1" "$AUD"
+expect "a cursor that is not one" 0 "cursor 'b.example': expected PEER/REQUESTER/INDEX\"}} HTTP 400" \
+	call a GET /api/v1/cases "/api/v1/cases?after=b.example" "$AUD"
+expect "a state that is none" 0 "no case state 'pending' (sent, receipted, acknowledged, answered, declined, withdrawn, closed)\"}} HTTP 400" \
+	call a GET /api/v1/cases "/api/v1/cases?state=pending" "$AUD"
+[ "$(digest)" = "$before" ] && ok "bad list requests change nothing" || bad "bad list requests change nothing"
 expect "peers" 0 '{"peers":[{"name":"b.example","endpoint":"https://127.0.0.1:' call a GET /api/v1/peers /api/v1/peers "$AUD"
 # What the console's pages read.
 expect "the change stamp" 0 '{"stamp":"' call a GET /api/v1/changes /api/v1/changes "$AUD"
