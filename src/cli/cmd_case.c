@@ -177,41 +177,56 @@ static void fmt_time(int64_t t, char out[21])
 		snprintf(out, 21, "-");
 }
 
-static int case_list_cmd(struct node *n, const char *peer, const char *state, int overdue,
-			 int64_t at, int json, struct err *e)
+/* case list prints each case as the walk settles it: nothing is held
+ * for the cases already printed. */
+struct list_out {
+	int json;
+	size_t n;
+};
+
+static void list_head(void)
 {
-	struct case_list l;
-	json_t *arr = json ? json_array() : NULL;
+	printf("%-34s %-24s %-13s %-20s %s\n", "case", "type", "state", "ack due", "subject");
+}
+
+static int list_one(void *ctx, const char *peer, const struct case_view *cv, struct err *e)
+{
+	struct list_out *lo = ctx;
+	char id[160], due[21];
+
+	(void)peer;
+	(void)e;
+	if (lo->json) {
+		json_t *o = case_view_json(cv, 0);
+		fputs(lo->n++ ? "," : "[", stdout);
+		json_dumpf(o, stdout, JSON_COMPACT);
+		json_decref(o);
+		return 0;
+	}
+	if (lo->n++ == 0)
+		list_head();
+	snprintf(id, sizeof(id), "%s/%" PRIu64, cv->requester, cv->index);
+	fmt_time(cv->ack_due, due);
+	printf("%-34s %-24s %-13s %-20s %s%s\n", id, cv->type, case_state_name(cv->state), due,
+	       cv->overdue_ack ? "OVERDUE(ack) " : cv->overdue_answer ? "OVERDUE(answer) " : "",
+	       cv->subject);
+	return 0;
+}
+
+static int case_list_cmd(struct node *n, const struct case_query *q, int64_t at, int json,
+			 struct err *e)
+{
+	struct list_out lo = { json, 0 };
 	int rc;
 
-	if ((rc = cases_load(n, peer, at ? at : n->now(), 0, &l, e)) < 0) {
-		json_decref(arr);
-		return rc;
-	}
-	if (!json)
-		printf("%-34s %-24s %-13s %-20s %s\n", "case", "type", "state", "ack due", "subject");
-	for (size_t i = 0; i < l.n; i++) {
-		const struct case_view *cv = &l.v[i];
-		char id[160], due[21];
-
-		if (state && strcmp(state, case_state_name(cv->state)) != 0)
-			continue;
-		if (overdue && !cv->overdue_ack && !cv->overdue_answer)
-			continue;
-		if (json) {
-			json_array_append_new(arr, case_view_json(cv, 0));
-			continue;
-		}
-		snprintf(id, sizeof(id), "%s/%" PRIu64, cv->requester, cv->index);
-		fmt_time(cv->ack_due, due);
-		printf("%-34s %-24s %-13s %-20s %s%s\n", id, cv->type, case_state_name(cv->state), due,
-		       cv->overdue_ack ? "OVERDUE(ack) " : cv->overdue_answer ? "OVERDUE(answer) " : "",
-		       cv->subject);
-	}
-	if (json)
-		cli_print_json(arr);
-	case_list_free(&l);
-	return 0;
+	rc = cases_each(n, q, at ? at : n->now(), 0, list_one, &lo, e);
+	if (!json && rc == 0 && lo.n == 0)
+		list_head();
+	if (json && rc == 0)
+		puts(lo.n ? "]" : "[]");
+	else if (json && lo.n)
+		puts("]"); /* what was printed stays valid JSON; the error follows on stderr */
+	return rc;
 }
 
 static int case_show_cmd(struct node *n, const char *id, int64_t at, int json, struct err *e)
@@ -428,7 +443,8 @@ int cli_case_main(int argc, char **argv)
 			rc = cli_usage("case", case_usage, "case list takes no argument");
 			goto done;
 		}
-		rc = case_list_cmd(n, peer, state, overdue, at, json, &e);
+		struct case_query q = { .peer = peer, .state = state, .overdue = overdue };
+		rc = case_list_cmd(n, &q, at, json, &e);
 	} else if (strcmp(sub, "show") == 0) {
 		if (argc - optind != 2) {
 			rc = cli_usage("case", case_usage, "case show takes one ID");

@@ -107,6 +107,9 @@ expect "a closes" 0 "close on case a.example/1 sent" "$PARLEY" case close a.exam
 expect "a withdraws the notice" 0 "withdraw on case a.example/3 sent" "$PARLEY" case withdraw a.example/3 $A
 settle
 expect "closed on b" 0 "closed" "$PARLEY" case list --state closed $B
+expect "a state that is none" 1 "no case state 'shut' (sent, receipted" "$PARLEY" case list --state shut $B
+expect "the list as JSON, one array" 0 "" sh -c "'$PARLEY' case list --json $B | python3 -c 'import json,sys; l=json.load(sys.stdin); assert len(l) >= 3 and l[0][\"id\"] == \"a.example/1\", l'"
+expect "... and empty as []" 0 "[]" "$PARLEY" case list --json --state declined $B
 
 # Overdue: a third case, not acknowledged; as of two hours after its
 # receipt the one-hour de-confliction deadline has passed.
