@@ -311,8 +311,24 @@
         el("option", { value: v, selected: v === value, "data-raw": isRaw ? true : null }, label))));
   }
 
+  /* Every case, page by page: the API gives at most a page at a time
+   * and "next" while more follow. (window.PARLEY_CASES_PAGE: a smaller
+   * page, for the console's own test.) */
+  async function allCases() {
+    const size = Number(window.PARLEY_CASES_PAGE) || 1000;
+    let cases = [];
+    let after = null;
+    for (;;) {
+      const res = await api("cases?limit=" + size + (after ? "&after=" + encodeURIComponent(after) : ""));
+      if (!res.ok) return res;
+      cases = cases.concat(res.data.cases);
+      if (!res.data.next) return { ok: true, data: { cases } };
+      after = res.data.next;
+    }
+  }
+
   async function pageList(which) {
-    const res = await api("cases");
+    const res = await allCases();
     if (!res.ok) return failed(res);
     const mine = res.data.cases.filter((c) => (which === "inbox" ? c.responder : c.requester) === S.me.party);
     const peerOf = (c) => (which === "inbox" ? c.requester : c.responder);

@@ -265,6 +265,22 @@ async function main() {
     await pa.goto(env.URL_A + "/#/outbox");
     await pa.locator(`#outbox-table tr[data-case="${id}"]`, { hasText: T("en", "state.answered") }).waitFor();
   });
+  await step("with pages of one case, the lists follow the API's next page by page", async () => {
+    const pg = await pa.context().newPage();
+    const asked = [];
+    pg.on("request", (r) => { if (r.url().includes("/api/v1/cases?")) asked.push(r.url()); });
+    await pg.addInitScript(() => { window.PARLEY_CASES_PAGE = 1; });
+    await pg.goto(env.URL_A + "/#/outbox");
+    await pg.locator(`#outbox-table tr[data-case="${id}"]`, { hasText: T("en", "state.answered") }).waitFor();
+    await pg.goto(env.URL_A + "/#/inbox");
+    await pg.locator(`#inbox-table tr[data-case="b.example/1"]`).waitFor();
+    await pg.close();
+    // a holds two cases (its request, b's): two pages each time, the second after the first's last.
+    const firsts = asked.filter((u) => !u.includes("after="));
+    const seconds = asked.filter((u) => u.includes("after=b.example%2Fa.example%2F1"));
+    if (firsts.length < 2 || seconds.length < 2 || !asked.every((u) => u.includes("limit=1")))
+      throw new Error(asked.join("\n"));
+  });
   await step("the peers page shows b reachable, its last receipt and no fork evidence", async () => {
     await pa.goto(env.URL_A + "/#/peers");
     const row = pa.locator(`#peers-table tr[data-peer="b.example"]`);
