@@ -10,7 +10,8 @@
 # from the peer API (b's certificate, random, one keep-alive connection);
 # POST /api/v1/cases (one case created); GET /api/v1/cases/ID (one case
 # view); GET /metrics; GET /api/v1/report; GET /api/v1/cases (the case
-# list). serve runs under a virtual memory limit (ulimit -v, LIMIT_MB,
+# list's first page of 1000), the same from the middle of the log
+# (after=...), and filtered by state (state=sent). serve runs under a virtual memory limit (ulimit -v, LIMIT_MB,
 # default 4096) so that a request growing with the log fails instead of
 # taking the shared machine's memory.
 #   sh bench/memory.sh [SIZES] [DIR]   default "10000 100000 1000000 10000000" /tmp
@@ -29,7 +30,7 @@ hwm() { awk '/^VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$1/status"; }
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/^Mem/ {print $2}') GiB; $P ($(git describe --always --dirty) here), release build"
 echo "load average at the start: $(loadavg); serve under ulimit -v $((limit / 1024)) MiB"
 echo "peak RSS (VmHWM, MiB) of a fresh parley serve after each step alone; seconds for the step in ()"
-printf '%9s %7s %6s | %11s %11s %11s %11s %11s %12s %12s %13s\n' entries build_s db_MB "started" status "2000 proofs" "case create" "case view" metrics report "case list"
+printf '%9s %7s %6s | %11s %11s %11s %11s %11s %12s %12s %13s %13s %13s\n' entries build_s db_MB "started" status "2000 proofs" "case create" "case view" metrics report "cases page 1" "page, middle" "page, state="
 for n in $sizes; do
 	dir=$top/parley-memory-$n
 	if [ ! -f "$dir/built" ]; then
@@ -97,8 +98,10 @@ for n in $sizes; do
 	s5=$(step "$api/metrics")
 	s6=$(step "$api/api/v1/report?by=month")
 	s7=$(step "$api/api/v1/cases")
-	printf '%9s %7.1f %6s | %11s %11s %11s %11s %11s %12s %12s %13s\n' "$n" "$(cat "$dir/built")" \
-		"$(du -cm "$dir"/a/parley.db* | tail -1 | cut -f1)" "$s0" "$s1" "$s2" "$s3" "$s4" "$s5" "$s6" "$s7"
+	s8=$(step "$api/api/v1/cases?after=b.example/a.example/$((n / 2))")
+	s9=$(step "$api/api/v1/cases?state=sent")
+	printf '%9s %7.1f %6s | %11s %11s %11s %11s %11s %12s %12s %13s %13s %13s\n' "$n" "$(cat "$dir/built")" \
+		"$(du -cm "$dir"/a/parley.db* | tail -1 | cut -f1)" "$s0" "$s1" "$s2" "$s3" "$s4" "$s5" "$s6" "$s7" "$s8" "$s9"
 	[ ! -s "$dir/steps.log" ] || sed "s/^/  $n: /" "$dir/steps.log"
 	rm -f "$dir/steps.log" "$dir/out"
 done

@@ -117,8 +117,9 @@ struct case_query {
 #define CASE_CURSOR_MAX (2 * ENVELOPE_NAME_MAX + 24)
 /* fn gets each case q lets through, settled as of now, in the order of
  * cases_load (peer by peer, our requests then theirs, each by index),
- * without its messages (nmsgs 0), with its subject unless flags say
- * CASES_NO_BODIES; cv and its names are valid during the call only. fn
+ * with its messages but not their bodies, with its subject unless flags
+ * say CASES_NO_BODIES; cv, its messages and names are valid during the
+ * call only. fn
  * returns 0 to go on, CASES_STOP to end the walk (cases_each then
  * returns 0), or an error code. Each channel is read as the report
  * reads it (two passes over its facts; cases_report_each), but only the
@@ -131,9 +132,9 @@ typedef int (*cases_view_fn)(void *ctx, const char *peer, const struct case_view
 			     struct err *e);
 int cases_each(struct node *n, const struct case_query *q, int64_t now, unsigned flags,
 	       cases_view_fn fn, void *ctx, struct err *e);
-/* One page of cases_each into out (views without messages; free with
- * case_list_free), and in next (CASE_CURSOR_MAX bytes) the cursor of its
- * last case if more cases follow it, else "". */
+/* One page of cases_each into out (views without their messages, nmsgs
+ * 0; free with case_list_free), and in next (CASE_CURSOR_MAX bytes) the
+ * cursor of its last case if more cases follow it, else "". */
 int cases_page(struct node *n, const struct case_query *q, int64_t now, struct case_list *out,
 	       char *next, struct err *e);
 /* The case id ("party/index") as cases_load would show it (several if we
