@@ -1043,32 +1043,21 @@ static void view_settle(const struct chan *c, struct case_view *cv, int64_t now)
 	settle(cv, case_charter(c, cv->receipt, opened), now);
 }
 
-/* One case of cases_load_id: its requester and index. */
-struct case_want {
-	char party[ENVELOPE_NAME_MAX + 1];
-	uint64_t index;
-};
-
-/* The cases with peer (only want's, if want is set) into out. For want,
- * the channel is read from its facts and only the case's own entries have
- * their envelopes read for their body hashes. */
+/* The cases with peer into out. */
 static int load_peer(struct node *n, const char *peer, int64_t now, unsigned flags,
-		     const struct case_want *want, struct case_list *out, size_t *cap, struct err *e)
+		     struct case_list *out, size_t *cap, struct err *e)
 {
 	struct chan c;
 	size_t first = out->n;
 	int bodies = !(flags & CASES_NO_BODIES), rc;
 
-	if ((rc = chan_open(n, peer, out, &c, bodies && !want, e)) < 0)
+	if ((rc = chan_open(n, peer, out, &c, bodies, e)) < 0)
 		goto out;
 	for (size_t i = 0; i < c.it.n; i++) {
 		struct item *x = &c.it.v[i];
 		struct case_view *cv, *nv;
 
 		if (x->env.kind != ENVELOPE_REQUEST)
-			continue;
-		if (want && (item_index(&c.it, x) != want->index ||
-			     strcmp(x->env.mine ? n->cfg.name : peer, want->party) != 0))
 			continue;
 		if (out->n == *cap) {
 			size_t nc = *cap ? *cap * 2 : 16;
@@ -1082,8 +1071,7 @@ static int load_peer(struct node *n, const char *peer, int64_t now, unsigned fla
 		cv = &out->v[out->n++];
 		view_init(&c, cv, x);
 		(x->env.mine ? c.by_ours : c.by_theirs)[item_index(&c.it, x)] = (uint32_t)(out->n - first);
-		if ((want && bodies && (rc = item_hash(n, &c.it, x, e)) < 0) ||
-		    (rc = add_msg(n, &c.it, cv, x, cv->requester, c.rt, flags, e)) < 0)
+		if ((rc = add_msg(n, &c.it, cv, x, cv->requester, c.rt, flags, e)) < 0)
 			goto out;
 	}
 	for (size_t i = 0; i < c.it.n; i++) {
@@ -1092,8 +1080,7 @@ static int load_peer(struct node *n, const char *peer, int64_t now, unsigned fla
 
 		if (!k)
 			continue;
-		if ((want && bodies && (rc = item_hash(n, &c.it, x, e)) < 0) ||
-		    (rc = add_msg(n, &c.it, &out->v[first + k - 1], x, x->env.mine ? c.self : c.other,
+		if ((rc = add_msg(n, &c.it, &out->v[first + k - 1], x, x->env.mine ? c.self : c.other,
 				  c.rt, flags, e)) < 0)
 			goto out;
 	}
@@ -1160,6 +1147,7 @@ struct report_sink {
 	int after_set, after_side;
 	uint64_t after_index;
 	size_t max;
+	int exact;  /* only the case of (after_side, after_index) itself */
 };
 
 /* A message as the report gathers it: 16 bytes, bucketed by case (a
@@ -1360,6 +1348,8 @@ static int sink_view(struct node *n, const struct report_sink *o, const char *pe
 /* Whether the case of (side, index) comes after o's cursor. */
 static int sink_after(const struct report_sink *o, int side, uint64_t index)
 {
+	if (o->exact)
+		return side == o->after_side && index == o->after_index;
 	return !o->after_set || side > o->after_side ||
 	       (side == o->after_side && index > o->after_index);
 }
@@ -1373,7 +1363,7 @@ static int report_views(struct node *n, const char *peer, int64_t now, struct ca
 	struct report_case rc1;
 	int rc;
 
-	if ((rc = load_peer(n, peer, now, o->view ? o->flags : CASES_NO_BODIES, NULL, l, &cap,
+	if ((rc = load_peer(n, peer, now, o->view ? o->flags : CASES_NO_BODIES, l, &cap,
 			    e)) < 0)
 		return rc;
 	for (size_t i = first; i < l->n && rc == 0 && o->view; i++) {
@@ -1444,10 +1434,11 @@ static int chan_window(struct node *n, struct chan *c, const struct report_sink 
 	c->windowed = 1;
 	for (int side = 0; side < 2 && w.left; side++) {
 		const struct store_log *lg = side == 0 ? &c->ours : &c->theirs;
-		if (!lg->id || (o->after_set && side < o->after_side))
+		if (!lg->id || (o->after_set && side < o->after_side) || (o->exact && side != o->after_side))
 			continue;
 		w.side = side;
-		w.from = o->after_set && side == o->after_side ? o->after_index + 1 : 0;
+		w.from = o->exact ? o->after_index
+			 : o->after_set && side == o->after_side ? o->after_index + 1 : 0;
 		if (w.from < lg->size &&
 		    (rc = store_facts_scan_from(n->store, lg->id, w.from, lg->size, win_block, &w, e)) < 0)
 			return rc;
@@ -1623,7 +1614,6 @@ struct each_peer {
 	size_t cap;
 	const struct report_sink *ro;   /* cases_report_each */
 	struct err *e;
-	const struct case_want *want; /* cases_load_id */
 };
 
 static int load_each(void *ctx, const struct store_party *p)
@@ -1632,14 +1622,14 @@ static int load_each(void *ctx, const struct store_party *p)
 
 	if (ep->ro)
 		return report_peer(ep->n, p->name, ep->now, ep->out, ep->ro, ep->e);
-	return load_peer(ep->n, p->name, ep->now, ep->flags, ep->want, ep->out, &ep->cap, ep->e);
+	return load_peer(ep->n, p->name, ep->now, ep->flags, ep->out, &ep->cap, ep->e);
 }
 
 int cases_report_each(struct node *n, const char *peer, int64_t now, struct case_list *l,
 		      cases_report_fn fn, void *ctx, struct err *e)
 {
 	struct report_sink sink = { .fn = fn, .ctx = ctx };
-	struct each_peer ep = { n, now, 0, l, 0, &sink, e, NULL };
+	struct each_peer ep = { n, now, 0, l, 0, &sink, e };
 	int rc;
 
 	memset(l, 0, sizeof(*l));
@@ -1847,29 +1837,130 @@ int cases_page(struct node *n, const struct case_query *q, int64_t now, struct c
 int cases_load(struct node *n, const char *peer, int64_t now, unsigned flags,
 	       struct case_list *out, struct err *e)
 {
-	struct each_peer ep = { n, now, flags, out, 0, NULL, e, NULL };
+	struct each_peer ep = { n, now, flags, out, 0, NULL, e };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = peer ? load_peer(n, peer, now, flags, NULL, out, &ep.cap, e)
+	rc = peer ? load_peer(n, peer, now, flags, out, &ep.cap, e)
 		  : store_party_each(n->store, load_each, &ep, e);
 	if (rc < 0)
 		case_list_free(out);
 	return rc;
 }
 
+/* cases_load_id's collection: the case, with its messages' bodies. */
+struct one {
+	struct node *n;
+	unsigned flags;
+	struct case_list *out;
+	size_t cap;
+};
+
+static int one_add(void *ctx, const char *peer, const struct case_view *cv, struct err *e)
+{
+	struct one *o = ctx;
+	struct store_log lg[2]; /* ours, theirs */
+	struct case_view *v;
+	int rc;
+
+	if (o->out->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 4;
+		struct case_view *nv = realloc(o->out->v, cap * sizeof(*nv));
+		if (!nv)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		o->out->v = nv;
+		o->cap = cap;
+	}
+	v = &o->out->v[o->out->n++];
+	*v = *cv;
+	v->subject = no_subject;
+	v->requester = intern(o->out, cv->requester);
+	v->responder = intern(o->out, cv->responder);
+	v->type = intern(o->out, cv->type);
+	if (!(v->msgs = calloc(cv->nmsgs ? cv->nmsgs : 1, sizeof(*v->msgs))) || !v->requester ||
+	    !v->responder || !v->type) {
+		v->nmsgs = 0;
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	if (!(o->flags & CASES_NO_BODIES) &&
+	    ((rc = channel_logs(o->n, peer, &lg[0], &lg[1], e)) < 0))
+		return rc;
+	for (size_t k = 0; k < cv->nmsgs; k++) {
+		const struct case_msg *m = &cv->msgs[k];
+		struct case_msg *c = &v->msgs[k];
+		int ours = strcmp(m->from, o->n->cfg.name) == 0;
+		uint8_t h[32];
+
+		*c = *m;
+		c->body = NULL;
+		if (!(c->from = intern(o->out, m->from))) {
+			v->nmsgs = k;
+			return err_set(e, ERR_NOMEM, "out of memory");
+		}
+		if (o->flags & CASES_NO_BODIES)
+			continue;
+		if ((rc = envelope_hash(o->n->store, lg[ours ? 0 : 1].id, m->index, h, e)) < 0 ||
+		    ((rc = store_body_get(o->n->store, h, (void **)&c->body, &c->body_len, e)) < 0 &&
+		     rc != ERR_NOTFOUND)) {
+			v->nmsgs = k;
+			return rc;
+		}
+	}
+	if (!(o->flags & CASES_NO_BODIES))
+		subject_of(v);
+	return 0;
+}
+
+/* The case (side, index) of the channel with peer into o, if there is
+ * one: a walk of one case, its window that one request. */
+static int load_one(struct node *n, const char *peer, int side, uint64_t index, int64_t now,
+		    struct one *o, struct err *e)
+{
+	struct case_list names;
+	struct report_sink sink;
+	int rc;
+
+	memset(&names, 0, sizeof(names));
+	memset(&sink, 0, sizeof(sink));
+	sink.view = one_add;
+	sink.ctx = o;
+	sink.flags = CASES_NO_BODIES; /* one_add reads every message's */
+	sink.after_set = sink.exact = 1;
+	sink.after_side = side;
+	sink.after_index = index;
+	sink.max = 1;
+	rc = report_peer(n, peer, now, &names, &sink, e);
+	case_list_free(&names);
+	return rc;
+}
+
+struct one_each {
+	struct one *o;
+	uint64_t index;
+	int64_t now;
+	struct err *e;
+};
+
+static int one_each(void *ctx, const struct store_party *p)
+{
+	struct one_each *x = ctx;
+
+	return load_one(x->o->n, p->name, 0, x->index, x->now, x->o, x->e);
+}
+
 int cases_load_id(struct node *n, const char *id, int64_t now, unsigned flags,
 		  struct case_list *out, struct err *e)
 {
-	struct case_want w;
-	struct each_peer ep = { n, now, flags, out, 0, NULL, e, &w };
+	char party[ENVELOPE_NAME_MAX + 1];
+	struct one o = { n, flags, out, 0 };
+	struct one_each x = { &o, 0, now, e };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = case_id_parse(id, w.party, &w.index, e)) < 0)
+	if ((rc = case_id_parse(id, party, &x.index, e)) < 0)
 		return rc;
-	rc = strcmp(w.party, n->cfg.name) != 0 ? load_peer(n, w.party, now, flags, &w, out, &ep.cap, e)
-					       : store_party_each(n->store, load_each, &ep, e);
+	rc = strcmp(party, n->cfg.name) != 0 ? load_one(n, party, 1, x.index, now, &o, e)
+					     : store_party_each(n->store, one_each, &x, e);
 	if (rc < 0)
 		case_list_free(out);
 	return rc;
