@@ -1780,6 +1780,31 @@ int cases_each(struct node *n, const struct case_query *q, int64_t now, unsigned
 	return rc == CASES_STOP ? 0 : rc;
 }
 
+/* A copy of cv at the end of out (room: *cap), its names held by out,
+ * without messages or subject. NULL: out of memory. */
+static struct case_view *view_copy(struct case_list *out, size_t *cap, const struct case_view *cv)
+{
+	struct case_view *v;
+
+	if (out->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		struct case_view *nv = realloc(out->v, nc * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		out->v = nv;
+		*cap = nc;
+	}
+	v = &out->v[out->n++];
+	*v = *cv;
+	v->msgs = NULL;
+	v->nmsgs = 0;
+	v->subject = no_subject;
+	v->requester = intern(out, cv->requester);
+	v->responder = intern(out, cv->responder);
+	v->type = intern(out, cv->type);
+	return v->requester && v->responder && v->type ? v : NULL;
+}
+
 /* cases_page's collection: the page so far, and the cursor of its last case. */
 struct page {
 	struct case_list *out;
@@ -1796,23 +1821,8 @@ static int page_add(void *ctx, const char *peer, const struct case_view *cv, str
 		memcpy(pg->next, pg->last, sizeof(pg->last));
 		return CASES_STOP;
 	}
-	if (pg->out->n == pg->cap) {
-		size_t cap = pg->cap ? pg->cap * 2 : 64;
-		struct case_view *nv = realloc(pg->out->v, cap * sizeof(*nv));
-		if (!nv)
-			return err_set(e, ERR_NOMEM, "out of memory");
-		pg->out->v = nv;
-		pg->cap = cap;
-	}
-	v = &pg->out->v[pg->out->n++];
-	*v = *cv;
-	v->msgs = NULL;
-	v->nmsgs = 0;
-	v->requester = intern(pg->out, cv->requester);
-	v->responder = intern(pg->out, cv->responder);
-	v->type = intern(pg->out, cv->type);
-	v->subject = cv->subject == no_subject ? no_subject : strdup(cv->subject);
-	if (!v->requester || !v->responder || !v->type || !v->subject)
+	if (!(v = view_copy(pg->out, &pg->cap, cv)) ||
+	    !(v->subject = cv->subject == no_subject ? no_subject : strdup(cv->subject)))
 		return err_set(e, ERR_NOMEM, "out of memory");
 	snprintf(pg->last, sizeof(pg->last), "%s/%s/%" PRIu64, peer, cv->requester, cv->index);
 	return 0;
@@ -1863,25 +1873,9 @@ static int one_add(void *ctx, const char *peer, const struct case_view *cv, stru
 	struct case_view *v;
 	int rc;
 
-	if (o->out->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 4;
-		struct case_view *nv = realloc(o->out->v, cap * sizeof(*nv));
-		if (!nv)
-			return err_set(e, ERR_NOMEM, "out of memory");
-		o->out->v = nv;
-		o->cap = cap;
-	}
-	v = &o->out->v[o->out->n++];
-	*v = *cv;
-	v->subject = no_subject;
-	v->requester = intern(o->out, cv->requester);
-	v->responder = intern(o->out, cv->responder);
-	v->type = intern(o->out, cv->type);
-	if (!(v->msgs = calloc(cv->nmsgs ? cv->nmsgs : 1, sizeof(*v->msgs))) || !v->requester ||
-	    !v->responder || !v->type) {
-		v->nmsgs = 0;
+	if (!(v = view_copy(o->out, &o->cap, cv)) ||
+	    !(v->msgs = calloc(cv->nmsgs ? cv->nmsgs : 1, sizeof(*v->msgs))))
 		return err_set(e, ERR_NOMEM, "out of memory");
-	}
 	if (!(o->flags & CASES_NO_BODIES) &&
 	    ((rc = channel_logs(o->n, peer, &lg[0], &lg[1], e)) < 0))
 		return rc;
@@ -1893,18 +1887,15 @@ static int one_add(void *ctx, const char *peer, const struct case_view *cv, stru
 
 		*c = *m;
 		c->body = NULL;
-		if (!(c->from = intern(o->out, m->from))) {
-			v->nmsgs = k;
+		v->nmsgs = k + 1; /* c is out's from here on */
+		if (!(c->from = intern(o->out, m->from)))
 			return err_set(e, ERR_NOMEM, "out of memory");
-		}
 		if (o->flags & CASES_NO_BODIES)
 			continue;
 		if ((rc = envelope_hash(o->n->store, lg[ours ? 0 : 1].id, m->index, h, e)) < 0 ||
 		    ((rc = store_body_get(o->n->store, h, (void **)&c->body, &c->body_len, e)) < 0 &&
-		     rc != ERR_NOTFOUND)) {
-			v->nmsgs = k;
+		     rc != ERR_NOTFOUND))
 			return rc;
-		}
 	}
 	if (!(o->flags & CASES_NO_BODIES))
 		subject_of(v);
