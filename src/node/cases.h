@@ -139,8 +139,9 @@ int cases_page(struct node *n, const struct case_query *q, int64_t now, struct c
 	       char *next, struct err *e);
 /* The case id ("party/index") as cases_load would show it (several if we
  * opened one with each of several peers; none if there is no such case),
- * without building every other case: the channels are read from their
- * facts and only the case's own envelopes and bodies are read. */
+ * without building every other case: each channel is walked as
+ * cases_each walks it, its window that one request, and only the case's
+ * own envelopes and bodies are read. */
 int cases_load_id(struct node *n, const char *id, int64_t now, unsigned flags,
 		  struct case_list *out, struct err *e);
 /* "party/index" -> parts. Returns 0 or ERR_INVALID. */
