@@ -661,7 +661,7 @@ static void one_case_agrees(struct node *n, int64_t now)
 static char *paged(struct node *n, struct case_query q, int64_t now, size_t *pages)
 {
 	json_t *arr = json_array();
-	char next[CASE_CURSOR_MAX], *s;
+	char next[CASE_CURSOR_MAX], after[CASE_CURSOR_MAX], *s;
 	struct err e = { 0 };
 
 	*pages = 0;
@@ -677,7 +677,8 @@ static char *paged(struct node *n, struct case_query q, int64_t now, size_t *pag
 			json_array_append_new(arr, case_view_json(&l.v[i], 0));
 		}
 		case_list_free(&l);
-		q.after = *pages < 100000 && next[0] ? strdup(next) : NULL;
+		memcpy(after, next, sizeof(after));
+		q.after = *pages < 100000 && next[0] ? after : NULL;
 	} while (q.after);
 	s = json_dumps(arr, JSON_SORT_KEYS);
 	json_decref(arr);
