@@ -222,10 +222,10 @@ static int case_list_cmd(struct node *n, const struct case_query *q, int64_t at,
 	rc = cases_each(n, q, at ? at : n->now(), 0, list_one, &lo, e);
 	if (!json && rc == 0 && lo.n == 0)
 		list_head();
-	if (json && rc == 0)
+	/* After an error too, what was printed stays valid JSON (the error
+	 * follows on stderr). */
+	if (json && (rc == 0 || lo.n))
 		puts(lo.n ? "]" : "[]");
-	else if (json && lo.n)
-		puts("]"); /* what was printed stays valid JSON; the error follows on stderr */
 	return rc;
 }
 
@@ -439,11 +439,11 @@ int cli_case_main(int argc, char **argv)
 	if ((rc = node_open(&n, cli_dir(dir), &e)) < 0)
 		return cli_error("case", &e, json);
 	if (strcmp(sub, "list") == 0) {
+		struct case_query q = { .peer = peer, .state = state, .overdue = overdue };
 		if (argc - optind != 1) {
 			rc = cli_usage("case", case_usage, "case list takes no argument");
 			goto done;
 		}
-		struct case_query q = { .peer = peer, .state = state, .overdue = overdue };
 		rc = case_list_cmd(n, &q, at, json, &e);
 	} else if (strcmp(sub, "show") == 0) {
 		if (argc - optind != 2) {

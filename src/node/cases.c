@@ -1451,8 +1451,9 @@ static int chan_window(struct node *n, struct chan *c, const struct report_sink 
  * case number (by_ours, by_theirs), per message 16 bytes (rm), bucketed
  * by case in two passes over the facts (rscan_block); each case is then
  * settled in a reused buffer exactly as load_peer settles it, and its
- * report view handed to o. A walk with o->max keeps a window of that
- * many requests instead of a case number per entry (chan_window). */
+ * report view handed to o. A walk with o->max keeps a window of at most
+ * that many requests instead of a case number per entry (chan_window), so
+ * pass 1 marks and counts no others. */
 static int report_peer(struct node *n, const char *peer, int64_t now, struct case_list *l,
 		       const struct report_sink *o, struct err *e)
 {
@@ -1490,8 +1491,6 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 		goto out;
 	/* Number the cases, ours first, each in index order, and give each
 	 * a bucket: its request and the replies counted for it. */
-	if (o->max && o->max < r.ncase)
-		r.ncase = (uint32_t)o->max; /* at most these are numbered */
 	r.base = malloc(((size_t)r.ncase + 2) * sizeof(*r.base));
 	r.cur = malloc(((size_t)r.ncase + 2) * sizeof(*r.cur));
 	if (!r.base || !r.cur) {
@@ -1508,7 +1507,7 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 			uint32_t *slot = c.windowed ? &c.wslot[side][j] : &by[j];
 			uint64_t i = c.windowed ? c.win[side][j] : j;
 			uint32_t replies = *slot & ~REQ_MARK;
-			if (!(*slot & REQ_MARK) || !sink_after(o, side, i) || (o->max && k == o->max)) {
+			if (!(*slot & REQ_MARK) || !sink_after(o, side, i)) {
 				*slot = 0; /* not a request, or not one the walk shows */
 				continue;
 			}
