@@ -903,13 +903,6 @@ struct chan {
 	struct receipts rt[2];
 	const char *self, *other, **types;
 	uint32_t *by_ours, *by_theirs;  /* request index -> case number + 1 */
-	/* A walk's window (report_peer with a max) in place of by_ours and
-	 * by_theirs: the request indices it may show in each log (0: ours),
-	 * ascending, and a slot for each. */
-	int windowed;
-	uint64_t *win[2];
-	uint32_t *wslot[2];
-	size_t nwin[2];
 };
 
 static void chan_close(struct chan *c)
@@ -921,10 +914,6 @@ static void chan_close(struct chan *c)
 	free(c->types);
 	free(c->by_ours);
 	free(c->by_theirs);
-	for (int k = 0; k < 2; k++) {
-		free(c->win[k]);
-		free(c->wslot[k]);
-	}
 	items_free(&c->it);
 }
 
@@ -975,23 +964,10 @@ static int chan_open(struct node *n, const char *peer, struct case_list *out, st
 	return chan_rest(n, peer, out, c, e);
 }
 
-/* The slot of entry index of our log (ours) or theirs: in by_ours or
- * by_theirs, or, windowed, in the window (NULL if not in it). */
+/* The slot of entry index of our log (ours) or theirs. */
 static uint32_t *entry_slot(const struct chan *c, int ours, uint64_t index)
 {
-	const uint64_t *w = c->win[!ours];
-	size_t lo = 0, hi = c->nwin[!ours];
-
-	if (!c->windowed)
-		return &(ours ? c->by_ours : c->by_theirs)[index];
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (w[mid] < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < c->nwin[!ours] && w[lo] == index ? &c->wslot[!ours][lo] : NULL;
+	return &(ours ? c->by_ours : c->by_theirs)[index];
 }
 
 /* Where the case number of the request a reply names is kept (by_ours
@@ -1142,167 +1118,11 @@ struct report_sink {
 	const struct case_query *q;
 	unsigned flags;
 	/* The walk's cursor in the channel being read: only cases after
-	 * (side, index) are numbered (side 0: ours), at most max of them
-	 * (0: all). */
+	 * (side, index) are read (side 0: ours). */
 	int after_set, after_side;
 	uint64_t after_index;
-	size_t max;
 	int exact;  /* only the case of (after_side, after_index) itself */
 };
-
-/* A message as the report gathers it: 16 bytes, bucketed by case (a
- * report over a million cases holds three million). Times are Unix
- * seconds, within 32 bits until 2106. */
-struct rmsg {
-	uint32_t sent;
-	uint32_t receipt; /* 0: none */
-	uint64_t w;  /* index << 22 | type << 6 | kind << 1 | mine */
-};
-
-#define RMSG_INDEX_MAX ((UINT64_C(1) << 42) - 1)
-#define RMSG_INDEX(m) ((m)->w >> 22)
-#define RMSG_TYPE(m) ((uint16_t)((m)->w >> 6))
-#define RMSG_KIND(m) ((enum envelope_kind)(((m)->w >> 1) & 31))
-#define RMSG_MINE(m) ((int)((m)->w & 1))
-
-/* Receipt times of entries read in index order: a cursor into the table
- * instead of a search per entry. */
-struct rcursor {
-	const struct receipts *r;
-	size_t at;
-};
-
-static uint64_t receipt_next(struct rcursor *c, uint64_t index)
-{
-	while (c->at < c->r->n && c->r->size[c->at] <= index)
-		c->at++;
-	return c->at < c->r->n ? c->r->time[c->at] : 0;
-}
-
-/* report_peer's walk over one log's facts. Pass 1 marks each request
- * (REQ_MARK in its by_ours/by_theirs slot) and counts the replies naming
- * each entry in the same slot's low bits, and keeps the charter and
- * register entries as items; pass 2 places every message of a case in
- * its bucket of rm, the request first, replies in log order. */
-#define REQ_MARK (UINT32_C(1) << 31)
-
-struct rscan {
-	struct chan *c;
-	int pass, mine;
-	uint32_t ncase;            /* pass 1: requests seen */
-	uint32_t *base, *cur;      /* pass 2: case k's bucket, and where its next reply goes */
-	struct rmsg *rm;
-	struct rcursor rcur;       /* receipt times of the log being read */
-	struct err *e;
-};
-
-/* Keeps x (a charter or register entry at index of its log) as an item. */
-static int rscan_keep(struct rscan *r, const struct store_fact *f, uint16_t type, uint64_t index)
-{
-	struct items *it = &r->c->it;
-	struct item *x;
-	size_t cap = it->cap;
-	uint64_t *at;
-	uint8_t h[32];
-	int rc;
-
-	if ((rc = grow(it, 1)) < 0)
-		return rc;
-	if (!it->at || it->cap != cap) { /* at follows v's room */
-		if (!(at = realloc(it->at, it->cap * sizeof(*at))))
-			return err_set(r->e, ERR_NOMEM, "out of memory");
-		it->at = at;
-	}
-	at = it->at;
-	x = &it->v[it->n];
-	memset(x, 0, sizeof(*x));
-	x->env.time = f->time;
-	x->env.case_index = f->case_index;
-	x->env.type = type;
-	x->env.kind = f->kind;
-	x->env.case_ours = f->side == (r->mine ? 0 : 1);
-	x->env.mine = r->mine != 0;
-	at[it->n++] = index;
-	if ((rc = envelope_hash(it->store, r->mine ? it->ours : it->theirs, index, h, r->e)) < 0)
-		return rc;
-	return body_set(it, x, h);
-}
-
-/* Case k's place for its request (the bucket's first), or for its next reply. */
-static struct rmsg *rm_slot(struct rscan *r, uint32_t k, int request)
-{
-	return &r->rm[request ? r->base[k] : r->cur[k]++];
-}
-
-static int rscan_block(void *ctx, uint64_t first, const struct store_fact *f, size_t n,
-		       const char *const *types, size_t ntypes)
-{
-	struct rscan *r = ctx;
-	struct chan *c = r->c;
-	uint16_t map[STORE_FACT_BLOCK];
-	int rc;
-
-	for (size_t t = 0; t < ntypes; t++) {
-		if ((rc = type_id(&c->it, types[t])) < 0)
-			return rc;
-		map[t] = (uint16_t)rc;
-	}
-	for (size_t i = 0; i < n; i++) {
-		uint64_t idx = first + i, rt;
-		uint32_t *slot = NULL, k;
-		struct rmsg *m;
-
-		if (f[i].kind == ENVELOPE_REQUEST)
-			slot = entry_slot(c, r->mine, idx); /* NULL: outside a walk's window */
-		else
-			slot = reply_slot(c, f[i].kind, f[i].side == (r->mine ? 0 : 1), f[i].case_index);
-		if (r->pass == 1) {
-			if (f[i].kind == ENVELOPE_REQUEST) {
-				if (r->ncase == REQ_MARK - 2)
-					return err_set(r->e, ERR_TOOBIG, "more than 2^31 cases in one channel");
-				if (slot) {
-					*slot |= REQ_MARK;
-					r->ncase++;
-				}
-			} else if (slot && (*slot & ~REQ_MARK) < REQ_MARK - 1) {
-				(*slot)++;
-			} else if ((f[i].kind == ENVELOPE_CHARTER || f[i].kind == ENVELOPE_REGISTER) &&
-				   (rc = rscan_keep(r, &f[i], map[f[i].type], idx)) < 0) {
-				return rc;
-			}
-			continue;
-		}
-		if (!slot || !(k = *slot))
-			continue;
-		m = rm_slot(r, k, f[i].kind == ENVELOPE_REQUEST);
-		rt = receipt_next(&r->rcur, idx);
-		if (idx > RMSG_INDEX_MAX || f[i].kind > 31 || f[i].time < 0 || f[i].time > UINT32_MAX ||
-		    rt > UINT32_MAX)
-			return err_set(r->e, ERR_TOOBIG, "entry %" PRIu64 ": beyond what a report reads", idx);
-		m->sent = (uint32_t)f[i].time;
-		m->receipt = (uint32_t)rt;
-		m->w = idx << 22 | (uint64_t)map[f[i].type] << 6 | (uint64_t)f[i].kind << 1 |
-		       (uint64_t)(r->mine != 0);
-	}
-	return 0;
-}
-/* Reads both logs' facts in one pass. ERR_NOTFOUND: the store does
- * not hold them all. */
-static int rscan_logs(struct node *n, struct rscan *r)
-{
-	struct chan *c = r->c;
-	int rc = 0;
-
-	for (int k = 0; k < 2 && rc == 0; k++) {
-		const struct store_log *lg = k == 0 ? &c->ours : &c->theirs;
-		if (!lg->id)
-			continue;
-		r->mine = k == 0;
-		r->rcur = (struct rcursor){ &c->rt[k], 0 };
-		rc = store_facts_scan(n->store, lg->id, lg->size, rscan_block, r, r->e);
-	}
-	return rc;
-}
 
 /* Whether a walk's query lets cv through. */
 static int query_admits(const struct case_query *q, const struct case_view *cv)
@@ -1383,96 +1203,145 @@ static int report_views(struct node *n, const char *peer, int64_t now, struct ca
 	return rc;
 }
 
-/* A walk's window (report_peer with o->max): the first o->max requests
- * after o's cursor, read from each log's facts in turn, ours first,
- * until it has them. */
-struct wscan {
+/* report_peer's walk over the cases of one log of a channel (side 0:
+ * ours), from its case facts. */
+struct cwalk {
+	struct node *n;
 	struct chan *c;
+	const char *peer;
+	struct case_list *l;
+	const struct report_sink *o;
+	int64_t now;
 	int side;
-	uint64_t from;
-	size_t left, cap[2];
+	struct case_msg *msgs;
+	size_t cap;
+	int looked;                   /* last_t is charter_type(last_ch, last_type) */
+	const struct charter *last_ch;
+	const char *last_type;
+	const struct charter_type *last_t;
+	const char *type;             /* interned: the last case's type */
+	char type_raw[ENVELOPE_TYPE_MAX + 1];
 	struct err *e;
 };
-#define WIN_FULL 1
 
-static int win_block(void *ctx, uint64_t first, const struct store_fact *f, size_t n,
-		     const char *const *types, size_t ntypes)
+/* Keeps a charter or register entry (index of log ours or theirs) as an
+ * item, for the charters agreed and the attested records. */
+struct ikeep {
+	struct chan *c;
+	int mine;
+	struct err *e;
+};
+
+static int item_keep(void *ctx, uint64_t index, const struct store_fact *f, const char *type)
 {
-	struct wscan *w = ctx;
-	struct chan *c = w->c;
-	int s = w->side;
+	struct ikeep *k = ctx;
+	struct items *it = &k->c->it;
+	struct item *x;
+	size_t cap = it->cap;
+	uint64_t *at;
+	uint8_t h[32];
+	int rc, t;
 
-	(void)types;
-	(void)ntypes;
-	for (size_t i = 0; i < n; i++) {
-		if (f[i].kind != ENVELOPE_REQUEST || first + i < w->from)
-			continue;
-		if (c->nwin[s] == w->cap[s]) {
-			size_t cap = w->cap[s] ? w->cap[s] * 2 : 64;
-			uint64_t *nw = realloc(c->win[s], cap * sizeof(*nw));
-			uint32_t *ns;
-			if (nw)
-				c->win[s] = nw;
-			if (!nw || !(ns = realloc(c->wslot[s], cap * sizeof(*ns))))
-				return err_set(w->e, ERR_NOMEM, "out of memory");
-			c->wslot[s] = ns;
-			w->cap[s] = cap;
-		}
-		c->win[s][c->nwin[s]] = first + i;
-		c->wslot[s][c->nwin[s]++] = 0;
-		if (--w->left == 0)
-			return WIN_FULL;
+	if ((t = type_id(it, type)) < 0 || (rc = grow(it, 1)) < 0)
+		return t < 0 ? t : rc;
+	if (!it->at || it->cap != cap) { /* at follows v's room */
+		if (!(at = realloc(it->at, it->cap * sizeof(*at))))
+			return err_set(k->e, ERR_NOMEM, "out of memory");
+		it->at = at;
 	}
-	return 0;
+	at = it->at;
+	x = &it->v[it->n];
+	memset(x, 0, sizeof(*x));
+	x->env.time = f->time;
+	x->env.case_index = f->case_index;
+	x->env.type = (uint16_t)t;
+	x->env.kind = f->kind;
+	x->env.case_ours = f->side == (k->mine ? 0 : 1);
+	x->env.mine = k->mine != 0;
+	at[it->n++] = index;
+	if ((rc = envelope_hash(it->store, k->mine ? it->ours : it->theirs, index, h, k->e)) < 0)
+		return rc;
+	return body_set(it, x, h);
 }
 
-static int chan_window(struct node *n, struct chan *c, const struct report_sink *o, struct err *e)
+/* One case from the case facts: settled as load_peer settles it, then
+ * handed to the sink. */
+static int walk_case(void *ctx, const struct store_case_msg *m, size_t n)
 {
-	struct wscan w = { c, 0, 0, o->max, { 0, 0 }, e };
+	struct cwalk *w = ctx;
+	const struct report_sink *o = w->o;
+	struct chan *c = w->c;
+	struct case_view cv;
+	struct report_case rc1;
+	const struct charter *ch;
 	int rc;
 
-	c->windowed = 1;
-	for (int side = 0; side < 2 && w.left; side++) {
-		const struct store_log *lg = side == 0 ? &c->ours : &c->theirs;
-		if (!lg->id || (o->after_set && side < o->after_side) || (o->exact && side != o->after_side))
-			continue;
-		w.side = side;
-		w.from = o->exact ? o->after_index
-			 : o->after_set && side == o->after_side ? o->after_index + 1 : 0;
-		if (w.from < lg->size &&
-		    (rc = store_facts_scan_from(n->store, lg->id, w.from, lg->size, win_block, &w, e)) < 0)
-			return rc;
+	if (o->exact && m[0].index != o->after_index)
+		return CASES_STOP; /* that entry is no request */
+	if (n > w->cap) {
+		struct case_msg *nb = realloc(w->msgs, n * sizeof(*nb));
+		if (!nb)
+			return err_set(w->e, ERR_NOMEM, "out of memory");
+		w->msgs = nb;
+		w->cap = n;
 	}
-	return 0;
+	if (!w->type || strcmp(w->type_raw, m[0].type) != 0) { /* names are interned */
+		snprintf(w->type_raw, sizeof(w->type_raw), "%s", m[0].type);
+		if (!(w->type = intern(w->l, m[0].type)))
+			return err_set(w->e, ERR_NOMEM, "out of memory");
+	}
+	memset(&cv, 0, sizeof(cv));
+	cv.requester = w->side == 0 ? c->self : c->other;
+	cv.responder = w->side == 0 ? c->other : c->self;
+	cv.subject = no_subject;
+	cv.index = m[0].index;
+	cv.msgs = w->msgs;
+	cv.type = w->type;
+	for (size_t j = 0; j < n; j++) {
+		struct case_msg *x = &w->msgs[cv.nmsgs++];
+		int mine = (w->side == 0) != (m[j].rev != 0);
+		memset(x, 0, sizeof(*x));
+		x->from = mine ? c->self : c->other;
+		x->index = m[j].index;
+		x->kind = (enum envelope_kind)m[j].kind;
+		x->sent = m[j].time;
+		x->receipt = receipt_of(&c->rt[mine ? 0 : 1], m[j].index);
+	}
+	/* As view_settle, in one replay: the request is msgs[0], so the
+	 * charter that applies is known. */
+	ch = case_charter(c, w->msgs[0].receipt, w->msgs[0].sent);
+	if (!w->looked || ch != w->last_ch || cv.type != w->last_type) {
+		w->looked = 1;
+		w->last_ch = ch;
+		w->last_type = cv.type;
+		w->last_t = ch ? charter_type(ch, cv.type) : NULL;
+	}
+	settle_by(&cv, w->last_t, w->now);
+	if (o->view) {
+		rc = sink_view(w->n, o, w->peer, w->side == 0 ? c->ours.id : c->theirs.id, &cv, w->e);
+		return rc != 0 ? rc : o->exact ? CASES_STOP : 0;
+	}
+	report_case_of(&cv, &rc1);
+	return o->fn(o->ctx, &rc1, w->e);
 }
 
-/* The report's input for the channel with peer, from the logs' facts
- * without a view or an item per entry: per entry of both logs only its
- * case number (by_ours, by_theirs), per message 16 bytes (rm), bucketed
- * by case in two passes over the facts (rscan_block); each case is then
- * settled in a reused buffer exactly as load_peer settles it, and its
- * report view handed to o. A walk with o->max keeps a window of at most
- * that many requests instead of a case number per entry (chan_window), so
- * pass 1 marks and counts no others. */
+/* The report's input for the channel with peer, from the logs' case
+ * facts (store_cases_scan): a few thousand cases at a time, each settled
+ * in a reused buffer exactly as load_peer settles it and its report view
+ * (or, for a walk, the case) handed to o, ours first, each log's in
+ * index order; only the charter and register entries are kept as items.
+ * A walk's cursor starts the read at its case. */
 static int report_peer(struct node *n, const char *peer, int64_t now, struct case_list *l,
 		       const struct report_sink *o, struct err *e)
 {
 	struct chan c;
-	struct rscan r;
-	struct case_msg buf[64], *msgs = buf;
+	struct cwalk w;
 	struct report_case rc1;
-	const struct charter *ch, *last_ch = NULL;
-	const struct charter_type *last_t = NULL;
-	const char *last_type = NULL;
-	size_t natt = l->natt, cap = 64;
-	uint32_t k, sum = 0;
+	size_t natt = l->natt;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
-	memset(&r, 0, sizeof(r));
-	r.c = &c;
-	r.e = e;
-	r.pass = 1;
+	memset(&w, 0, sizeof(w));
 	c.it.e = e;
 	c.it.self = n->cfg.name;
 	c.it.store = n->store;
@@ -1480,127 +1349,40 @@ static int report_peer(struct node *n, const char *peer, int64_t now, struct cas
 		goto out;
 	c.it.ours = c.ours.id;
 	c.it.theirs = c.theirs.id;
-	rc = o->max ? chan_window(n, &c, o, e) : chan_by_alloc(&c, e);
-	if (rc == 0)
-		rc = rscan_logs(n, &r);
+	for (int k = 0; k < 2 && rc == 0; k++) {
+		const struct store_log *lg = k == 0 ? &c.ours : &c.theirs;
+		struct ikeep ik = { &c, k == 0, e };
+		if (lg->id)
+			rc = store_items_scan(n->store, lg->id, lg->size, item_keep, &ik, e);
+	}
 	if (rc == ERR_NOTFOUND) {
 		chan_close(&c);
 		return report_views(n, peer, now, l, o, e);
 	}
 	if (rc < 0 || (rc = chan_rest(n, peer, l, &c, e)) < 0)
 		goto out;
-	/* Number the cases, ours first, each in index order, and give each
-	 * a bucket: its request and the replies counted for it. */
-	r.base = malloc(((size_t)r.ncase + 2) * sizeof(*r.base));
-	r.cur = malloc(((size_t)r.ncase + 2) * sizeof(*r.cur));
-	if (!r.base || !r.cur) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	k = 0;
-	for (int side = 0; side < 2; side++) {
-		uint32_t *by = side == 0 ? c.by_ours : c.by_theirs;
-		uint64_t size = side == 0 ? c.ours.size : c.theirs.size;
-		if (c.windowed)
-			size = c.nwin[side];
-		for (uint64_t j = 0; j < size; j++) {
-			uint32_t *slot = c.windowed ? &c.wslot[side][j] : &by[j];
-			uint64_t i = c.windowed ? c.win[side][j] : j;
-			uint32_t replies = *slot & ~REQ_MARK;
-			if (!(*slot & REQ_MARK) || !sink_after(o, side, i)) {
-				*slot = 0; /* not a request, or not one the walk shows */
-				continue;
-			}
-			if (replies >= UINT32_MAX - 1 - sum) {
-				rc = err_set(e, ERR_TOOBIG, "more than 2^32 messages in the cases of one channel");
-				goto out;
-			}
-			*slot = ++k;
-			r.base[k] = sum;
-			r.cur[k] = sum + 1;
-			sum += 1 + replies;
-		}
-	}
-	r.base[k + 1] = sum;
-	if (!(r.rm = malloc(((size_t)sum + 1) * sizeof(*r.rm)))) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	r.pass = 2;
-	if ((rc = rscan_logs(n, &r)) < 0)
-		goto out;
-	/* What the passes needed goes back to the heap for the report's
-	 * durations (a million of them) instead of new pages. */
-	free(c.by_ours);
-	free(c.by_theirs);
-	c.by_ours = c.by_theirs = NULL;
-	store_shrink(n->store);
-	r.ncase = k; /* those numbered */
-	for (k = 1; k <= r.ncase; k++) {
-		const struct rmsg *cm = &r.rm[r.base[k]];
-		size_t nm = r.base[k + 1] - r.base[k];
-		struct case_view cv;
-
-		if (r.cur[k] != r.base[k + 1]) { /* the facts changed between the passes */
-			rc = err_set(e, ERR_STORE, "the facts of the channel with %s changed while read", peer);
-			goto out;
-		}
-		if (nm > cap) {
-			struct case_msg *nb = malloc(nm * sizeof(*nb));
-			if (!nb) {
-				rc = err_set(e, ERR_NOMEM, "out of memory");
-				goto out;
-			}
-			if (msgs != buf)
-				free(msgs);
-			msgs = nb;
-			cap = nm;
-		}
-		memset(&cv, 0, sizeof(cv));
-		cv.requester = RMSG_MINE(&cm[0]) ? c.self : c.other;
-		cv.responder = RMSG_MINE(&cm[0]) ? c.other : c.self;
-		cv.subject = no_subject;
-		cv.index = RMSG_INDEX(&cm[0]);
-		cv.msgs = msgs;
-		cv.type = c.types[RMSG_TYPE(&cm[0])];
-		for (size_t j = 0; j < nm; j++) {
-			struct case_msg *m = &msgs[cv.nmsgs++];
-			memset(m, 0, sizeof(*m));
-			m->from = RMSG_MINE(&cm[j]) ? c.self : c.other;
-			m->index = RMSG_INDEX(&cm[j]);
-			m->kind = RMSG_KIND(&cm[j]);
-			m->sent = cm[j].sent;
-			m->receipt = cm[j].receipt;
-		}
-		/* As view_settle, in one replay: the request is cm[0], so the
-		 * charter that applies is known. */
-		ch = case_charter(&c, cm[0].receipt, cm[0].sent);
-		if (ch != last_ch || cv.type != last_type) { /* names are interned */
-			last_ch = ch;
-			last_type = cv.type;
-			last_t = ch ? charter_type(ch, cv.type) : NULL;
-		}
-		settle_by(&cv, last_t, now);
-		if (o->view) {
-			rc = sink_view(n, o, peer, RMSG_MINE(&cm[0]) ? c.ours.id : c.theirs.id, &cv, e);
-			if (rc != 0)
-				goto out;
+	w = (struct cwalk){ .n = n, .c = &c, .peer = peer, .l = l, .o = o, .now = now, .e = e };
+	for (int side = 0; side < 2 && rc == 0; side++) {
+		const struct store_log *lg = side == 0 ? &c.ours : &c.theirs;
+		const struct store_log *rv = side == 0 ? &c.theirs : &c.ours;
+		uint64_t from = 0;
+		if (!lg->id || (o->after_set && side < o->after_side) ||
+		    (o->exact && side != o->after_side))
 			continue;
-		}
-		report_case_of(&cv, &rc1);
-		if ((rc = o->fn(o->ctx, &rc1, e)) < 0)
-			goto out;
+		if (o->exact)
+			from = o->after_index;
+		else if (o->after_set && side == o->after_side)
+			from = o->after_index + 1;
+		w.side = side;
+		rc = store_cases_scan(n->store, lg->id, lg->size, rv->id, rv->size, from, side == 1,
+				      walk_case, &w, e);
 	}
 	for (size_t i = natt; i < l->natt && rc == 0 && !o->view; i++) {
 		report_attested_of(&l->att[i], &rc1);
 		rc = o->fn(o->ctx, &rc1, e);
 	}
 out:
-	if (msgs != buf)
-		free(msgs);
-	free(r.base);
-	free(r.cur);
-	free(r.rm);
+	free(w.msgs);
 	chan_close(&c);
 	return rc;
 }
@@ -1702,15 +1484,10 @@ static int walk_view(void *ctx, const char *peer, const struct case_view *cv, st
 
 static int walk_peer(struct walk *w, const char *peer)
 {
-	const struct case_query *q = w->sink.q;
-
 	if (w->start && strcmp(w->start, peer) != 0)
 		return 0; /* before the cursor's peer */
 	w->sink.after_set = w->start != NULL;
 	w->start = NULL;
-	/* Unfiltered, the walk shows the next left cases: no others are
-	 * numbered, so their messages are never held. */
-	w->sink.max = !q->state && !q->overdue ? w->left : 0;
 	return report_peer(w->n, peer, w->now, &w->l, &w->sink, w->e);
 }
 
@@ -1918,10 +1695,9 @@ static int load_one(struct node *n, const char *peer, int side, uint64_t index, 
 	sink.after_set = sink.exact = 1;
 	sink.after_side = side;
 	sink.after_index = index;
-	sink.max = 1;
 	rc = report_peer(n, peer, now, &names, &sink, e);
 	case_list_free(&names);
-	return rc;
+	return rc == CASES_STOP ? 0 : rc;
 }
 
 struct one_each {

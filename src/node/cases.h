@@ -122,11 +122,11 @@ struct case_query {
  * call only. fn
  * returns 0 to go on, CASES_STOP to end the walk (cases_each then
  * returns 0), or an error code. Each channel is read as the report
- * reads it (two passes over its facts; cases_report_each), but only the
- * cases the walk may pass are given room for their messages: unfiltered
- * by state, at most limit of them, so memory does not grow with the
- * channel's cases. ERR_INVALID for a state or cursor that names
- * nothing. */
+ * reads it (its case facts, store_cases_scan; cases_report_each) from
+ * the cursor's case on, a few thousand cases at a time, until fn stops
+ * it: memory does not grow with the channel's cases, and a page costs
+ * the cases it passes over, not the channel. ERR_INVALID for a state or
+ * cursor that names nothing. */
 #define CASES_STOP 1
 typedef int (*cases_view_fn)(void *ctx, const char *peer, const struct case_view *cv,
 			     struct err *e);
@@ -139,18 +139,20 @@ int cases_page(struct node *n, const struct case_query *q, int64_t now, struct c
 	       char *next, struct err *e);
 /* The case id ("party/index") as cases_load would show it (several if we
  * opened one with each of several peers; none if there is no such case),
- * without building every other case: each channel is walked as
- * cases_each walks it, its window that one request, and only the case's
- * own envelopes and bodies are read. */
+ * without building every other case: each channel's case facts are
+ * read for that one request, and only the case's own envelopes and
+ * bodies. */
 int cases_load_id(struct node *n, const char *id, int64_t now, unsigned flags,
 		  struct case_list *out, struct err *e);
 /* "party/index" -> parts. Returns 0 or ERR_INVALID. */
 int case_id_parse(const char *id, char *party, uint64_t *index, struct err *e);
 
 /* Each case's report view (then each attested record's), given to fn
- * as the report reads the logs: the same numbers as cases_load +
- * cases_report_input, in a fraction of the time and memory, and never
- * all held at once. The view points into l (names, records): keep l
+ * as the report reads the logs' case facts (DESIGN.md differs: reports,
+ * /metrics and case views read the facts by case that every append
+ * keeps, store_cases.c, not a view of the whole channel): the same
+ * numbers as cases_load + cases_report_input, in a fraction of the time
+ * and memory, never more than a few thousand cases held at once. The view points into l (names, records): keep l
  * until done with them, then free it. fn returns 0 or an error code,
  * which stops the walk. */
 typedef int (*cases_report_fn)(void *ctx, const struct report_case *c, struct err *e);

@@ -37,12 +37,15 @@ int store_open(struct store **out, const char *url, struct err *e)
 	}
 	/* Without memory for the cache the store still works, uncached. */
 	(*out)->cache = calloc(NODE_CACHE_SLOTS, sizeof(*(*out)->cache));
-	if ((*out)->facts_missing && (rc = facts_rebuild_all(*out, e)) < 0) {
+	/* Rebuilding the facts writes their case facts too. */
+	if (((*out)->facts_missing && (rc = facts_rebuild_all(*out, e)) < 0) ||
+	    (!(*out)->facts_missing && (*out)->cases_missing && (rc = cases_rebuild_all(*out, e)) < 0)) {
 		store_close(*out);
 		*out = NULL;
 		return rc;
 	}
 	(*out)->facts_missing = 0;
+	(*out)->cases_missing = 0;
 	return 0;
 }
 

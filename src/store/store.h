@@ -331,8 +331,9 @@ int store_facts_scan_from(struct store *s, int64_t log, uint64_t from, uint64_t 
 			  store_facts_fn fn, void *ctx, struct err *e);
 int store_facts_scan(struct store *s, int64_t log, uint64_t size, store_facts_fn fn,
 		     void *ctx, struct err *e);
-/* Compares every block of facts of a log with its entries: 0 or
- * ERR_VERIFY naming the first block that differs or is missing. */
+/* Compares every block of facts of a log with its entries, and its case
+ * facts with them: 0 or ERR_VERIFY naming the first block that differs or
+ * is missing. */
 int store_facts_check(struct store *s, int64_t log, struct err *e);
 /* The same check fed by a caller that reads the log's entries in order
  * itself (parley verify): begin, add each entry's parsed envelope, end
@@ -343,6 +344,34 @@ int store_facts_check_begin(struct store *s, int64_t log, struct store_facts_che
 			    struct err *e);
 int store_facts_check_add(struct store_facts_check *c, const struct envelope *env);
 int store_facts_check_end(struct store_facts_check *c);
+
+/* The case facts of a log (store_cases.c): its facts again, grouped by
+ * the request they name, written with them. store_cases_scan calls fn
+ * for each case whose request is entry from or later of log req (entries
+ * below req_size), in index order, with its messages m[0..n-1]: the
+ * request, then the replies naming it among req's entries below req_size
+ * and rev's below rev_size (rev: the channel's other direction, 0 if the
+ * store holds none), req's first unless rev_first, each log's in index
+ * order. type is the request's (NULL for a reply), valid during the call.
+ * Non-zero from fn stops the walk and is returned. ERR_NOTFOUND: the
+ * store holds no case facts (one from before them, opened read-only). */
+struct store_case_msg {
+	uint64_t index;
+	int64_t time;
+	const char *type;
+	uint8_t kind;  /* enum envelope_kind */
+	uint8_t rev;   /* an entry of rev */
+};
+typedef int (*store_case_fn)(void *ctx, const struct store_case_msg *m, size_t n);
+int store_cases_scan(struct store *s, int64_t req, uint64_t req_size, int64_t rev,
+		     uint64_t rev_size, uint64_t from, int rev_first, store_case_fn fn, void *ctx,
+		     struct err *e);
+/* The charter and register entries of a log below size, in index order,
+ * each with its facts (f->type unset: type names it). Errors as above. */
+typedef int (*store_item_fn)(void *ctx, uint64_t index, const struct store_fact *f,
+			     const char *type);
+int store_items_scan(struct store *s, int64_t log, uint64_t size, store_item_fn fn, void *ctx,
+		     struct err *e);
 
 /* One stored node, for verification; ERR_NOTFOUND if absent. */
 int store_node_get(struct store *s, int64_t log, struct merkle_id id,

@@ -108,6 +108,19 @@ struct store_ops {
 			 int (*fn)(void *ctx, uint64_t block, const void *data, size_t len),
 			 void *ctx, struct err *e);
 
+	/* Case facts (store_cases.c): rows of a log by a key k (side, the
+	 * block of requests, the block of entries they come from), as
+	 * encoded there; case_put replaces the row. case_scan calls fn for
+	 * the rows of log with from <= k < to, in k order; non-zero from fn
+	 * stops it. */
+	int (*case_put)(struct store *s, int64_t log, uint64_t k, const void *data, size_t len,
+			struct err *e);
+	int (*case_get)(struct store *s, int64_t log, uint64_t k, void **data, size_t *len,
+			struct err *e);
+	int (*case_scan)(struct store *s, int64_t log, uint64_t from, uint64_t to,
+			 int (*fn)(void *ctx, uint64_t k, const void *data, size_t len),
+			 void *ctx, struct err *e);
+
 	/* Nodes of level >= 1. */
 	int (*node_put)(struct store *s, int64_t log, struct merkle_id id,
 			const uint8_t hash[static 32], struct err *e);
@@ -178,9 +191,13 @@ struct store {
 	int uncommitted;      /* an append has written: reads fill no cache */
 	int facts_missing;    /* set by a backend that upgraded a store from
 			       * before facts: store_open rebuilds them */
+	int cases_missing;    /* the same for the case facts, from the facts */
+	int no_cases;         /* a store from before case facts opened read-only:
+			       * readers fall back, verify skips them */
 	struct fact_block *facts; /* the block an append is writing */
 	int64_t facts_log;
 	int facts_skip;       /* that block's stored facts are lost */
+	size_t facts_new;     /* the first entry of that block this append adds */
 	/* An operator action staged by store_audit_stage: written ("ok") by
 	 * the next append of entries, in its transaction. */
 	struct {
@@ -195,8 +212,24 @@ struct envelope;
 int facts_begin(struct store *s, int64_t log, uint64_t size, struct err *e);
 int facts_add(struct store *s, const struct envelope *env, struct err *e);
 int facts_end(struct store *s, struct err *e);
+/* Calls fn for every log in a write transaction holding its lock (no
+ * append runs meanwhile), committed if fn returns 0. */
+int logs_each_locked(struct store *s,
+		     int (*fn)(struct store *s, const struct store_log *l, struct err *e),
+		     struct err *e);
 /* Rebuilds the facts of every log from its entries, a log at a time. */
 int facts_rebuild_all(struct store *s, struct err *e);
+
+/* store_cases.c: the case facts of block (STORE_FACT_BLOCK entries from
+ * block * STORE_FACT_BLOCK) of log, whose facts are f[0..n-1] naming
+ * types: written (check 0) or compared with the stored rows (check 1:
+ * ERR_VERIFY if they differ). *rows (if not NULL) grows by the rows. */
+int cases_block(struct store *s, int64_t log, uint64_t block, const struct store_fact *f,
+		size_t n, const char *const *types, int check, uint64_t *rows, struct err *e);
+/* Rebuilds the case facts of every log from its facts. */
+int cases_rebuild_all(struct store *s, struct err *e);
+/* ERR_VERIFY unless log has exactly rows rows of case facts. */
+int cases_check_count(struct store *s, int64_t log, uint64_t rows, struct err *e);
 
 int store_sqlite_open(struct store **out, const char *path, struct err *e);
 /* url: a libpq connection URI, postgresql://... or postgres://... */

@@ -18,6 +18,7 @@
 #include "store/store_backend.h"
 
 #include "core/envelope.h"
+#include "util/le.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -33,32 +34,6 @@ struct fact_block {
 	char types[STORE_FACT_BLOCK][ENVELOPE_TYPE_MAX + 1];
 	const char *tp[STORE_FACT_BLOCK];
 };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 8; i-- > 0;)
-		v = v << 8 | p[i];
-	return v;
-}
 
 static void block_reset(struct fact_block *b, uint64_t block)
 {
@@ -94,7 +69,7 @@ static size_t block_encode(const struct fact_block *b, uint8_t *out)
 	uint8_t *p = out;
 
 	*p++ = FACT_VERSION;
-	put16(p, (uint16_t)b->ntypes);
+	le_put16(p, (uint16_t)b->ntypes);
 	p += 2;
 	for (size_t t = 0; t < b->ntypes; t++) {
 		size_t len = strlen(b->types[t]);
@@ -102,14 +77,14 @@ static size_t block_encode(const struct fact_block *b, uint8_t *out)
 		memcpy(p, b->types[t], len);
 		p += len;
 	}
-	put16(p, (uint16_t)b->n);
+	le_put16(p, (uint16_t)b->n);
 	p += 2;
 	for (size_t i = 0; i < b->n; i++, p += FACT_RECORD) {
-		put64(p, (uint64_t)b->f[i].time);
-		put64(p + 8, b->f[i].case_index);
+		le_put64(p, (uint64_t)b->f[i].time);
+		le_put64(p + 8, b->f[i].case_index);
 		p[16] = b->f[i].kind;
 		p[17] = b->f[i].side;
-		put16(p + 18, b->f[i].type);
+		le_put16(p + 18, b->f[i].type);
 	}
 	return (size_t)(p - out);
 }
@@ -124,7 +99,7 @@ static int block_decode(struct fact_block *b, uint64_t block, const uint8_t *p, 
 	block_reset(b, block);
 	if (len < 3 || p[0] != FACT_VERSION)
 		goto bad;
-	b->ntypes = get16(p + 1);
+	b->ntypes = le_get16(p + 1);
 	p += 3;
 	if (b->ntypes == 0 || b->ntypes > STORE_FACT_BLOCK)
 		goto bad;
@@ -140,17 +115,17 @@ static int block_decode(struct fact_block *b, uint64_t block, const uint8_t *p, 
 	}
 	if (end - p < 2)
 		goto bad;
-	b->n = get16(p);
+	b->n = le_get16(p);
 	p += 2;
 	if (b->n == 0 || b->n > STORE_FACT_BLOCK || (size_t)(end - p) != b->n * FACT_RECORD)
 		goto bad;
 	for (size_t i = 0; i < b->n; i++, p += FACT_RECORD) {
 		struct store_fact *f = &b->f[i];
-		f->time = (int64_t)get64(p);
-		f->case_index = get64(p + 8);
+		f->time = (int64_t)le_get64(p);
+		f->case_index = le_get64(p + 8);
 		f->kind = p[16];
 		f->side = p[17];
-		f->type = get16(p + 18);
+		f->type = le_get16(p + 18);
 		if (f->side > 1 || f->type >= b->ntypes)
 			goto bad;
 	}
@@ -159,12 +134,16 @@ bad:
 	return err_set(e, ERR_VERIFY, "facts block %" PRIu64 " is malformed", block);
 }
 
+/* Writes b and its case facts (store_cases.c, invariant 1). */
 static int block_put(struct store *s, int64_t log, const struct fact_block *b,
 		     struct err *e)
 {
 	uint8_t buf[FACT_BLOB_MAX];
+	int rc;
 
-	return s->ops->fact_put(s, log, b->block, buf, block_encode(b, buf), e);
+	if ((rc = s->ops->fact_put(s, log, b->block, buf, block_encode(b, buf), e)) < 0)
+		return rc;
+	return cases_block(s, log, b->block, b->f, b->n, b->tp, 0, NULL, e);
 }
 
 /* --- writing, inside store_append's transaction ----------------------- */
@@ -181,6 +160,7 @@ int facts_begin(struct store *s, int64_t log, uint64_t size, struct err *e)
 	block_reset(b, size / STORE_FACT_BLOCK);
 	s->facts_log = log;
 	s->facts_skip = 0;
+	s->facts_new = size % STORE_FACT_BLOCK;
 	if (size % STORE_FACT_BLOCK == 0)
 		return 0;
 	rc = s->ops->fact_get(s, log, b->block, &data, &len, e);
@@ -209,6 +189,7 @@ int facts_add(struct store *s, const struct envelope *env, struct err *e)
 			rc = block_put(s, s->facts_log, b, e);
 		block_reset(b, b->block + 1);
 		s->facts_skip = 0;
+		s->facts_new = 0;
 	}
 	return rc;
 }
@@ -295,6 +276,7 @@ struct rebuild {
 	int64_t log;
 	struct fact_block b;
 	uint64_t expect;
+	uint64_t rows;          /* of case facts the blocks make */
 	int write;              /* 1: put blocks; 0: compare with the stored */
 	struct err *e;
 };
@@ -309,8 +291,10 @@ static int rebuild_flush(struct rebuild *r)
 
 	if (r->b.n == 0)
 		return 0;
-	if (r->write)
+	if (r->write) {
+		r->s->facts_new = 0;
 		return block_put(r->s, r->log, &r->b, r->e);
+	}
 	n = block_encode(&r->b, buf);
 	rc = r->s->ops->fact_get(r->s, r->log, r->b.block, &data, &len, r->e);
 	if (rc == ERR_NOTFOUND)
@@ -323,6 +307,19 @@ static int rebuild_flush(struct rebuild *r)
 			     r->b.block * STORE_FACT_BLOCK,
 			     r->b.block * STORE_FACT_BLOCK + r->b.n - 1);
 	free(data);
+	if (rc == 0)
+		rc = cases_block(r->s, r->log, r->b.block, r->b.f, r->b.n, r->b.tp, 1, &r->rows, r->e);
+	return rc;
+}
+
+/* The end of a check: the last block, then no case facts beyond those
+ * the blocks make. */
+static int rebuild_end(struct rebuild *r)
+{
+	int rc = rebuild_flush(r);
+
+	if (rc == 0 && !r->write)
+		rc = cases_check_count(r->s, r->log, r->rows, r->e);
 	return rc;
 }
 
@@ -378,7 +375,7 @@ static int rebuild(struct store *s, int64_t log, int write, struct err *e)
 	if (!r)
 		return e->code;
 	if ((rc = s->ops->scan(s, log, rebuild_entry, r, e)) == 0)
-		rc = rebuild_flush(r);
+		rc = rebuild_end(r);
 	free(r);
 	return rc;
 }
@@ -406,7 +403,7 @@ int store_facts_check_add(struct store_facts_check *c, const struct envelope *en
 
 int store_facts_check_end(struct store_facts_check *c)
 {
-	int rc = rebuild_flush(&c->r);
+	int rc = rebuild_end(&c->r);
 
 	free(c);
 	return rc;
@@ -430,7 +427,9 @@ static int origin_add(void *ctx, const struct store_log *l)
 	return 0;
 }
 
-int facts_rebuild_all(struct store *s, struct err *e)
+int logs_each_locked(struct store *s,
+		     int (*fn)(struct store *s, const struct store_log *l, struct err *e),
+		     struct err *e)
 {
 	struct origins o = { NULL, 0, e };
 	int rc;
@@ -442,12 +441,24 @@ int facts_rebuild_all(struct store *s, struct err *e)
 		/* Under the log's lock: no append runs meanwhile. */
 		if ((rc = s->ops->begin_log(s, o.v[i], &l, e)) < 0)
 			goto out;
-		if ((rc = rebuild(s, l.id, 1, e)) < 0 || (rc = s->ops->commit(s, e)) < 0) {
+		if ((rc = fn(s, &l, e)) < 0 || (rc = s->ops->commit(s, e)) < 0) {
 			s->ops->rollback(s);
 			goto out;
 		}
 	}
 out:
 	free(o.v);
+	return rc;
+}
+
+static int rebuild_log(struct store *s, const struct store_log *l, struct err *e)
+{
+	return rebuild(s, l->id, 1, e);
+}
+
+int facts_rebuild_all(struct store *s, struct err *e)
+{
+	int rc = logs_each_locked(s, rebuild_log, e);
+
 	return rc < 0 ? err_wrap(e, "rebuilding the facts of the logs") : 0;
 }

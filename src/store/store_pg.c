@@ -58,7 +58,7 @@
 
 #include <libpq-fe.h>
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 /* The delivery leases (store.h: leases); expires is in milliseconds
  * since the Unix epoch. */
@@ -183,6 +183,17 @@ static const char schema_v2[] =
 	LEASE_TABLE
 	"UPDATE parley_schema SET version = 2;";
 
+/* Version 3 adds the facts again by the case they belong to
+ * (store_cases.c), rebuilt from the facts when a store is upgraded. */
+static const char schema_v3[] =
+	"CREATE TABLE casefact("
+	"  log BIGINT NOT NULL,"
+	"  k BIGINT NOT NULL,"
+	"  data BYTEA NOT NULL,"
+	"  PRIMARY KEY (log, k)"
+	");"
+	"UPDATE parley_schema SET version = 3;";
+
 enum {
 	Q_PARTY_PUT, Q_PARTY_GET, Q_PARTY_SELF, Q_PARTY_EACH,
 	Q_DELIVERY_PUT, Q_DELIVERY_GET, Q_EVIDENCE_ADD, Q_EVIDENCE_EACH, Q_RECEIPTED, Q_RECEIPT_TIME,
@@ -195,6 +206,7 @@ enum {
 	Q_COSIG_PUT, Q_COSIG_EACH,
 	Q_BODY_EACH, Q_AUDIT_EACH,
 	Q_FACT_PUT, Q_FACT_GET, Q_FACT_SCAN,
+	Q_CASE_PUT, Q_CASE_GET, Q_CASE_SCAN,
 	Q_LEASE_TAKE, Q_LEASE_RELEASE,
 	Q_COUNT
 };
@@ -261,6 +273,11 @@ static const char *const sql[Q_COUNT] = {
 	[Q_FACT_GET] = "SELECT data FROM fact WHERE log = $1::bigint AND block = $2::bigint",
 	[Q_FACT_SCAN] = "SELECT block, data FROM fact WHERE log = $1::bigint AND block >= $2::bigint"
 			" ORDER BY block LIMIT 1024",
+	[Q_CASE_PUT] = "INSERT INTO casefact(log, k, data) VALUES ($1::bigint, $2::bigint, $3::bytea)"
+		       " ON CONFLICT (log, k) DO UPDATE SET data = EXCLUDED.data",
+	[Q_CASE_GET] = "SELECT data FROM casefact WHERE log = $1::bigint AND k = $2::bigint",
+	[Q_CASE_SCAN] = "SELECT k, data FROM casefact WHERE log = $1::bigint AND k >= $2::bigint"
+			" AND k < $3::bigint ORDER BY k LIMIT 1024",
 	[Q_BODY_PUT] = "INSERT INTO body(hash, data) VALUES ($1::bytea, $2::bytea)"
 		       " ON CONFLICT (hash) DO NOTHING",
 	[Q_BODY_GET] = "SELECT data FROM body WHERE hash = $1::bytea",
@@ -1178,10 +1195,11 @@ static int pg_entry_get(struct store *base, int64_t log, uint64_t index,
 /* Pages through the rows of query q for log ordered by its first column
  * (an index or block from $2 on), PAGE_ROWS at a time, calling row for
  * each; non-zero from row stops. */
-/* Runs query q (log, from) page by page from key from on. */
-static int paged_from(struct pg_store *s, int q, int64_t log, int64_t from,
-		      int (*row)(void *ctx, const PGresult *r, int i), void *ctx, struct err *e,
-		      const char *what)
+/* Runs query q (log, from[, to]) page by page from key from on, below
+ * to if to >= 0 (the query's $3). */
+static int paged_range(struct pg_store *s, int q, int64_t log, int64_t from, int64_t to,
+		       int (*row)(void *ctx, const PGresult *r, int i), void *ctx, struct err *e,
+		       const char *what)
 {
 	int rows, rc = 0;
 
@@ -1191,6 +1209,8 @@ static int paged_from(struct pg_store *s, int q, int64_t log, int64_t from,
 
 		p_i64(&a, log);
 		p_i64(&a, from);
+		if (to >= 0)
+			p_i64(&a, to);
 		if ((rc = run(s, q, &a, &r, e, what)) < 0)
 			return rc;
 		rows = PQntuples(r);
@@ -1201,6 +1221,13 @@ static int paged_from(struct pg_store *s, int q, int64_t log, int64_t from,
 		PQclear(r);
 	} while (rc == 0 && rows == PAGE_ROWS);
 	return rc;
+}
+
+static int paged_from(struct pg_store *s, int q, int64_t log, int64_t from,
+		      int (*row)(void *ctx, const PGresult *r, int i), void *ctx, struct err *e,
+		      const char *what)
+{
+	return paged_range(s, q, log, from, -1, row, ctx, e, what);
 }
 
 static int paged(struct pg_store *s, int q, int64_t log,
@@ -1273,6 +1300,40 @@ static int pg_fact_scan(struct store *base, int64_t log, uint64_t from,
 	struct scan_ctx sc = { NULL, fn, ctx };
 
 	return paged_from(S(base), Q_FACT_SCAN, log, (int64_t)from, fact_row, &sc, e, "reading facts");
+}
+
+static int pg_case_put(struct store *base, int64_t log, uint64_t k, const void *data,
+		       size_t len, struct err *e)
+{
+	struct params a = { 0 };
+
+	p_i64(&a, log);
+	p_i64(&a, (int64_t)k);
+	p_bytes(&a, data, len);
+	return run_write(S(base), Q_CASE_PUT, &a, e, "storing case facts");
+}
+
+static int pg_case_get(struct store *base, int64_t log, uint64_t k, void **data, size_t *len,
+		       struct err *e)
+{
+	struct params a = { 0 };
+	int rc;
+
+	p_i64(&a, log);
+	p_i64(&a, (int64_t)k);
+	if ((rc = run_blob(S(base), Q_CASE_GET, &a, data, len, e, "reading case facts")) == 1)
+		rc = err_set(e, ERR_NOTFOUND, "no case facts %" PRIu64 " in log %" PRId64, k, log);
+	return rc;
+}
+
+static int pg_case_scan(struct store *base, int64_t log, uint64_t from, uint64_t to,
+			int (*fn)(void *ctx, uint64_t k, const void *data, size_t len),
+			void *ctx, struct err *e)
+{
+	struct scan_ctx sc = { NULL, fn, ctx };
+
+	return paged_range(S(base), Q_CASE_SCAN, log, (int64_t)from, (int64_t)to, fact_row, &sc, e,
+			   "reading case facts");
 }
 
 static int64_t tile_block(struct merkle_id id)
@@ -1656,6 +1717,9 @@ static const struct store_ops pg_ops = {
 	.fact_put = pg_fact_put,
 	.fact_get = pg_fact_get,
 	.fact_scan = pg_fact_scan,
+	.case_put = pg_case_put,
+	.case_get = pg_case_get,
+	.case_scan = pg_case_scan,
 	.node_put = pg_node_put,
 	.nodes_get = pg_nodes_get,
 	.body_put = pg_body_put,
@@ -1703,12 +1767,15 @@ static int migrate(struct pg_store *s, struct err *e)
 			return rc;
 		if (version == SCHEMA_VERSION)
 			return 0;
-		if (version == 1) {
-			/* Upgrade: store_open rebuilds the facts. */
+		if (version == 1 || version == 2) {
+			/* Upgrade: store_open rebuilds the facts (from version
+			 * 1) and the case facts. */
 			if ((rc = exec(s, "BEGIN", e)) < 0)
 				return rc;
-			if ((rc = exec(s, schema_v2, e)) == 0 && (rc = exec(s, "COMMIT", e)) == 0) {
-				s->base.facts_missing = 1;
+			if ((version == 2 || (rc = exec(s, schema_v2, e)) == 0) &&
+			    (rc = exec(s, schema_v3, e)) == 0 && (rc = exec(s, "COMMIT", e)) == 0) {
+				s->base.facts_missing = version == 1;
+				s->base.cases_missing = 1;
 				return 0;
 			}
 			PQclear(PQexec(s->db, "ROLLBACK"));
@@ -1721,7 +1788,7 @@ static int migrate(struct pg_store *s, struct err *e)
 		if ((rc = exec(s, "BEGIN", e)) < 0)
 			return rc;
 		if ((rc = exec(s, schema, e)) == 0 && (rc = exec(s, schema_v2, e)) == 0 &&
-		    (rc = exec(s, "COMMIT", e)) == 0)
+		    (rc = exec(s, schema_v3, e)) == 0 && (rc = exec(s, "COMMIT", e)) == 0)
 			return 0;
 		PQclear(PQexec(s->db, "ROLLBACK"));
 	}

@@ -11,7 +11,7 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #ifndef PAGE_SIZE_STR
 #define PAGE_SIZE_STR "16384"
 #endif
@@ -125,6 +125,16 @@ static const char schema_v2[] =
 	");"
 	LEASE_TABLE;
 
+/* Version 3 adds the facts again by the case they belong to
+ * (store_cases.c), rebuilt from the facts when a store is upgraded. */
+static const char schema_v3[] =
+	"CREATE TABLE casefact("
+	"  log INTEGER NOT NULL,"
+	"  k INTEGER NOT NULL,"
+	"  data BLOB NOT NULL,"
+	"  PRIMARY KEY (log, k)"
+	") WITHOUT ROWID;";
+
 enum {
 	Q_PARTY_PUT, Q_PARTY_GET, Q_PARTY_SELF, Q_PARTY_EACH,
 	Q_DELIVERY_PUT, Q_DELIVERY_GET, Q_EVIDENCE_ADD, Q_EVIDENCE_EACH, Q_RECEIPTED, Q_RECEIPT_TIME,
@@ -138,6 +148,7 @@ enum {
 	Q_READ_BEGIN, Q_READ_END,
 	Q_BODY_EACH, Q_AUDIT_EACH,
 	Q_FACT_PUT, Q_FACT_GET, Q_FACT_SCAN,
+	Q_CASE_PUT, Q_CASE_GET, Q_CASE_SCAN,
 	Q_LEASE_TAKE, Q_LEASE_RELEASE,
 	Q_COUNT
 };
@@ -178,6 +189,9 @@ static const char *const sql[Q_COUNT] = {
 	[Q_FACT_PUT] = "INSERT OR REPLACE INTO fact(id, data) VALUES (?1, ?2)",
 	[Q_FACT_GET] = "SELECT data FROM fact WHERE id = ?1",
 	[Q_FACT_SCAN] = "SELECT id, data FROM fact WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
+	[Q_CASE_PUT] = "INSERT OR REPLACE INTO casefact(log, k, data) VALUES (?1, ?2, ?3)",
+	[Q_CASE_GET] = "SELECT data FROM casefact WHERE log = ?1 AND k = ?2",
+	[Q_CASE_SCAN] = "SELECT k, data FROM casefact WHERE log = ?1 AND k >= ?2 AND k < ?3 ORDER BY k",
 	[Q_BODY_PUT] = "INSERT INTO body(hash, data) VALUES (?1, ?2) ON CONFLICT(hash) DO NOTHING",
 	[Q_BODY_GET] = "SELECT data FROM body WHERE hash = ?1",
 	[Q_CP_FIND] = "SELECT id, log, size, root, note FROM checkpoint WHERE log = ?1 AND size = ?2",
@@ -885,6 +899,48 @@ static int sq_scan(struct store *base, int64_t log, store_entry_fn fn,
 	return n;
 }
 
+/* Steps st (bound by the caller) for its one row's blob column 0: a
+ * copy in *data, or ERR_NOTFOUND with what as the message (an error of
+ * the database: "error READING"). */
+static int blob_row(struct sqlite_store *s, sqlite3_stmt *st, void **data, size_t *len,
+		    const char *reading, const char *what, struct err *e)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		rc = dup_blob(st, 0, data, len, e);
+		sqlite3_reset(st);
+		return rc;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_err(s, e, reading);
+	return err_set(e, ERR_NOTFOUND, "%s", what);
+}
+
+/* Steps scan st (from scan_stmt, own as it said), calling fn with column
+ * 0 (masked) and the blob of column 1 until fn returns non-zero. */
+static int scan_rows(struct sqlite_store *s, sqlite3_stmt *st, int own, uint64_t mask,
+		     int (*fn)(void *ctx, uint64_t key, const void *data, size_t len), void *ctx,
+		     struct err *e)
+{
+	int rc, n = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0) & mask, sqlite3_column_blob(st, 1),
+		       (size_t)sqlite3_column_bytes(st, 1));
+		if (n != 0)
+			break;
+	}
+	if (n == 0 && rc != SQLITE_DONE)
+		n = db_err(s, e, "reading facts");
+	if (own)
+		sqlite3_finalize(st);
+	else
+		sqlite3_reset(st);
+	return n;
+}
+
 static int sq_fact_put(struct store *base, int64_t log, uint64_t block,
 		       const void *data, size_t len, struct err *e)
 {
@@ -904,22 +960,31 @@ static int sq_fact_get(struct store *base, int64_t log, uint64_t block,
 {
 	struct sqlite_store *s = S(base);
 	sqlite3_stmt *st;
-	int rc;
+	char what[80];
 
 	if (s->no_facts)
 		return err_set(e, ERR_NOTFOUND, "%s holds no facts", s->path);
 	st = q(s, Q_FACT_GET);
 	sqlite3_bind_int64(st, 1, log << 44 | (int64_t)block);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		rc = dup_blob(st, 0, data, len, e);
-		sqlite3_reset(st);
-		return rc;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return db_err(s, e, "reading facts");
-	return err_set(e, ERR_NOTFOUND, "no facts block %" PRIu64 " in log %" PRId64, block, log);
+	snprintf(what, sizeof(what), "no facts block %" PRIu64 " in log %" PRId64, block, log);
+	return blob_row(s, st, data, len, "reading facts", what, e);
+}
+
+/* The prepared statement of scan query i (opening a case scans what
+ * the facts gained: preparing it each time was 6 % of a's CPU), unless a
+ * scan is running already on this connection (its callback may start
+ * another): then a fresh one, *own set (finalize it). NULL on error. */
+static sqlite3_stmt *scan_stmt(struct sqlite_store *s, int i, int *own)
+{
+	sqlite3_stmt *st = NULL;
+
+	*own = 0;
+	if (!sqlite3_stmt_busy(s->q[i]))
+		return q(s, i);
+	if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	*own = 1;
+	return st;
 }
 
 static int sq_fact_scan(struct store *base, int64_t log, uint64_t from,
@@ -928,35 +993,64 @@ static int sq_fact_scan(struct store *base, int64_t log, uint64_t from,
 {
 	struct sqlite_store *s = S(base);
 	sqlite3_stmt *st;
-	int rc, n = 0, own = 0;
+	int own;
 
 	if (s->no_facts)
 		return err_set(e, ERR_NOTFOUND, "%s holds no facts", s->path);
-	/* The prepared statement (opening a case scans what the facts
-	 * gained: preparing it each time was 6 % of a's CPU), unless a scan
-	 * is running already on this connection (fn may start another). */
-	if (!sqlite3_stmt_busy(s->q[Q_FACT_SCAN])) {
-		st = q(s, Q_FACT_SCAN);
-	} else if (sqlite3_prepare_v2(s->db, sql[Q_FACT_SCAN], -1, &st, NULL) == SQLITE_OK) {
-		own = 1;
-	} else {
+	if (!(st = scan_stmt(s, Q_FACT_SCAN, &own)))
 		return db_err(s, e, "reading facts");
-	}
 	sqlite3_bind_int64(st, 1, log << 44 | (int64_t)(from & ((UINT64_C(1) << 44) - 1)));
 	sqlite3_bind_int64(st, 2, log << 44 | ((INT64_C(1) << 44) - 1));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		n = fn(ctx, (uint64_t)(sqlite3_column_int64(st, 0) & ((INT64_C(1) << 44) - 1)),
-		       sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
-		if (n != 0)
-			break;
-	}
-	if (n == 0 && rc != SQLITE_DONE)
-		n = db_err(s, e, "reading facts");
-	if (own)
-		sqlite3_finalize(st);
-	else
-		sqlite3_reset(st);
-	return n;
+	return scan_rows(s, st, own, (UINT64_C(1) << 44) - 1, fn, ctx, e);
+}
+
+static int sq_case_put(struct store *base, int64_t log, uint64_t k, const void *data,
+		       size_t len, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st;
+
+	if (s->base.no_cases)
+		return err_set(e, ERR_READONLY, "%s: the store is read-only", s->path);
+	st = q(s, Q_CASE_PUT);
+	sqlite3_bind_int64(st, 1, log);
+	sqlite3_bind_int64(st, 2, (int64_t)k);
+	sqlite3_bind_blob(st, 3, data, (int)len, SQLITE_STATIC);
+	return run(s, st, e, "storing case facts");
+}
+
+static int sq_case_get(struct store *base, int64_t log, uint64_t k, void **data, size_t *len,
+		       struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st;
+	char what[80];
+
+	if (s->base.no_cases)
+		return err_set(e, ERR_NOTFOUND, "%s holds no case facts", s->path);
+	st = q(s, Q_CASE_GET);
+	sqlite3_bind_int64(st, 1, log);
+	sqlite3_bind_int64(st, 2, (int64_t)k);
+	snprintf(what, sizeof(what), "no case facts %" PRIu64 " in log %" PRId64, k, log);
+	return blob_row(s, st, data, len, "reading case facts", what, e);
+}
+
+static int sq_case_scan(struct store *base, int64_t log, uint64_t from, uint64_t to,
+			int (*fn)(void *ctx, uint64_t k, const void *data, size_t len),
+			void *ctx, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st;
+	int own;
+
+	if (s->base.no_cases)
+		return err_set(e, ERR_NOTFOUND, "%s holds no case facts", s->path);
+	if (!(st = scan_stmt(s, Q_CASE_SCAN, &own)))
+		return db_err(s, e, "reading case facts");
+	sqlite3_bind_int64(st, 1, log);
+	sqlite3_bind_int64(st, 2, (int64_t)from);
+	sqlite3_bind_int64(st, 3, (int64_t)to);
+	return scan_rows(s, st, own, UINT64_MAX, fn, ctx, e);
 }
 
 static int64_t tile_id(int64_t log, struct merkle_id id)
@@ -1149,19 +1243,9 @@ static int sq_body_get(struct store *base, const uint8_t hash[static 32],
 {
 	struct sqlite_store *s = S(base);
 	sqlite3_stmt *st = q(s, Q_BODY_GET);
-	int rc;
 
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		rc = dup_blob(st, 0, buf, len, e);
-		sqlite3_reset(st);
-		return rc;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return db_err(s, e, "reading a body");
-	return err_set(e, ERR_NOTFOUND, "no body with that hash");
+	return blob_row(s, st, buf, len, "reading a body", "no body with that hash", e);
 }
 
 static int cp_row(sqlite3_stmt *st, struct store_checkpoint *c, struct err *e)
@@ -1394,6 +1478,9 @@ static const struct store_ops sqlite_ops = {
 	.fact_put = sq_fact_put,
 	.fact_get = sq_fact_get,
 	.fact_scan = sq_fact_scan,
+	.case_put = sq_case_put,
+	.case_get = sq_case_get,
+	.case_scan = sq_case_scan,
 	.node_put = sq_node_put,
 	.nodes_get = sq_nodes_get,
 	.body_put = sq_body_put,
@@ -1425,23 +1512,28 @@ static int migrate(struct sqlite_store *s, struct err *e)
 	sqlite3_finalize(st);
 	if (version == SCHEMA_VERSION)
 		return 0;
-	if (version == 1 && !s->base.readonly) {
-		/* Upgrade: store_open rebuilds the facts from the entries. */
+	if ((version == 1 || version == 2) && !s->base.readonly) {
+		/* Upgrade: store_open rebuilds the facts from the entries (from
+		 * version 1), the case facts from the facts. */
 		if ((rc = exec(s, "BEGIN IMMEDIATE", e)) < 0)
 			return rc;
-		if ((rc = exec(s, schema_v2, e)) < 0 ||
-		    (rc = exec(s, "PRAGMA user_version = 2", e)) < 0 ||
+		if ((version == 1 && (rc = exec(s, schema_v2, e)) < 0) ||
+		    (rc = exec(s, schema_v3, e)) < 0 ||
+		    (rc = exec(s, "PRAGMA user_version = 3", e)) < 0 ||
 		    (rc = exec(s, "COMMIT", e)) < 0) {
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 			return rc;
 		}
-		s->base.facts_missing = 1;
+		if (version == 1)
+			s->base.facts_missing = 1;
+		s->base.cases_missing = 1;
 		return 0;
 	}
-	if (version == 1) {
-		/* Read-only: readers fall back to the entries; no lease is
-		 * taken (a read-only store delivers nothing). */
-		s->no_facts = 1;
+	if (version == 1 || version == 2) {
+		/* Read-only: readers fall back to the facts or the entries; no
+		 * lease is taken (a read-only store delivers nothing). */
+		s->no_facts = version == 1;
+		s->base.no_cases = 1;
 		return 0;
 	}
 	if (s->base.readonly)
@@ -1455,7 +1547,7 @@ static int migrate(struct sqlite_store *s, struct err *e)
 	if ((rc = exec(s, "BEGIN IMMEDIATE", e)) < 0)
 		return rc;
 	if ((rc = exec(s, schema, e)) < 0 || (rc = exec(s, schema_v2, e)) < 0 ||
-	    (rc = exec(s, "PRAGMA user_version = 2", e)) < 0 ||
+	    (rc = exec(s, schema_v3, e)) < 0 || (rc = exec(s, "PRAGMA user_version = 3", e)) < 0 ||
 	    (rc = exec(s, "COMMIT", e)) < 0) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		return rc;
@@ -1536,6 +1628,7 @@ int store_sqlite_open(struct store **out, const char *path, struct err *e)
 	for (int i = 0; i < Q_COUNT; i++)
 		if (!(s->no_facts && (i == Q_FACT_PUT || i == Q_FACT_GET || i == Q_FACT_SCAN ||
 				      i == Q_LEASE_TAKE || i == Q_LEASE_RELEASE)) &&
+		    !(s->base.no_cases && (i == Q_CASE_PUT || i == Q_CASE_GET || i == Q_CASE_SCAN)) &&
 		    sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 				       &s->q[i], NULL) != SQLITE_OK) {
 			rc = db_err(s, e, "preparing statements");

@@ -921,14 +921,246 @@ static void test_facts(void **state)
 	 * upgrades it and rebuilds the facts. */
 	store_close(f->s);
 	f->s = NULL;
-	facts_raw(f, "DROP TABLE fact; DROP TABLE lease; PRAGMA user_version = 1",
-		  "DROP TABLE fact; DROP TABLE lease; UPDATE parley_schema SET version = 1");
+	facts_raw(f, "DROP TABLE fact; DROP TABLE lease; DROP TABLE casefact; PRAGMA user_version = 1",
+		  "DROP TABLE fact; DROP TABLE lease; DROP TABLE casefact;"
+		  " UPDATE parley_schema SET version = 1");
 	tu_ok(store_open(&f->s, f->url, &e), &e);
 	fs = (struct fact_seen){ 0 };
 	tu_ok(store_facts_scan(f->s, f->log.id, 700, fact_check_cb, &fs, &e), &e);
 	assert_int_equal(fs.n, 700);
 	assert_int_equal(fs.bad, 0);
 	tu_ok(store_facts_check(f->s, f->log.id, &e), &e);
+}
+
+/* The two logs of a channel for the case facts. A->B: i % 5 = 0, 1
+ * requests; 2 an answer naming B's request 2(i/5)+1; 3 a reminder naming
+ * A's own request i-3, or (i % 50 = 3, past 50) the charter i-4 (no
+ * case); 4 a
+ * charter entry. B->A: odd j requests; even j an ack naming A's request
+ * 5(j/7) + (j/2)%2, or (j % 10 = 8) entry 5000 (beyond the log). */
+static void cf_env(int from_a, uint64_t i, struct envelope *env)
+{
+	static const char *const types[] = { "cyber-incident", "visa", "legal" };
+
+	memset(env, 0, sizeof(*env));
+	snprintf(env->from, sizeof(env->from), "%s", from_a ? A : B);
+	snprintf(env->to, sizeof(env->to), "%s", from_a ? B : A);
+	env->index = i;
+	env->time = 1700000000 + (int64_t)(i * 53 % 997) + (from_a ? 0 : 7);
+	snprintf(env->type, sizeof(env->type), "%s", types[i % 3]);
+	snprintf(env->case_from, sizeof(env->case_from), "%s", env->from);
+	env->case_index = i;
+	env->body[0] = (uint8_t)i;
+	env->kind = ENVELOPE_REQUEST;
+	if (from_a) {
+		switch (i % 5) {
+		case 2:
+			env->kind = ENVELOPE_ANSWER;
+			snprintf(env->case_from, sizeof(env->case_from), B);
+			env->case_index = 2 * (i / 5) + 1;
+			break;
+		case 3:
+			env->kind = ENVELOPE_REMIND;
+			env->case_index = i % 50 == 3 && i > 50 ? i - 4 : i - 3;
+			break;
+		case 4:
+			env->kind = ENVELOPE_CHARTER;
+			break;
+		}
+	} else if (i % 2 == 0) {
+		env->kind = ENVELOPE_ACK;
+		snprintf(env->case_from, sizeof(env->case_from), A);
+		env->case_index = i % 10 == 8 ? 5000 : 5 * (i / 7) + (i / 2) % 2;
+	}
+}
+
+static void cf_append(struct fixture *f, int from_a, uint64_t from, uint64_t to)
+{
+	char (*bufs)[ENVELOPE_MAX] = malloc((size_t)(to - from) * sizeof(*bufs));
+	struct store_entry *en = calloc((size_t)(to - from), sizeof(*en));
+	struct store_log l = { 0 };
+	struct store_batch b = { .entries = en, .n = (size_t)(to - from) };
+	struct err e = { 0 };
+
+	for (uint64_t i = from; i < to; i++) {
+		struct envelope env;
+		size_t len;
+		cf_env(from_a, i, &env);
+		tu_ok(envelope_encode(&env, bufs[i - from], ENVELOPE_MAX, &len, &e), &e);
+		en[i - from] = (struct store_entry){ bufs[i - from], len, NULL, 0 };
+	}
+	tu_ok(store_log_get(f->s, from_a ? A : B, from_a ? B : A, 1, &l, &e), &e);
+	tu_ok(store_append(f->s, &l, &b, NULL, &e), &e);
+	free(bufs);
+	free(en);
+}
+
+/* What store_cases_scan must give, worked out from the envelopes: one
+ * line per case, "index:" then each message as kind/index/log. */
+static void cf_expect(char *out, size_t cap, int req_a, uint64_t req_size, uint64_t rev_size,
+		      uint64_t from, int rev_first)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (uint64_t r = from; r < req_size; r++) {
+		struct envelope env;
+		cf_env(req_a, r, &env);
+		if (env.kind != ENVELOPE_REQUEST)
+			continue;
+		o += (size_t)snprintf(out + o, cap - o, "%" PRIu64 ":%s", r, env.type);
+		for (int pass = 0; pass < 2; pass++) {
+			int rev = rev_first ? !pass : pass;
+			uint64_t size = rev ? rev_size : req_size;
+			for (uint64_t i = 0; i < size; i++) {
+				cf_env(rev ? !req_a : req_a, i, &env);
+				if (env.kind == ENVELOPE_REQUEST || env.kind == ENVELOPE_CHARTER ||
+				    env.case_index != r || strcmp(env.case_from, req_a ? A : B) != 0)
+					continue;
+				o += (size_t)snprintf(out + o, cap - o, " %d/%" PRIu64 "/%d", env.kind, i,
+						      rev);
+			}
+		}
+		o += (size_t)snprintf(out + o, cap - o, "\n");
+		assert_true(o < cap);
+	}
+}
+
+struct cf_seen {
+	char *out;
+	size_t o, cap;
+	int stop_after;   /* 0: never */
+	int n;
+};
+
+static int cf_case(void *ctx, const struct store_case_msg *m, size_t n)
+{
+	struct cf_seen *c = ctx;
+
+	assert_true(n >= 1);
+	assert_int_equal(m[0].kind, ENVELOPE_REQUEST);
+	assert_non_null(m[0].type);
+	c->o += (size_t)snprintf(c->out + c->o, c->cap - c->o, "%" PRIu64 ":%s", m[0].index,
+				 m[0].type);
+	for (size_t i = 1; i < n; i++) {
+		assert_null(m[i].type);
+		c->o += (size_t)snprintf(c->out + c->o, c->cap - c->o, " %d/%" PRIu64 "/%d",
+					 m[i].kind, m[i].index, m[i].rev);
+	}
+	c->o += (size_t)snprintf(c->out + c->o, c->cap - c->o, "\n");
+	assert_true(c->o < c->cap);
+	return ++c->n == c->stop_after ? 7 : 0;
+}
+
+static void cf_check(struct fixture *f, int req_a, uint64_t req_size, uint64_t rev_size,
+		     uint64_t from, int rev_first)
+{
+	static char want[1 << 16], got[1 << 16];
+	struct store_log a, b;
+	struct cf_seen c = { got, 0, sizeof(got), 0, 0 };
+	struct err e = { 0 };
+
+	got[0] = '\0';
+	tu_ok(store_log_get(f->s, A, B, 0, &a, &e), &e);
+	tu_ok(store_log_get(f->s, B, A, 0, &b, &e), &e);
+	cf_expect(want, sizeof(want), req_a, req_size, rev_size, from, rev_first);
+	tu_ok(store_cases_scan(f->s, req_a ? a.id : b.id, req_size, req_a ? b.id : a.id, rev_size,
+			       from, rev_first, cf_case, &c, &e), &e);
+	assert_string_equal(got, want);
+}
+
+static int cf_item(void *ctx, uint64_t index, const struct store_fact *fact, const char *type)
+{
+	struct envelope env;
+	uint64_t *n = ctx;
+
+	cf_env(1, index, &env);
+	assert_int_equal(env.kind, ENVELOPE_CHARTER);
+	assert_int_equal(fact->kind, ENVELOPE_CHARTER);
+	assert_int_equal(fact->time, env.time);
+	assert_int_equal(fact->case_index, index);
+	assert_string_equal(type, env.type);
+	assert_int_equal(index, *n * 5 + 4); /* every one, in order */
+	(*n)++;
+	return 0;
+}
+
+/* The case facts: every case of either log with exactly its messages
+ * (replies stored before their request, in the other log, in batches cut
+ * anywhere; replies naming no request left out), from any entry, to any
+ * size read; a stop from the callback returned; the charter entries;
+ * verify finds altered, missing and extra rows; a version 2 store gets
+ * them rebuilt when opened. */
+static void test_case_facts(void **state)
+{
+	struct fixture *f = *state;
+	static const uint64_t cuts_a[] = { 1, 3, 255, 256, 300, 513, 600 };
+	struct cf_seen c = { NULL, 0, 0, 3, 0 };
+	static char got[1 << 16];
+	struct store_log a, b;
+	struct err e = { 0 };
+	uint64_t from = 0, items = 0;
+	char sql[400], pgsql[400];
+
+	cf_append(f, 0, 0, 300); /* B's acks before A's requests */
+	for (size_t k = 0; k < sizeof(cuts_a) / sizeof(cuts_a[0]); k++) {
+		cf_append(f, 1, from, cuts_a[k]);
+		from = cuts_a[k];
+	}
+	cf_append(f, 0, 300, 301);
+	cf_append(f, 0, 301, 700);
+	tu_ok(store_log_get(f->s, A, B, 0, &a, &e), &e);
+	tu_ok(store_log_get(f->s, B, A, 0, &b, &e), &e);
+	cf_check(f, 1, 600, 700, 0, 0);
+	cf_check(f, 1, 600, 700, 0, 1);
+	cf_check(f, 1, 600, 700, 257, 0);
+	cf_check(f, 1, 300, 200, 0, 0);   /* sizes read before later appends */
+	cf_check(f, 1, 600, 700, 599, 0); /* from past the last request: none */
+	cf_check(f, 0, 700, 600, 0, 1);
+	cf_check(f, 0, 700, 600, 513, 0);
+	c.out = got;
+	c.cap = sizeof(got);
+	assert_int_equal(store_cases_scan(f->s, a.id, 600, b.id, 700, 0, 0, cf_case, &c, &e), 7);
+	assert_int_equal(c.n, 3);
+	tu_ok(store_items_scan(f->s, a.id, 600, cf_item, &items, &e), &e);
+	assert_int_equal(items, 120);
+	tu_ok(store_facts_check(f->s, a.id, &e), &e);
+	tu_ok(store_facts_check(f->s, b.id, &e), &e);
+
+	/* Altered, then missing: verify names the entries. */
+	snprintf(sql, sizeof(sql), "UPDATE casefact SET data = data || x'00' WHERE log = %" PRId64
+		 " AND k = (SELECT min(k) FROM casefact WHERE log = %" PRId64 ")", a.id, a.id);
+	snprintf(pgsql, sizeof(pgsql), "UPDATE casefact SET data = data || '\\x00'::bytea WHERE log"
+		 " = %" PRId64 " AND k = (SELECT min(k) FROM casefact WHERE log = %" PRId64 ")",
+		 a.id, a.id);
+	facts_raw(f, sql, pgsql);
+	assert_int_equal(store_facts_check(f->s, a.id, &e), ERR_VERIFY);
+	assert_msg_contains(&e, "case facts of entries 0..255 differ from the facts");
+	snprintf(sql, sizeof(sql), "DELETE FROM casefact WHERE log = %" PRId64 " AND k = (SELECT"
+		 " min(k) FROM casefact WHERE log = %" PRId64 ")", a.id, a.id);
+	facts_raw(f, sql, sql);
+	assert_int_equal(store_facts_check(f->s, a.id, &e), ERR_VERIFY);
+	assert_msg_contains(&e, "case facts of entries 0..255 are missing");
+
+	/* A version 2 store: no case facts; opening it rebuilds them. */
+	store_close(f->s);
+	f->s = NULL;
+	facts_raw(f, "DROP TABLE casefact; PRAGMA user_version = 2",
+		  "DROP TABLE casefact; UPDATE parley_schema SET version = 2");
+	tu_ok(store_open(&f->s, f->url, &e), &e);
+	cf_check(f, 1, 600, 700, 0, 0);
+	cf_check(f, 0, 700, 600, 0, 1);
+	tu_ok(store_facts_check(f->s, a.id, &e), &e);
+	tu_ok(store_facts_check(f->s, b.id, &e), &e);
+
+	/* A row no block makes. */
+	snprintf(sql, sizeof(sql), "INSERT INTO casefact(log, k, data) VALUES (%" PRId64
+		 ", 12345, x'01')", b.id);
+	snprintf(pgsql, sizeof(pgsql), "INSERT INTO casefact(log, k, data) VALUES (%" PRId64
+		 ", 12345, '\\x01'::bytea)", b.id);
+	facts_raw(f, sql, pgsql);
+	assert_int_equal(store_facts_check(f->s, b.id, &e), ERR_VERIFY);
+	assert_msg_contains(&e, "rows of case facts where its facts make");
 }
 
 /* Leases: one holder at a time; the holder renews; another takes an
@@ -1113,6 +1345,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_copy_and_compare, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_appends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_facts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_case_facts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_deadlock_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease, setup, teardown),
 	};
