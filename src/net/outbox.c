@@ -172,11 +172,11 @@ static int run_client(struct run *r, struct node *n, const struct store_party *p
  * asked before that one) whether this process may still deliver (the
  * lease): if not, delivery stops there, without error. Two batches
  * overlap: while batch k is in flight, k + 1 is read, signed and encoded;
- * when k's answer comes, its receipt is stored, then k + 1 leaves (every
- * break out of the loop comes with no post in flight). The two slots
- * (rd, po) are never copied: a post thread holds pointers into them.
- * After a failure the connection is closed, so the next delivery starts
- * on a fresh one. */
+ * when k's answer comes, k + 1 leaves, and k's receipt is stored while it
+ * is in flight. Receipts are still stored in order, each after its
+ * batch's answer. The two slots (rd, po) are never copied: a post thread
+ * holds pointers into them. After a failure the connection is closed, so
+ * the next delivery starts on a fresh one. */
 static int deliver(struct node *n, const char *peer, struct run *r, uint64_t *sent,
 		   struct err *e)
 {
@@ -229,15 +229,11 @@ static int deliver(struct node *n, const char *peer, struct run *r, uint64_t *se
 			*e = po[k].e;
 			break;
 		}
-		/* The receipt first: the receiver refuses a checkpoint older
-		 * than one it cosigned, so if this process died with two
-		 * batches cosigned and neither receipt stored, the first one
-		 * re-sent would be refused for ever (tests/integration/crash.sh
-		 * found it). One unreceipted batch at most. */
-		if ((rc = node_receipt_add(n, peer, cur->b.note, cur->b.note_len, po[k].line, &t, e)) < 0)
-			break;
-		*sent += cur->b.n;
-		ready_free(cur);
+		/* The next batch leaves before this one's receipt is stored,
+		 * so the peer appends while we commit. A process that dies
+		 * between the two leaves two batches cosigned and neither
+		 * receipt stored: re-sent, the first gets the cosignature the
+		 * peer gave it then (node_receive), and delivery goes on. */
 		if (mk == 0 && next->packed) {
 			if (r->held && batches++ > 0 && !r->held(r->ctx)) {
 				lost = 1;
@@ -247,6 +243,10 @@ static int deliver(struct node *n, const char *peer, struct run *r, uint64_t *se
 				flying = 1;
 			}
 		}
+		if ((rc = node_receipt_add(n, peer, cur->b.note, cur->b.note_len, po[k].line, &t, e)) < 0)
+			break;
+		*sent += cur->b.n;
+		ready_free(cur);
 		if (mk < 0) {
 			rc = mk;
 			*e = me;
@@ -256,6 +256,11 @@ static int deliver(struct node *n, const char *peer, struct run *r, uint64_t *se
 			break;
 		k ^= 1;
 	}
+	/* A batch still in flight when delivery stops (the receipt before
+	 * it was not stored): its answer is not kept; the next delivery sends
+	 * it again and gets the same receipt. */
+	if (flying)
+		post_wait(&po[k ^ 1]);
 out:
 	ready_free(&rd[0]);
 	ready_free(&rd[1]);

@@ -870,6 +870,27 @@ static int find_cosig_fn(void *ctx, const struct store_cosig *c)
 	return 1;
 }
 
+/* Our cosignature line of the checkpoint cp of log, if we cosigned one
+ * of its size and root: 0 and the line in line, else ERR_NOTFOUND. The
+ * cosignature signs the checkpoint's text (origin, size, root), so it
+ * stands for any note of that text. */
+static int cosigned_before(struct node *n, int64_t log, const struct checkpoint *cp, char *line,
+			   size_t cap, struct err *e)
+{
+	struct store_checkpoint held;
+	struct find_cosig fc = { n->cfg.name, line, cap, 0 };
+	int rc;
+
+	if ((rc = store_checkpoint_find(n->store, log, cp->size, &held, e)) < 0)
+		return rc;
+	free(held.note);
+	if (memcmp(held.root, cp->root, 32) != 0)
+		return ERR_NOTFOUND;
+	if ((rc = store_cosig_each(n->store, held.id, find_cosig_fn, &fc, e)) < 0)
+		return rc;
+	return fc.found ? 0 : ERR_NOTFOUND;
+}
+
 /* Keeps the sender's signed checkpoint (its signature already verified)
  * as evidence if it contradicts what we hold: a size we hold with another
  * root. Altered entries under a checkpoint that agrees with us prove
@@ -1232,14 +1253,17 @@ int node_receive(struct node *n, const struct node_batch *b, char *line,
 	}
 	if ((rc = check_attachments(n, b, skip, e)) < 0 || (rc = check_registers(b, skip, e)) < 0)
 		goto out;
-	/* Never cosign an older view than one already cosigned. */
+	/* Never cosign an older view than one already cosigned; the very
+	 * checkpoint cosigned then, sent again, gets the cosignature given
+	 * then (a sender that died before storing it re-sends it). */
 	rc = store_checkpoint_latest(n->store, log.id, &latest, e);
 	if (rc == 0) {
 		free(latest.note);
 		if (cp.size < latest.size) {
-			rc = err_set(e, ERR_CONFLICT,
-				     "checkpoint for %s of size %" PRIu64 " is older than the one of size %" PRIu64 " already cosigned",
-				     b->origin, cp.size, latest.size);
+			if ((rc = cosigned_before(n, log.id, &cp, line, cap, e)) == ERR_NOTFOUND)
+				rc = err_set(e, ERR_CONFLICT,
+					     "checkpoint for %s of size %" PRIu64 " is older than the one of size %" PRIu64 " already cosigned",
+					     b->origin, cp.size, latest.size);
 			goto out;
 		}
 	} else if (rc != ERR_NOTFOUND) {

@@ -670,6 +670,12 @@ int store_checkpoint_latest(struct store *s, int64_t log,
 	return s->ops->checkpoint_latest(s, log, c, e);
 }
 
+int store_checkpoint_find(struct store *s, int64_t log, uint64_t size,
+			  struct store_checkpoint *c, struct err *e)
+{
+	return s->ops->checkpoint_find(s, log, size, c, e);
+}
+
 int store_cosig_add(struct store *s, int64_t checkpoint, const char *cosigner,
 		    uint64_t time, const char *line, struct err *e)
 {

@@ -396,6 +396,9 @@ int store_checkpoint_each(struct store *s, int64_t log, store_checkpoint_fn fn,
  * none. */
 int store_checkpoint_latest(struct store *s, int64_t log,
 			    struct store_checkpoint *c, struct err *e);
+/* The checkpoint of a log at size: c->note malloc'd. ERR_NOTFOUND if none. */
+int store_checkpoint_find(struct store *s, int64_t log, uint64_t size,
+			  struct store_checkpoint *c, struct err *e);
 
 /* Adds a cosignature line to a stored checkpoint (no-op if that cosigner
  * already cosigned it). */
