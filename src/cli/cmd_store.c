@@ -29,6 +29,7 @@ struct digest {
 	struct sha256_ctx h;
 	struct store *s;
 	const char *only;
+	int all;    /* the bodies held in entry rows too, as stored */
 	struct err *e;
 };
 
@@ -55,16 +56,19 @@ static int digest_cp(void *ctx, const struct store_checkpoint *c)
 	return store_cosig_each(d->s, c->id, digest_cosig, d, d->e);
 }
 
-static int digest_entry(void *ctx, uint64_t index, const char *env, size_t len,
-			const uint8_t *leaf)
+static int digest_entry(void *ctx, const struct store_row *r)
 {
 	struct digest *d = ctx;
 	char num[32];
 
-	(void)leaf;
-	snprintf(num, sizeof(num), "%" PRIu64 " ", index);
+	snprintf(num, sizeof(num), "%" PRIu64 " ", r->index);
 	sha256_update(&d->h, strlen(num), (const uint8_t *)num);
-	sha256_update(&d->h, len, (const uint8_t *)env);
+	sha256_update(&d->h, r->len, (const uint8_t *)r->env);
+	if (d->all) {
+		snprintf(num, sizeof(num), "%c%zu", r->body ? 'b' : '-', r->body_len);
+		digest_str(d, num);
+		sha256_update(&d->h, r->body_len, r->body);
+	}
 	return 0;
 }
 
@@ -179,6 +183,7 @@ static int store_digest_main(int argc, char **argv)
 		return cli_usage("store digest", store_usage, "--log and --all exclude each other");
 	sha256_init(&d.h);
 	d.e = &e;
+	d.all = all;
 	if ((rc = node_open(&n, cli_dir(dir), &e)) == 0) {
 		d.s = n->store;
 		rc = store_log_each(n->store, digest_log, &d, &e);

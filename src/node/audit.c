@@ -95,7 +95,7 @@ static int export_log(struct node *n, const char *from, const char *to, json_t *
 		     env.kind == ENVELOPE_KEY)) {
 			void *body;
 			size_t blen;
-			if (store_body_get(n->store, env.body, &body, &blen, e) == 0) {
+			if (store_entry_body(n->store, log.id, i, env.body, &body, &blen, e) == 0) {
 				json_array_append_new(env.kind == ENVELOPE_CHARTER ? bl->charters
 						      : env.kind == ENVELOPE_REGISTER ? bl->registers : bl->keys,
 						      json_stringn(body, blen));

@@ -44,10 +44,11 @@ struct items {
 	size_t nhash, hcap;
 	struct err *e;
 	/* load_channel(CHANNEL_CHARTERS): only charter items are kept, each
-	 * with its body hash, read from store; item_index does not hold. */
+	 * with its body hash, read from store, and its index in at. */
 	struct store *store;
-	/* The report's items (report_peer): charter and register entries
-	 * only, each one's index in its log here (item_index uses it). */
+	/* Items kept apart from the rest of their log (CHANNEL_CHARTERS; the
+	 * report's charter and register items, report_peer): each one's
+	 * index in its log here (item_index uses it). */
 	uint64_t *at;
 };
 
@@ -64,6 +65,14 @@ static uint64_t item_index(const struct items *it, const struct item *x)
 	if (it->at)
 		return it->at[x - it->v];
 	return (uint64_t)(x - it->v) - (x->env.mine ? 0 : it->nours);
+}
+
+/* The body of x's entry: *buf malloc'd (store_entry_body). */
+static int item_body(struct store *st, const struct items *it, const struct item *x, void **buf,
+		     size_t *len, struct err *e)
+{
+	return store_entry_body(st, x->env.mine ? it->ours : it->theirs, item_index(it, x),
+				body_of(it, x), buf, len, e);
 }
 
 static int body_set(struct items *it, struct item *x, const uint8_t h[static 32])
@@ -124,21 +133,38 @@ static int grow(struct items *it, size_t more)
 	return 0;
 }
 
-static int collect(void *ctx, uint64_t index, const char *buf, size_t len,
-		   const uint8_t *leaf)
+/* Room for one more item kept apart, item it->n, whose index goes in
+ * it->at[it->n] (at follows v's room). */
+static int grow_kept(struct items *it, struct err *e)
+{
+	size_t cap = it->cap;
+	uint64_t *at;
+	int rc;
+
+	if ((rc = grow(it, 1)) < 0)
+		return rc;
+	if (!it->at || it->cap != cap) {
+		if (!(at = realloc(it->at, it->cap * sizeof(*at))))
+			return err_set(e, ERR_NOMEM, "out of memory");
+		it->at = at;
+	}
+	return 0;
+}
+
+static int collect(void *ctx, const struct store_row *r)
 {
 	struct items *it = ctx;
 	struct envelope env;
 	struct item *x;
+	uint64_t index = r->index;
 	int t, t2;
 
-	(void)leaf;
 	if (index >= it->size)
 		return 0; /* appended since the log's size was read */
-	if ((t = grow(it, 1)) < 0)
+	if ((t = it->store ? grow_kept(it, it->e) : grow(it, 1)) < 0)
 		return t;
 	x = &it->v[it->n];
-	if (envelope_parse(&env, buf, len, it->e) < 0)
+	if (envelope_parse(&env, r->env, r->len, it->e) < 0)
 		return err_wrap(it->e, "entry %" PRIu64, index);
 	if (it->store && env.kind != ENVELOPE_CHARTER)
 		return 0;
@@ -154,6 +180,8 @@ static int collect(void *ctx, uint64_t index, const char *buf, size_t len,
 	if (!it->store && index != it->n - (it->mine ? 0 : it->nours))
 		return err_set(it->e, ERR_VERIFY, "entry %" PRIu64 " is missing", it->n - (it->mine ? 0 : it->nours));
 	x->env.mine = it->mine != 0;
+	if (it->store)
+		it->at[it->n] = index;
 	it->n++;
 	return 0;
 }
@@ -175,6 +203,18 @@ static int envelope_hash(struct store *st, int64_t log, uint64_t index, uint8_t 
 		return err_wrap(e, "entry %" PRIu64, index);
 	memcpy(h, env.body, 32);
 	return 0;
+}
+
+/* The body of entry index of log: *buf malloc'd (store_entry_body). */
+static int log_body(struct store *st, int64_t log, uint64_t index, void **buf, size_t *len,
+		    struct err *e)
+{
+	uint8_t h[32];
+	int rc;
+
+	if ((rc = envelope_hash(st, log, index, h, e)) < 0)
+		return rc;
+	return store_entry_body(st, log, index, h, buf, len, e);
 }
 
 /* A block of the log's facts: as collect, without the envelopes. Body
@@ -200,8 +240,10 @@ static int collect_facts(void *ctx, uint64_t first, const struct store_fact *f, 
 
 		if (it->store && f[i].kind != ENVELOPE_CHARTER)
 			continue;
-		if (it->store && (rc = grow(it, 1)) < 0)
+		if (it->store && (rc = grow_kept(it, it->e)) < 0)
 			return rc;
+		if (it->store)
+			it->at[it->n] = first + i;
 		x = &it->v[it->n++];
 		x->env.time = f[i].time;
 		x->env.case_index = f[i].case_index;
@@ -254,7 +296,7 @@ static int entries_with_bodies(struct node *n, struct items *it, struct err *e)
  * facts are read where the store holds them, and only charter and
  * register items have their body hashes. With CHANNEL_CHARTERS, only the
  * charter items are kept (what the channel's state needs): memory for a
- * handful of items, not one per entry, but item_index does not hold. */
+ * handful of items, not one per entry, each with its index in it->at. */
 #define CHANNEL_CHARTERS 2
 
 /* The two logs of the channel with peer (id 0, size 0: none yet). An
@@ -388,7 +430,7 @@ static int state_from(struct node *n, const struct items *it, struct chan_cache 
 		return 0;
 	if (c && c->parsed.charter && memcmp(c->act, body_of(it, act), 32) == 0)
 		goto borrow;
-	if ((rc = store_body_get(n->store, body_of(it, act), (void **)&st->charter_json, &len, e)) < 0)
+	if ((rc = item_body(n->store, it, act, (void **)&st->charter_json, &len, e)) < 0)
 		return err_wrap(e, "the charter in force");
 	if ((rc = charter_parse(&st->charter, st->charter_json, len, e)) < 0) {
 		channel_state_free(st);
@@ -523,7 +565,7 @@ int channel_accept(struct node *n, const char *peer, uint64_t *index, struct err
 			     peer);
 		goto out;
 	}
-	if ((rc = store_body_get(n->store, body_of(&it, p), (void **)&body, &len, e)) < 0 ||
+	if ((rc = item_body(n->store, &it, p, (void **)&body, &len, e)) < 0 ||
 	    (rc = charter_parse(&c, body, len, e)) < 0) {
 		err_wrap(e, "%s's proposal", peer);
 		goto out;
@@ -727,7 +769,7 @@ static int add_msg(struct node *n, const struct items *it, struct case_view *cv,
 	m->receipt = receipt_of(&rt[x->env.mine ? 0 : 1], item_index(it, x));
 	if (flags & CASES_NO_BODIES)
 		return 0;
-	rc = store_body_get(n->store, body_of(it, x), (void **)&m->body, &m->body_len, e);
+	rc = item_body(n->store, it, x, (void **)&m->body, &m->body_len, e);
 	return rc == ERR_NOTFOUND ? 0 : rc;
 }
 
@@ -828,7 +870,7 @@ static int agreed_charters(struct node *n, const struct items *it, const char *p
 			break;
 		if ((rc = store_receipt_time(n->store, x->env.mine ? it->ours : it->theirs, item_index(it, x),
 					     x->env.mine ? peer : n->cfg.name, &t, e)) < 0 ||
-		    (rc = store_body_get(n->store, body_of(it, x), (void **)&json, &len, e)) < 0)
+		    (rc = item_body(n->store, it, x, (void **)&json, &len, e)) < 0)
 			return rc;
 		rc = charter_parse(&ag[*nag].c, json, len, e);
 		free(json);
@@ -877,7 +919,7 @@ static int add_attested(struct node *n, struct case_list *out, const struct item
 	}
 	a = &out->att[out->natt];
 	memset(a, 0, sizeof(*a));
-	if ((rc = store_body_get(n->store, body_of(it, x), (void **)&body, &len, e)) < 0)
+	if ((rc = item_body(n->store, it, x, (void **)&body, &len, e)) < 0)
 		return err_wrap(e, "register entry %s/%" PRIu64, from, item_index(it, x));
 	rc = register_body_parse(body, len, &a->rec, e);
 	free(body);
@@ -1140,7 +1182,6 @@ static int sink_view(struct node *n, const struct report_sink *o, const char *pe
 		     struct case_view *cv, struct err *e)
 {
 	const char *own = NULL;
-	uint8_t h[32];
 	char *body;
 	size_t len;
 	int rc;
@@ -1148,9 +1189,7 @@ static int sink_view(struct node *n, const struct report_sink *o, const char *pe
 	if (!query_admits(o->q, cv))
 		return 0;
 	if (!(o->flags & CASES_NO_BODIES) && cv->subject == no_subject && log) {
-		if ((rc = envelope_hash(n->store, log, cv->index, h, e)) < 0)
-			return rc;
-		rc = store_body_get(n->store, h, (void **)&body, &len, e);
+		rc = log_body(n->store, log, cv->index, (void **)&body, &len, e);
 		if (rc < 0 && rc != ERR_NOTFOUND)
 			return rc;
 		if (rc == 0) {
@@ -1237,19 +1276,11 @@ static int item_keep(void *ctx, uint64_t index, const struct store_fact *f, cons
 	struct ikeep *k = ctx;
 	struct items *it = &k->c->it;
 	struct item *x;
-	size_t cap = it->cap;
-	uint64_t *at;
 	uint8_t h[32];
 	int rc, t;
 
-	if ((t = type_id(it, type)) < 0 || (rc = grow(it, 1)) < 0)
+	if ((t = type_id(it, type)) < 0 || (rc = grow_kept(it, k->e)) < 0)
 		return t < 0 ? t : rc;
-	if (!it->at || it->cap != cap) { /* at follows v's room */
-		if (!(at = realloc(it->at, it->cap * sizeof(*at))))
-			return err_set(k->e, ERR_NOMEM, "out of memory");
-		it->at = at;
-	}
-	at = it->at;
 	x = &it->v[it->n];
 	memset(x, 0, sizeof(*x));
 	x->env.time = f->time;
@@ -1258,7 +1289,7 @@ static int item_keep(void *ctx, uint64_t index, const struct store_fact *f, cons
 	x->env.kind = f->kind;
 	x->env.case_ours = f->side == (k->mine ? 0 : 1);
 	x->env.mine = k->mine != 0;
-	at[it->n++] = index;
+	it->at[it->n++] = index;
 	if ((rc = envelope_hash(it->store, k->mine ? it->ours : it->theirs, index, h, k->e)) < 0)
 		return rc;
 	return body_set(it, x, h);
@@ -1659,7 +1690,6 @@ static int one_add(void *ctx, const char *peer, const struct case_view *cv, stru
 		const struct case_msg *m = &cv->msgs[k];
 		struct case_msg *c = &v->msgs[k];
 		int ours = strcmp(m->from, o->n->cfg.name) == 0;
-		uint8_t h[32];
 
 		*c = *m;
 		c->body = NULL;
@@ -1668,9 +1698,8 @@ static int one_add(void *ctx, const char *peer, const struct case_view *cv, stru
 			return err_set(e, ERR_NOMEM, "out of memory");
 		if (o->flags & CASES_NO_BODIES)
 			continue;
-		if ((rc = envelope_hash(o->n->store, lg[ours ? 0 : 1].id, m->index, h, e)) < 0 ||
-		    ((rc = store_body_get(o->n->store, h, (void **)&c->body, &c->body_len, e)) < 0 &&
-		     rc != ERR_NOTFOUND))
+		if ((rc = log_body(o->n->store, lg[ours ? 0 : 1].id, m->index, (void **)&c->body,
+				   &c->body_len, e)) < 0 && rc != ERR_NOTFOUND)
 			return rc;
 	}
 	if (!(o->flags & CASES_NO_BODIES))

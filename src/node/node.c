@@ -753,6 +753,39 @@ static int add_attachments(struct node *n, struct node_batch *b, const struct st
 	return 0;
 }
 
+/* Fills a batch from store_read_from until it holds the entries up to
+ * end or NODE_BATCH_BYTES. */
+struct batch_fill {
+	struct node *n;
+	struct node_batch *b;
+	uint64_t end;
+	size_t bytes;
+	struct err *e;
+};
+
+static int batch_fill_fn(void *ctx, uint64_t index, const char *env, size_t len, void *body,
+			 size_t body_len)
+{
+	struct batch_fill *bf = ctx;
+	struct store_entry *en = &bf->b->entries[bf->b->n];
+	char *copy;
+
+	if (index >= bf->end || (bf->b->n > 0 && bf->bytes > NODE_BATCH_BYTES)) {
+		free(body);
+		return 1; /* enough */
+	}
+	if (!(copy = malloc(len + 1))) {
+		free(body);
+		return err_set(bf->e, ERR_NOMEM, "out of memory");
+	}
+	memcpy(copy, env, len);
+	copy[len] = '\0';
+	*en = (struct store_entry){ copy, len, body, body_len };
+	bf->b->n++;
+	bf->bytes += len + body_len;
+	return body ? add_attachments(bf->n, bf->b, en, &bf->bytes, bf->e) : 0;
+}
+
 static int batch_make(struct node *n, const char *peer, uint64_t first, size_t max,
 		      int keep, struct node_batch *b, struct err *e)
 {
@@ -782,31 +815,15 @@ static int batch_make(struct node *n, const char *peer, uint64_t first, size_t m
 	if ((rc = store_read_begin(n->store, &own, e)) < 0)
 		goto out;
 	{
-		size_t bytes = 0;
-		for (uint64_t i = first; i < end; i++, b->n++) {
-			struct store_entry *en = &b->entries[b->n];
-			struct envelope env;
-			char *buf;
-			void *body;
-
-			if (b->n > 0 && bytes > NODE_BATCH_BYTES) {
-				end = i; /* the rest goes in the next batch */
-				break;
-			}
-			if ((rc = store_entry_get(n->store, log.id, i, &buf, &en->len, e)) < 0)
-				goto out;
-			en->envelope = buf;
-			if ((rc = envelope_parse(&env, buf, en->len, e)) < 0)
-				goto out;
-			rc = store_body_get(n->store, env.body, &body, &en->body_len, e);
-			if (rc == 0)
-				en->body = body;
-			else if (rc != ERR_NOTFOUND)
-				goto out;
-			bytes += en->len + en->body_len;
-			if (en->body && (rc = add_attachments(n, b, en, &bytes, e)) < 0)
-				goto out;
+		struct batch_fill bf = { n, b, end, 0, e };
+		if ((rc = store_read_from(n->store, log.id, first, batch_fill_fn, &bf, e)) < 0)
+			goto out;
+		if (b->n != end - first && bf.bytes <= NODE_BATCH_BYTES) {
+			rc = err_set(e, ERR_STORE, "%s: entry %" PRIu64 " is missing", log.origin,
+				     first + b->n);
+			goto out;
 		}
+		end = first + b->n; /* the rest, if any, goes in the next batch */
 	}
 	if ((rc = store_read_end(n->store, own, e)) < 0)
 		goto out;
@@ -1052,25 +1069,29 @@ struct chain_scan {
 	struct err *e;
 };
 
-static int chain_scan_fn(void *ctx, uint64_t index, const char *buf, size_t len,
-			 const uint8_t *leaf)
+/* Entry index of the log, if it is a key entry: its announcement joins
+ * the chain. */
+static int chain_entry(struct chain_scan *cs, uint64_t index, const char *buf, size_t len)
 {
-	struct chain_scan *cs = ctx;
 	struct envelope env;
 	void *body = NULL;
 	size_t blen = 0;
 	int rc;
 
-	(void)index;
-	(void)leaf;
 	if (!bytes_contain(buf, len, "\nkind key\n") || envelope_parse(&env, buf, len, cs->e) < 0 ||
 	    env.kind != ENVELOPE_KEY)
 		return 0;
-	if ((rc = store_body_get(cs->n->store, env.body, &body, &blen, cs->e)) < 0 && rc != ERR_NOTFOUND)
+	if ((rc = store_entry_body(cs->n->store, cs->log, index, env.body, &body, &blen, cs->e)) < 0 &&
+	    rc != ERR_NOTFOUND)
 		return rc;
 	rc = node_key_entry(cs->c, cs->origin, &env, body, blen, cs->e);
 	free(body);
 	return rc;
+}
+
+static int chain_scan_fn(void *ctx, const struct store_row *r)
+{
+	return chain_entry(ctx, r->index, r->env, r->len);
 }
 
 /* The key entries of a block of a log's facts: only those envelopes are
@@ -1091,7 +1112,7 @@ static int chain_facts_fn(void *ctx, uint64_t first, const struct store_fact *f,
 			continue;
 		if ((rc = store_entry_get(cs->n->store, cs->log, first + i, &buf, &len, cs->e)) < 0)
 			return rc;
-		rc = chain_scan_fn(cs, first + i, buf, len, NULL);
+		rc = chain_entry(cs, first + i, buf, len);
 		free(buf);
 		if (rc < 0)
 			return rc;

@@ -88,12 +88,13 @@ static int check_roots(struct vlog *v)
 	return 0;
 }
 
-static int check_entry(void *ctx, uint64_t index, const char *buf, size_t len,
-		       const uint8_t *leaf)
+static int check_entry(void *ctx, const struct store_row *r)
 {
 	struct vlog *v = ctx;
 	struct envelope env;
 	uint8_t lh[32], bh[32];
+	uint64_t index = r->index;
+	const uint8_t *leaf = r->leaf;
 	void *body;
 	size_t blen;
 	int rc;
@@ -101,7 +102,7 @@ static int check_entry(void *ctx, uint64_t index, const char *buf, size_t len,
 	if (index != v->f.size)
 		return err_set(v->e, ERR_VERIFY, "%s: entry %" PRIu64 " is missing",
 			       v->log->origin, v->f.size);
-	if (envelope_parse(&env, buf, len, v->e) < 0) {
+	if (envelope_parse(&env, r->env, r->len, v->e) < 0) {
 		err_wrap(v->e, "%s: entry %" PRIu64, v->log->origin, index);
 		v->e->code = ERR_VERIFY;
 		return ERR_VERIFY;
@@ -111,13 +112,13 @@ static int check_entry(void *ctx, uint64_t index, const char *buf, size_t len,
 		return err_set(v->e, ERR_VERIFY,
 			       "%s: entry %" PRIu64 " holds the envelope of %s to %s index %" PRIu64,
 			       v->log->origin, index, env.from, env.to, env.index);
-	merkle_leaf_hash(lh, buf, len);
+	merkle_leaf_hash(lh, r->env, r->len);
 	if (!leaf || memcmp(lh, leaf, 32) != 0)
 		return err_set(v->e, ERR_VERIFY,
 			       "%s: entry %" PRIu64 ": stored leaf hash %s its envelope",
 			       v->log->origin, index,
 			       leaf ? "does not match" : "is missing for");
-	rc = store_body_get(v->n->store, env.body, &body, &blen, v->e);
+	rc = store_entry_body(v->n->store, v->log->id, index, env.body, &body, &blen, v->e);
 	if (rc == 0) {
 		merkle_sha256(bh, body, blen);
 		if (memcmp(bh, env.body, 32) != 0) {

@@ -70,15 +70,18 @@ void store_set_key(struct store *s, const uint8_t key[static 32])
 #define SEAL_OVERHEAD (1 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + \
 		       crypto_aead_xchacha20poly1305_ietf_ABYTES)
 
-static int body_put(struct store *s, const uint8_t hash[static 32], const void *data,
-		    size_t len, struct err *e)
+/* data as the store holds it: sealed into *out (malloc'd, *outlen) when
+ * the store has a key, else *out = NULL (store data itself). */
+static int seal(struct store *s, const uint8_t hash[static 32], const void *data,
+		size_t len, unsigned char **out, size_t *outlen, struct err *e)
 {
 	unsigned char *sealed;
 	unsigned long long clen;
-	int rc;
 
+	*out = NULL;
+	*outlen = len;
 	if (!s->has_key)
-		return s->ops->body_put(s, hash, data, len, e);
+		return 0;
 	if (!(sealed = malloc(len + SEAL_OVERHEAD)))
 		return err_set(e, ERR_NOMEM, "out of memory sealing a body");
 	sealed[0] = SEAL_VERSION;
@@ -86,8 +89,60 @@ static int body_put(struct store *s, const uint8_t hash[static 32], const void *
 	crypto_aead_xchacha20poly1305_ietf_encrypt(
 		sealed + 1 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &clen, data, len,
 		hash, 32, NULL, sealed + 1, s->key);
-	rc = s->ops->body_put(s, hash, sealed, 1 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
-			      (size_t)clen, e);
+	*out = sealed;
+	*outlen = 1 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + (size_t)clen;
+	return 0;
+}
+
+/* Opens a body or attachment as stored (sealed, *buf malloc'd by the
+ * backend, taken over here) into *buf, NUL-terminated. */
+static int unseal(struct store *s, const uint8_t hash[static 32], void **buf, size_t *len,
+		  struct err *e)
+{
+	unsigned char *sealed = *buf, *plain;
+	unsigned long long plen;
+	size_t slen = *len;
+	char hex[65];
+	int rc;
+
+	if (!s->has_key)
+		return 0;
+	*buf = NULL;
+	merkle_hex(hex, hash);
+	if (slen < SEAL_OVERHEAD || sealed[0] != SEAL_VERSION) {
+		free(sealed);
+		return err_set(e, ERR_VERIFY, "body sha256:%s is not sealed (altered?)", hex);
+	}
+	if (!(plain = malloc(slen - SEAL_OVERHEAD + 1))) {
+		free(sealed);
+		return err_set(e, ERR_NOMEM, "out of memory opening a body");
+	}
+	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+		plain, &plen, NULL, sealed + 1 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+		slen - 1 - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, hash, 32, sealed + 1, s->key);
+	free(sealed);
+	if (rc != 0) {
+		free(plain);
+		return err_set(e, ERR_VERIFY,
+			       "body sha256:%s does not open (altered, or sealed under another key)", hex);
+	}
+	plain[plen] = '\0';
+	*buf = plain;
+	*len = (size_t)plen;
+	return 0;
+}
+
+/* An attachment, by its hash. */
+static int body_put(struct store *s, const uint8_t hash[static 32], const void *data,
+		    size_t len, struct err *e)
+{
+	unsigned char *sealed;
+	size_t slen;
+	int rc;
+
+	if ((rc = seal(s, hash, data, len, &sealed, &slen, e)) < 0)
+		return rc;
+	rc = s->ops->body_put(s, hash, sealed ? sealed : data, slen, e);
 	free(sealed);
 	return rc;
 }
@@ -361,12 +416,14 @@ static int frontier_load(struct store *s, int64_t log, uint64_t size,
 
 static int append_one(struct store *s, const struct store_log *log,
 		      struct merkle_frontier *f, const struct store_entry *en,
-		      struct err *e)
+		      int as_stored, struct err *e)
 {
 	struct envelope env;
 	struct emit_ctx ec = { s, log->id, e };
 	uint8_t leaf[32], bh[32];
 	uint64_t index = f->size;
+	unsigned char *sealed = NULL;
+	size_t slen = en->body_len;
 	int rc;
 
 	if ((rc = envelope_parse(&env, en->envelope, en->len, e)) < 0)
@@ -380,7 +437,7 @@ static int append_one(struct store *s, const struct store_log *log,
 		return err_set(e, ERR_CONFLICT,
 			       "%s: envelope has index %" PRIu64 " but the next index is %" PRIu64,
 			       log->origin, env.index, index);
-	if (en->body) {
+	if (en->body && !as_stored) {
 		if (en->body_len > STORE_BODY_MAX)
 			return err_set(e, ERR_TOOBIG,
 				       "%s entry %" PRIu64 ": body of %zu bytes is over the %u-byte limit",
@@ -391,13 +448,14 @@ static int append_one(struct store *s, const struct store_log *log,
 			return err_set(e, ERR_INVALID,
 				       "%s entry %" PRIu64 ": body does not match the envelope's body hash",
 				       log->origin, index);
-		if ((rc = body_put(s, bh, en->body, en->body_len, e)) < 0)
+		if ((rc = seal(s, bh, en->body, en->body_len, &sealed, &slen, e)) < 0)
 			return rc;
 	}
 	merkle_leaf_hash(leaf, en->envelope, en->len);
-	if ((rc = s->ops->entry_put(s, log->id, index, leaf, en->envelope,
-				    en->len, e)) < 0 ||
-	    (rc = facts_add(s, &env, e)) < 0)
+	rc = s->ops->entry_put(s, log->id, index, leaf, en->envelope, en->len,
+			       sealed ? (const void *)sealed : en->body, slen, e);
+	free(sealed);
+	if (rc < 0 || (rc = facts_add(s, &env, e)) < 0)
 		return rc;
 	return merkle_frontier_append(f, leaf, emit_node, &ec);
 }
@@ -484,7 +542,7 @@ static int append_txn(struct store *s, const struct store_log *log,
 			goto out;
 	}
 	for (size_t i = 0; i < b->n; i++)
-		if ((rc = append_one(s, &cur, &f, &b->entries[i], e)) < 0)
+		if ((rc = append_one(s, &cur, &f, &b->entries[i], b->bodies_as_stored, e)) < 0)
 			goto out;
 	if (b->n && ((rc = facts_end(s, e)) < 0 ||
 		     (rc = s->ops->log_set_size(s, cur.id, f.size, e)) < 0))
@@ -609,7 +667,62 @@ int store_entry_get(struct store *s, int64_t log, uint64_t index, char **buf,
 int store_scan(struct store *s, int64_t log, store_entry_fn fn, void *ctx,
 	       struct err *e)
 {
-	return s->ops->scan(s, log, fn, ctx, e);
+	return s->ops->scan(s, log, 0, fn, ctx, e);
+}
+
+int store_scan_from(struct store *s, int64_t log, uint64_t from, store_entry_fn fn,
+		    void *ctx, struct err *e)
+{
+	return s->ops->scan(s, log, from, fn, ctx, e);
+}
+
+struct read_from {
+	struct store *s;
+	uint64_t next;
+	store_read_fn fn;
+	void *ctx;
+	struct err *e;
+};
+
+static int read_row(void *ctx, const struct store_row *r)
+{
+	struct read_from *rf = ctx;
+	struct envelope env;
+	void *body = NULL;
+	size_t len = r->body_len;
+	int rc;
+
+	if (r->index != rf->next)
+		return err_set(rf->e, ERR_VERIFY, "log entry %" PRIu64 " is missing", rf->next);
+	rf->next++;
+	if ((rc = envelope_parse(&env, r->env, r->len, rf->e)) < 0)
+		return err_wrap(rf->e, "entry %" PRIu64, r->index);
+	if (r->body) {
+		if (!(body = malloc(len + 1)))
+			return err_set(rf->e, ERR_NOMEM, "out of memory reading a body");
+		memcpy(body, r->body, len);
+		((char *)body)[len] = '\0';
+		rc = unseal(rf->s, env.body, &body, &len, rf->e);
+	} else {
+		rc = store_body_get(rf->s, env.body, &body, &len, rf->e); /* before version 4 */
+		if (rc == ERR_NOTFOUND) {
+			body = NULL;
+			len = 0;
+			rc = 0;
+		}
+	}
+	if (rc < 0)
+		return rc;
+	return rf->fn(rf->ctx, r->index, r->env, r->len, body, len);
+}
+
+int store_read_from(struct store *s, int64_t log, uint64_t first, store_read_fn fn, void *ctx,
+		    struct err *e)
+{
+	struct read_from rf = { s, first, fn, ctx, e };
+	int rc = s->ops->scan(s, log, first, read_row, &rf, e);
+
+	return rc > 0 ? 0 : rc;
 }
 
 int store_node_get(struct store *s, int64_t log, struct merkle_id id,
@@ -621,41 +734,24 @@ int store_node_get(struct store *s, int64_t log, struct merkle_id id,
 int store_body_get(struct store *s, const uint8_t hash[static 32], void **buf,
 		   size_t *len, struct err *e)
 {
-	unsigned char *sealed, *plain;
-	unsigned long long plen;
-	size_t slen;
-	char hex[65];
 	int rc;
 
-	if ((rc = s->ops->body_get(s, hash, (void **)&sealed, &slen, e)) < 0)
+	if ((rc = s->ops->body_get(s, hash, buf, len, e)) < 0)
 		return rc;
-	if (!s->has_key) {
-		*buf = sealed;
-		*len = slen;
-		return 0;
-	}
-	merkle_hex(hex, hash);
-	if (slen < SEAL_OVERHEAD || sealed[0] != SEAL_VERSION) {
-		free(sealed);
-		return err_set(e, ERR_VERIFY, "body sha256:%s is not sealed (altered?)", hex);
-	}
-	if (!(plain = malloc(slen - SEAL_OVERHEAD + 1))) {
-		free(sealed);
-		return err_set(e, ERR_NOMEM, "out of memory opening a body");
-	}
-	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
-		plain, &plen, NULL, sealed + 1 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-		slen - 1 - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, hash, 32, sealed + 1, s->key);
-	free(sealed);
-	if (rc != 0) {
-		free(plain);
-		return err_set(e, ERR_VERIFY,
-			       "body sha256:%s does not open (altered, or sealed under another key)", hex);
-	}
-	plain[plen] = '\0';
-	*buf = plain;
-	*len = (size_t)plen;
-	return 0;
+	return unseal(s, hash, buf, len, e);
+}
+
+int store_entry_body(struct store *s, int64_t log, uint64_t index,
+		     const uint8_t hash[static 32], void **buf, size_t *len,
+		     struct err *e)
+{
+	int rc = s->ops->entry_body(s, log, index, buf, len, e);
+
+	if (rc == ERR_NOTFOUND)
+		return store_body_get(s, hash, buf, len, e);
+	if (rc < 0)
+		return rc;
+	return unseal(s, hash, buf, len, e);
 }
 
 int store_checkpoint_each(struct store *s, int64_t log, store_checkpoint_fn fn,

@@ -81,7 +81,9 @@ struct store_log {
 };
 
 /* One entry to append: its canonical envelope and, optionally, its body
- * (whose SHA-256 must equal the envelope's body hash). */
+ * (whose SHA-256 must equal the envelope's body hash). The body is stored
+ * in the entry's row (sealed when the store has a key): appends write
+ * rows in index order only, never at a random place of an index. */
 struct store_entry {
 	const char *envelope;
 	size_t len;
@@ -265,6 +267,9 @@ struct store_batch {
 	/* Optional: a party record stored in the same transaction (a key
 	 * change that the batch's key announcement makes). */
 	const struct store_party *party;
+	/* Set by store_copy only: the entries' bodies are as another store
+	 * holds them (sealed under its key), stored as they are. */
+	int bodies_as_stored;
 };
 
 struct store_appended {
@@ -300,13 +305,33 @@ int store_consistency_proof(struct store *s, int64_t log, uint64_t size1,
  * or ERR_NOTFOUND. */
 int store_entry_get(struct store *s, int64_t log, uint64_t index, char **buf,
 		    size_t *len, struct err *e);
-/* Calls fn for every stored entry of a log in index order, with the stored
- * leaf hash (NULL if missing). Gaps are not skipped silently: fn sees the
- * stored index of each row. fn returning non-zero stops the walk. */
-typedef int (*store_entry_fn)(void *ctx, uint64_t index, const char *env,
-			      size_t len, const uint8_t *leaf);
+/* One stored entry as a scan sees it; every pointer is the store's for
+ * the call only. */
+struct store_row {
+	uint64_t index;       /* as stored: gaps are not skipped silently */
+	const char *env;
+	size_t len;
+	const uint8_t *leaf;  /* the stored leaf hash, NULL if missing */
+	const void *body;     /* the body as stored in the row (sealed when the
+			       * store has a key), NULL if the row holds none */
+	size_t body_len;
+};
+/* Calls fn for every stored entry of a log in index order, from index
+ * from on. fn returning non-zero stops the walk and is returned. */
+typedef int (*store_entry_fn)(void *ctx, const struct store_row *r);
 int store_scan(struct store *s, int64_t log, store_entry_fn fn, void *ctx,
 	       struct err *e);
+int store_scan_from(struct store *s, int64_t log, uint64_t from, store_entry_fn fn,
+		    void *ctx, struct err *e);
+/* Entries from index first of a log, in index order, each with its body
+ * opened (*body malloc'd and handed to fn, which owns it from then on;
+ * NULL if the store holds none): one range read, not two lookups per
+ * entry. fn returning non-zero stops the read: a positive value is
+ * returned as 0, a negative one as it is. Errors as store_entry_body. */
+typedef int (*store_read_fn)(void *ctx, uint64_t index, const char *env, size_t len,
+			     void *body, size_t body_len);
+int store_read_from(struct store *s, int64_t log, uint64_t first, store_read_fn fn, void *ctx,
+		    struct err *e);
 /* The facts of a log: what reports and channel views need of an entry,
  * kept in blocks of STORE_FACT_BLOCK beside the entries (store_facts.c),
  * so that a report reads no envelope. side: the envelope's case_from is
@@ -377,12 +402,24 @@ int store_items_scan(struct store *s, int64_t log, uint64_t size, store_item_fn 
 int store_node_get(struct store *s, int64_t log, struct merkle_id id,
 		   uint8_t hash[static 32], struct err *e);
 
-/* Body by hash: *buf malloc'd. Returns 0 or ERR_NOTFOUND. */
+/* An attachment by its hash (or the body of an entry appended before
+ * schema version 4, which kept bodies by hash): *buf malloc'd. Returns 0,
+ * ERR_NOTFOUND, or ERR_VERIFY for one that does not open. */
 int store_body_get(struct store *s, const uint8_t hash[static 32], void **buf,
 		   size_t *len, struct err *e);
-/* Every body and attachment by increasing hash, as stored (sealed when
- * the store has a key; data is the store's for the call only). fn
- * returning non-zero stops the walk and is returned. */
+/* The body of entry index of log, whose envelope names hash: *buf
+ * malloc'd (NUL-terminated) and *len. From the entry's row, or, for an
+ * entry whose row holds none (appended before schema version 4), by its
+ * hash. Returns 0, ERR_NOTFOUND (no such entry, or its body is not held)
+ * or ERR_VERIFY (it does not open under the store's key). */
+int store_entry_body(struct store *s, int64_t log, uint64_t index,
+		     const uint8_t hash[static 32], void **buf, size_t *len,
+		     struct err *e);
+/* Every attachment (and body of an entry from before schema version 4)
+ * by increasing hash, as stored (sealed when the store has a key; data is
+ * the store's for the call only). Bodies held in entry rows come with
+ * the entries (store_scan). fn returning non-zero stops the walk and is
+ * returned. */
 typedef int (*store_body_fn)(void *ctx, const uint8_t hash[static 32],
 			     const void *data, size_t len);
 int store_body_each(struct store *s, store_body_fn fn, void *ctx, struct err *e);

@@ -89,12 +89,20 @@ struct store_ops {
 			    struct err *e);
 
 	/* An entry with its leaf hash (the level-0 node). */
+	/* body (as stored: sealed when the store has a key) may be NULL:
+	 * the row then holds none. */
 	int (*entry_put)(struct store *s, int64_t log, uint64_t index,
 			 const uint8_t leaf[static 32], const char *env,
-			 size_t len, struct err *e);
+			 size_t len, const void *body, size_t body_len,
+			 struct err *e);
 	int (*entry_get)(struct store *s, int64_t log, uint64_t index,
 			 char **buf, size_t *len, struct err *e);
-	int (*scan)(struct store *s, int64_t log, store_entry_fn fn,
+	/* The body in entry index's row, as stored: ERR_NOTFOUND if there
+	 * is no such entry or its row holds no body. */
+	int (*entry_body)(struct store *s, int64_t log, uint64_t index,
+			  void **buf, size_t *len, struct err *e);
+	/* The entries of log from index from on, in index order. */
+	int (*scan)(struct store *s, int64_t log, uint64_t from, store_entry_fn fn,
 		    void *ctx, struct err *e);
 	/* Facts (store_facts.c): one row per block of a log, as encoded
 	 * there; fact_put replaces the row. fact_scan calls fn for the rows
@@ -152,9 +160,9 @@ struct store_ops {
 	int (*cosig_each)(struct store *s, int64_t checkpoint,
 			  store_cosig_fn fn, void *ctx, struct err *e);
 
-	/* For store_copy: every body and attachment as stored (sealed when
-	 * the store has a key) by hash, and the operators' audit trail in
-	 * order. */
+	/* For store_copy: every attachment (and body kept by hash, from
+	 * before schema version 4) as stored (sealed when the store has a
+	 * key) by hash, and the operators' audit trail in order. */
 	int (*body_each)(struct store *s, store_body_fn fn, void *ctx,
 			 struct err *e);
 	int (*audit_each)(struct store *s, store_audit_fn fn, void *ctx,

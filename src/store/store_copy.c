@@ -6,9 +6,9 @@
  * keeps every invariant of store.h by construction: each log's entries are
  * appended in batches that rebuild its tree, and each checkpoint is stored
  * by the batch that reaches its size, so store_append itself checks every
- * checkpoint root against the copied entries. Bodies and attachments are
- * copied as stored (sealed under the node's data key, which the copy never
- * needs). The source must not change during the copy (stop parley serve);
+ * checkpoint root against the copied entries. Bodies (in their entries'
+ * rows) and attachments are copied as stored (sealed under the node's
+ * data key, which the copy never needs). The source must not change during the copy (stop parley serve);
  * the target must hold no party and no log, so a copy never merges. */
 #include "store/store_backend.h"
 
@@ -191,7 +191,7 @@ struct log_copy {
 	struct cp_list cps;
 	size_t next_cp;
 	struct store_entry ent[COPY_BATCH];
-	char *own[COPY_BATCH]; /* ent[i].envelope, owned */
+	char *own[COPY_BATCH]; /* ent[i].envelope and its body, owned */
 	size_t n;
 	uint64_t expect; /* the next index */
 };
@@ -215,7 +215,7 @@ static int copy_cosig(void *ctx, const struct store_cosig *s)
 static int log_flush(struct log_copy *lc)
 {
 	struct copy *c = lc->c;
-	struct store_batch b = { .entries = lc->ent, .n = lc->n };
+	struct store_batch b = { .entries = lc->ent, .n = lc->n, .bodies_as_stored = 1 };
 	struct store_checkpoint *cp = NULL;
 	struct store_appended res;
 	int rc;
@@ -246,23 +246,24 @@ static int log_flush(struct log_copy *lc)
 	return 0;
 }
 
-static int log_entry(void *ctx, uint64_t index, const char *env, size_t len,
-		     const uint8_t *leaf)
+static int log_entry(void *ctx, const struct store_row *r)
 {
 	struct log_copy *lc = ctx;
 	char *copy;
 
-	(void)leaf;
-	if (index != lc->expect)
+	if (r->index != lc->expect)
 		return err_set(lc->c->e, ERR_VERIFY,
 			       "%s: the source holds entry %" PRIu64 " where %" PRIu64 " belongs",
-			       lc->src.origin, index, lc->expect);
-	if (!(copy = malloc(len + 1)))
+			       lc->src.origin, r->index, lc->expect);
+	if (!(copy = malloc(r->len + 1 + r->body_len)))
 		return err_set(lc->c->e, ERR_NOMEM, "out of memory copying entries");
-	memcpy(copy, env, len);
-	copy[len] = '\0';
+	memcpy(copy, r->env, r->len);
+	copy[r->len] = '\0';
+	if (r->body_len)
+		memcpy(copy + r->len + 1, r->body, r->body_len);
 	lc->own[lc->n] = copy;
-	lc->ent[lc->n++] = (struct store_entry){ copy, len, NULL, 0 };
+	lc->ent[lc->n++] = (struct store_entry){ copy, r->len, r->body ? copy + r->len + 1 : NULL,
+						 r->body_len };
 	lc->expect++;
 	if (lc->n == COPY_BATCH ||
 	    (lc->next_cp < lc->cps.n && lc->cps.v[lc->next_cp].size == lc->expect))
@@ -412,6 +413,7 @@ static int count_evidence(void *ctx, const struct store_evidence *v)
 struct body_digest {
 	uint8_t h[32];
 	uint64_t n;
+	uint64_t held; /* of the rows digested, those holding a body */
 	struct err *e;
 };
 
@@ -436,23 +438,45 @@ static int digest_body(void *ctx, const uint8_t hash[static 32], const void *dat
 	return 0;
 }
 
+/* Digest of the bodies held in a log's entry rows, as stored: each row
+ * adds its index and its body (or the lack of one) to the chain. */
+static int digest_row_body(struct body_digest *d, const struct store_row *r)
+{
+	uint8_t idx[32] = { 0 };
+
+	for (int i = 0; i < 8; i++)
+		idx[i] = (uint8_t)(r->index >> (8 * i));
+	idx[8] = r->body != NULL;
+	d->held += r->body != NULL;
+	return digest_body(d, idx, r->body, r->body_len);
+}
+
+static int row_body_digest(void *ctx, const struct store_row *r)
+{
+	return digest_row_body(ctx, r);
+}
+
 struct rehash {
 	struct merkle_frontier f;
+	struct body_digest bodies;
 	const char *origin;
 	struct err *e;
 };
 
-/* Rebuilds the copy's tree from its envelopes, not from its stored nodes. */
-static int rehash_entry(void *ctx, uint64_t index, const char *env, size_t len,
-			const uint8_t *leaf)
+/* Rebuilds the copy's tree from its envelopes, not from its stored nodes,
+ * and digests the bodies its rows hold. */
+static int rehash_entry(void *ctx, const struct store_row *row)
 {
 	struct rehash *r = ctx;
 	uint8_t h[32];
+	int rc;
 
-	merkle_leaf_hash(h, env, len);
-	if (index != r->f.size || !leaf || memcmp(h, leaf, 32) != 0)
+	merkle_leaf_hash(h, row->env, row->len);
+	if (row->index != r->f.size || !row->leaf || memcmp(h, row->leaf, 32) != 0)
 		return err_set(r->e, ERR_VERIFY, "%s: entry %" PRIu64 " of the copy is "
-			       "out of place or has a wrong leaf hash", r->origin, index);
+			       "out of place or has a wrong leaf hash", r->origin, row->index);
+	if ((rc = digest_row_body(&r->bodies, row)) < 0)
+		return rc;
 	return merkle_frontier_append(&r->f, h, NULL, NULL);
 }
 
@@ -501,6 +525,7 @@ static int cmp_log(void *ctx, const struct store_log *log)
 	struct store_log other;
 	struct cp_list ca, cb;
 	struct rehash r;
+	struct body_digest da = { .e = c->e };
 	uint8_t ra[32], rb[32], rr[32];
 	int rc;
 
@@ -512,15 +537,22 @@ static int cmp_log(void *ctx, const struct store_log *log)
 		return err_set(c->e, ERR_VERIFY, "%s: size %" PRIu64 " in the source, %"
 			       PRIu64 " in the copy", log->origin, log->size, other.size);
 	merkle_frontier_init(&r.f);
+	r.bodies = (struct body_digest){ .e = c->e };
 	r.origin = log->origin;
 	r.e = c->e;
 	if ((rc = store_root(c->a, log->id, log->size, ra, c->e)) < 0 ||
 	    (rc = store_root(c->b, other.id, other.size, rb, c->e)) < 0 ||
-	    (rc = store_scan(c->b, other.id, rehash_entry, &r, c->e)) < 0)
+	    (rc = store_scan(c->b, other.id, rehash_entry, &r, c->e)) < 0 ||
+	    (rc = store_scan(c->a, log->id, row_body_digest, &da, c->e)) < 0)
 		goto out;
 	merkle_frontier_root(&r.f, rr);
 	if (r.f.size != log->size || memcmp(ra, rb, 32) != 0 || memcmp(ra, rr, 32) != 0) {
 		rc = err_set(c->e, ERR_VERIFY, "%s: the copy's root differs from the source's",
+			     log->origin);
+		goto out;
+	}
+	if (memcmp(da.h, r.bodies.h, 32) != 0) {
+		rc = err_set(c->e, ERR_VERIFY, "%s: the bodies in the entries differ in the copy",
 			     log->origin);
 		goto out;
 	}
@@ -546,6 +578,7 @@ static int cmp_log(void *ctx, const struct store_log *log)
 	}
 	c->st->logs++;
 	c->st->entries += log->size;
+	c->st->bodies += da.held;
 	c->st->checkpoints += ca.n;
 	if (c->progress)
 		c->progress(c->ctx, log->origin, log->size, log->size);

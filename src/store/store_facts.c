@@ -339,18 +339,16 @@ static int rebuild_add(struct rebuild *r, const struct envelope *env)
 	return 0;
 }
 
-static int rebuild_entry(void *ctx, uint64_t index, const char *buf, size_t len,
-			 const uint8_t *leaf)
+static int rebuild_entry(void *ctx, const struct store_row *row)
 {
 	struct rebuild *r = ctx;
 	struct envelope env;
 
-	(void)leaf;
-	if (index != r->expect)
+	if (row->index != r->expect)
 		return err_set(r->e, ERR_VERIFY, "log %" PRId64 ": entry %" PRIu64
-			       " where %" PRIu64 " belongs", r->log, index, r->expect);
-	if (envelope_parse(&env, buf, len, r->e) < 0)
-		return err_wrap(r->e, "log %" PRId64 " entry %" PRIu64, r->log, index);
+			       " where %" PRIu64 " belongs", r->log, row->index, r->expect);
+	if (envelope_parse(&env, row->env, row->len, r->e) < 0)
+		return err_wrap(r->e, "log %" PRId64 " entry %" PRIu64, r->log, row->index);
 	return rebuild_add(r, &env);
 }
 
@@ -374,7 +372,7 @@ static int rebuild(struct store *s, int64_t log, int write, struct err *e)
 
 	if (!r)
 		return e->code;
-	if ((rc = s->ops->scan(s, log, rebuild_entry, r, e)) == 0)
+	if ((rc = s->ops->scan(s, log, 0, rebuild_entry, r, e)) == 0)
 		rc = rebuild_end(r);
 	free(r);
 	return rc;

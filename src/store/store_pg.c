@@ -32,6 +32,7 @@
  * can serve too:
  *   - types BIGINT, INTEGER, TEXT, BYTEA; BIGSERIAL keys (a sequence);
  *   - PRIMARY KEY, UNIQUE, REFERENCES, CHECK, one partial unique index;
+ *     ALTER TABLE ... ADD COLUMN (a nullable column, when upgrading);
  *   - transactions: BEGIN ISOLATION LEVEL READ COMMITTED, COMMIT, ROLLBACK,
  *     with transactional CREATE TABLE for the schema; a transaction that
  *     fails with SQLSTATE 40001 (serialization failure) or 40P01
@@ -58,7 +59,7 @@
 
 #include <libpq-fe.h>
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 /* The delivery leases (store.h: leases); expires is in milliseconds
  * since the Unix epoch. */
@@ -133,6 +134,7 @@ static const char schema[] =
 	"  idx BIGINT NOT NULL,"
 	"  leaf BYTEA NOT NULL,"
 	"  envelope BYTEA NOT NULL,"
+	"  body BYTEA," /* version 4: the body in its entry's row */
 	"  PRIMARY KEY (log, idx)"
 	");"
 	/* (log, block) rather than SQLite's packed log << 44 | block: log ids
@@ -194,12 +196,17 @@ static const char schema_v3[] =
 	");"
 	"UPDATE parley_schema SET version = 3;";
 
+/* Version 4 keeps each entry's body in its row (the schema above); a
+ * store upgraded from before keeps the bodies it held in the body table,
+ * where store_entry_body finds them by hash. */
+static const char schema_v4[] = "ALTER TABLE entry ADD COLUMN body BYTEA;";
+
 enum {
 	Q_PARTY_PUT, Q_PARTY_GET, Q_PARTY_SELF, Q_PARTY_EACH,
 	Q_DELIVERY_PUT, Q_DELIVERY_GET, Q_EVIDENCE_ADD, Q_EVIDENCE_EACH, Q_RECEIPTED, Q_RECEIPT_TIME,
 	Q_OP_ADD, Q_OP_TOKEN, Q_OP_REVOKE, Q_OP_EACH, Q_AUDIT_ADD,
 	Q_LOG_GET, Q_LOG_LOCK, Q_LOG_CREATE, Q_LOG_EACH, Q_LOG_SIZE,
-	Q_ENTRY_PUT, Q_ENTRY_GET, Q_SCAN,
+	Q_ENTRY_PUT, Q_ENTRY_GET, Q_ENTRY_BODY, Q_SCAN,
 	Q_NODE_PUT, Q_NODE_GET, Q_LEAF_GET, Q_TILE_PUT, Q_TILE_GET,
 	Q_BODY_PUT, Q_BODY_GET,
 	Q_CP_FIND, Q_CP_PUT, Q_CP_EACH, Q_CP_LATEST,
@@ -255,11 +262,13 @@ static const char *const sql[Q_COUNT] = {
 			 " ON CONFLICT (origin) DO NOTHING RETURNING id",
 	[Q_LOG_EACH] = "SELECT id, origin, sender, receiver, size FROM log ORDER BY origin",
 	[Q_LOG_SIZE] = "UPDATE log SET size = $2::bigint WHERE id = $1::bigint",
-	[Q_ENTRY_PUT] = "INSERT INTO entry(log, idx, leaf, envelope)"
-			" VALUES ($1::bigint, $2::bigint, $3::bytea, $4::bytea)",
+	[Q_ENTRY_PUT] = "INSERT INTO entry(log, idx, leaf, envelope, body)"
+			" VALUES ($1::bigint, $2::bigint, $3::bytea, $4::bytea, $5::bytea)",
 	[Q_ENTRY_GET] = "SELECT envelope FROM entry WHERE log = $1::bigint AND idx = $2::bigint",
-	[Q_SCAN] = "SELECT idx, envelope, leaf FROM entry WHERE log = $1::bigint AND idx >= $2::bigint"
-		   " ORDER BY idx LIMIT 1024",
+	[Q_ENTRY_BODY] = "SELECT body FROM entry WHERE log = $1::bigint AND idx = $2::bigint"
+			 " AND body IS NOT NULL",
+	[Q_SCAN] = "SELECT idx, envelope, leaf, body FROM entry WHERE log = $1::bigint"
+		   " AND idx >= $2::bigint ORDER BY idx LIMIT 1024",
 	[Q_NODE_PUT] = "INSERT INTO node(log, level, idx, hash)"
 		       " VALUES ($1::bigint, $2::bigint, $3::bigint, $4::bytea)",
 	[Q_NODE_GET] = "SELECT hash FROM node WHERE log = $1::bigint AND level = $2::bigint"
@@ -372,6 +381,15 @@ static void p_bytes(struct params *p, const void *b, size_t len)
 	assert(p->n < MAX_PARAMS && len <= INT_MAX);
 	p->v[p->n] = len ? b : "";
 	p->len[p->n] = (int)len;
+	p->fmt[p->n++] = 1;
+}
+
+/* SQL NULL. */
+static void p_null(struct params *p)
+{
+	assert(p->n < MAX_PARAMS);
+	p->v[p->n] = NULL;
+	p->len[p->n] = 0;
 	p->fmt[p->n++] = 1;
 }
 
@@ -1153,7 +1171,7 @@ static int pg_log_set_size(struct store *base, int64_t log, uint64_t size,
 
 static int pg_entry_put(struct store *base, int64_t log, uint64_t index,
 			const uint8_t leaf[static 32], const char *env,
-			size_t len, struct err *e)
+			size_t len, const void *body, size_t body_len, struct err *e)
 {
 	struct params a = { 0 };
 
@@ -1161,6 +1179,10 @@ static int pg_entry_put(struct store *base, int64_t log, uint64_t index,
 	p_i64(&a, (int64_t)index);
 	p_bytes(&a, leaf, 32);
 	p_bytes(&a, env, len);
+	if (body)
+		p_bytes(&a, body, body_len);
+	else
+		p_null(&a);
 	return run_write(S(base), Q_ENTRY_PUT, &a, e, "storing an entry");
 }
 
@@ -1189,6 +1211,19 @@ static int pg_entry_get(struct store *base, int64_t log, uint64_t index,
 	p_i64(&a, (int64_t)index);
 	if ((rc = run_blob(S(base), Q_ENTRY_GET, &a, (void **)buf, len, e, "reading an entry")) == 1)
 		rc = err_set(e, ERR_NOTFOUND, "no entry %" PRIu64 " in log %" PRId64, index, log);
+	return rc;
+}
+
+static int pg_entry_body(struct store *base, int64_t log, uint64_t index,
+			 void **buf, size_t *len, struct err *e)
+{
+	struct params a = { 0 };
+	int rc;
+
+	p_i64(&a, log);
+	p_i64(&a, (int64_t)index);
+	if ((rc = run_blob(S(base), Q_ENTRY_BODY, &a, buf, len, e, "reading a body")) == 1)
+		rc = err_set(e, ERR_NOTFOUND, "no body in the row of entry %" PRIu64, index);
 	return rc;
 }
 
@@ -1230,13 +1265,6 @@ static int paged_from(struct pg_store *s, int q, int64_t log, int64_t from,
 	return paged_range(s, q, log, from, -1, row, ctx, e, what);
 }
 
-static int paged(struct pg_store *s, int q, int64_t log,
-		 int (*row)(void *ctx, const PGresult *r, int i), void *ctx, struct err *e,
-		 const char *what)
-{
-	return paged_from(s, q, log, 0, row, ctx, e, what);
-}
-
 struct scan_ctx {
 	store_entry_fn fn;
 	int (*fact_fn)(void *ctx, uint64_t block, const void *data, size_t len);
@@ -1246,18 +1274,27 @@ struct scan_ctx {
 static int scan_row(void *ctx, const PGresult *r, int i)
 {
 	struct scan_ctx *sc = ctx;
+	struct store_row row = {
+		.index = (uint64_t)col_i64(r, i, 0),
+		.env = PQgetvalue(r, i, 1),
+		.len = (size_t)PQgetlength(r, i, 1),
+		.leaf = PQgetlength(r, i, 2) == 32 ? (const uint8_t *)PQgetvalue(r, i, 2) : NULL,
+	};
 
-	return sc->fn(sc->ctx, (uint64_t)col_i64(r, i, 0), PQgetvalue(r, i, 1),
-		      (size_t)PQgetlength(r, i, 1),
-		      PQgetlength(r, i, 2) == 32 ? (const uint8_t *)PQgetvalue(r, i, 2) : NULL);
+	if (!PQgetisnull(r, i, 3)) {
+		row.body = PQgetvalue(r, i, 3);
+		row.body_len = (size_t)PQgetlength(r, i, 3);
+	}
+	return sc->fn(sc->ctx, &row);
 }
 
-static int pg_scan(struct store *base, int64_t log, store_entry_fn fn,
+static int pg_scan(struct store *base, int64_t log, uint64_t from, store_entry_fn fn,
 		   void *ctx, struct err *e)
 {
 	struct scan_ctx sc = { fn, NULL, ctx };
 
-	return paged(S(base), Q_SCAN, log, scan_row, &sc, e, "scanning entries");
+	return paged_from(S(base), Q_SCAN, log, (int64_t)from, scan_row, &sc, e,
+			  "scanning entries");
 }
 
 static int pg_fact_put(struct store *base, int64_t log, uint64_t block,
@@ -1713,6 +1750,7 @@ static const struct store_ops pg_ops = {
 	.log_set_size = pg_log_set_size,
 	.entry_put = pg_entry_put,
 	.entry_get = pg_entry_get,
+	.entry_body = pg_entry_body,
 	.scan = pg_scan,
 	.fact_put = pg_fact_put,
 	.fact_get = pg_fact_get,
@@ -1767,15 +1805,18 @@ static int migrate(struct pg_store *s, struct err *e)
 			return rc;
 		if (version == SCHEMA_VERSION)
 			return 0;
-		if (version == 1 || version == 2) {
+		if (version >= 1 && version <= 3) {
 			/* Upgrade: store_open rebuilds the facts (from version
-			 * 1) and the case facts. */
+			 * 1) and the case facts (from version 2). */
 			if ((rc = exec(s, "BEGIN", e)) < 0)
 				return rc;
-			if ((version == 2 || (rc = exec(s, schema_v2, e)) == 0) &&
-			    (rc = exec(s, schema_v3, e)) == 0 && (rc = exec(s, "COMMIT", e)) == 0) {
+			if ((version >= 2 || (rc = exec(s, schema_v2, e)) == 0) &&
+			    (version >= 3 || (rc = exec(s, schema_v3, e)) == 0) &&
+			    (rc = exec(s, schema_v4, e)) == 0 &&
+			    (rc = exec(s, "UPDATE parley_schema SET version = 4", e)) == 0 &&
+			    (rc = exec(s, "COMMIT", e)) == 0) {
 				s->base.facts_missing = version == 1;
-				s->base.cases_missing = 1;
+				s->base.cases_missing = version <= 2;
 				return 0;
 			}
 			PQclear(PQexec(s->db, "ROLLBACK"));
@@ -1788,7 +1829,9 @@ static int migrate(struct pg_store *s, struct err *e)
 		if ((rc = exec(s, "BEGIN", e)) < 0)
 			return rc;
 		if ((rc = exec(s, schema, e)) == 0 && (rc = exec(s, schema_v2, e)) == 0 &&
-		    (rc = exec(s, schema_v3, e)) == 0 && (rc = exec(s, "COMMIT", e)) == 0)
+		    (rc = exec(s, schema_v3, e)) == 0 &&
+		    (rc = exec(s, "UPDATE parley_schema SET version = 4", e)) == 0 &&
+		    (rc = exec(s, "COMMIT", e)) == 0)
 			return 0;
 		PQclear(PQexec(s->db, "ROLLBACK"));
 	}

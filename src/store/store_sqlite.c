@@ -11,7 +11,7 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #ifndef PAGE_SIZE_STR
 #define PAGE_SIZE_STR "16384"
 #endif
@@ -74,12 +74,15 @@ static const char schema[] =
 	"  size INTEGER NOT NULL DEFAULT 0 CHECK (size >= 0)"
 	");"
 	/* Level-0 nodes (leaf hashes) live in the entry row: one row fewer
-	 * per append. node holds the complete subtrees of level >= 1. */
+	 * per append. node holds the complete subtrees of level >= 1. So
+	 * does the body (schema version 4; sealed, or NULL: none held), so
+	 * that an append writes rows in index order only. */
 	"CREATE TABLE entry("
 	"  log INTEGER NOT NULL REFERENCES log(id),"
 	"  idx INTEGER NOT NULL,"
 	"  leaf BLOB NOT NULL,"
 	"  envelope BLOB NOT NULL,"
+	"  body BLOB,"
 	"  PRIMARY KEY (log, idx)"
 	") WITHOUT ROWID;"
 	/* Levels 1..7 of each 256-leaf block are one tile row (see TILE_*
@@ -96,6 +99,8 @@ static const char schema[] =
 	"  hash BLOB NOT NULL,"
 	"  PRIMARY KEY (log, level, idx)"
 	") WITHOUT ROWID;"
+	/* Attachments by their hash (and, in a store from before version
+	 * 4, the entries' bodies too). */
 	"CREATE TABLE body("
 	"  hash BLOB PRIMARY KEY,"
 	"  data BLOB NOT NULL"
@@ -135,12 +140,17 @@ static const char schema_v3[] =
 	"  PRIMARY KEY (log, k)"
 	") WITHOUT ROWID;";
 
+/* Version 4 keeps each entry's body in its row (the schema above); a
+ * store upgraded from before keeps the bodies it held in the body table,
+ * where store_entry_body finds them by hash. */
+static const char schema_v4[] = "ALTER TABLE entry ADD COLUMN body BLOB;";
+
 enum {
 	Q_PARTY_PUT, Q_PARTY_GET, Q_PARTY_SELF, Q_PARTY_EACH,
 	Q_DELIVERY_PUT, Q_DELIVERY_GET, Q_EVIDENCE_ADD, Q_EVIDENCE_EACH, Q_RECEIPTED, Q_RECEIPT_TIME,
 	Q_OP_ADD, Q_OP_TOKEN, Q_OP_REVOKE, Q_OP_EACH, Q_AUDIT_ADD,
 	Q_LOG_GET, Q_LOG_CREATE, Q_LOG_EACH, Q_LOG_SIZE,
-	Q_ENTRY_PUT, Q_ENTRY_GET, Q_SCAN,
+	Q_ENTRY_PUT, Q_ENTRY_GET, Q_ENTRY_BODY,
 	Q_NODE_PUT, Q_NODE_GET, Q_LEAF_GET, Q_TILE_PUT, Q_TILE_GET,
 	Q_BODY_PUT, Q_BODY_GET,
 	Q_CP_FIND, Q_CP_PUT, Q_CP_EACH, Q_CP_LATEST,
@@ -178,9 +188,9 @@ static const char *const sql[Q_COUNT] = {
 	[Q_LOG_CREATE] = "INSERT INTO log(origin, sender, receiver) VALUES (?1, ?2, ?3)",
 	[Q_LOG_EACH] = "SELECT id, origin, sender, receiver, size FROM log ORDER BY origin",
 	[Q_LOG_SIZE] = "UPDATE log SET size = ?2 WHERE id = ?1",
-	[Q_ENTRY_PUT] = "INSERT INTO entry(log, idx, leaf, envelope) VALUES (?1, ?2, ?3, ?4)",
+	[Q_ENTRY_PUT] = "INSERT INTO entry(log, idx, leaf, envelope, body) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[Q_ENTRY_GET] = "SELECT envelope FROM entry WHERE log = ?1 AND idx = ?2",
-	[Q_SCAN] = "SELECT idx, envelope, leaf FROM entry WHERE log = ?1 ORDER BY idx",
+	[Q_ENTRY_BODY] = "SELECT body FROM entry WHERE log = ?1 AND idx = ?2 AND body IS NOT NULL",
 	[Q_NODE_PUT] = "INSERT INTO node(log, level, idx, hash) VALUES (?1, ?2, ?3, ?4)",
 	[Q_NODE_GET] = "SELECT hash FROM node WHERE log = ?1 AND level = ?2 AND idx = ?3",
 	[Q_LEAF_GET] = "SELECT leaf FROM entry WHERE log = ?1 AND idx = ?3 AND ?2 = 0",
@@ -242,6 +252,7 @@ struct sqlite_store {
 	sqlite3_stmt *cosig_st;
 	int cosig_busy;
 	int no_facts; /* a version 1 store opened read-only: no fact or lease table */
+	int no_body;  /* a store from before version 4 opened read-only: no body column */
 	int writing;  /* holds the process's writer lock (BEGIN IMMEDIATE to end) */
 };
 
@@ -820,7 +831,7 @@ static int sq_log_set_size(struct store *base, int64_t log, uint64_t size,
 
 static int sq_entry_put(struct store *base, int64_t log, uint64_t index,
 			const uint8_t leaf[static 32], const char *env,
-			size_t len, struct err *e)
+			size_t len, const void *body, size_t body_len, struct err *e)
 {
 	struct sqlite_store *s = S(base);
 	sqlite3_stmt *st = q(s, Q_ENTRY_PUT);
@@ -829,6 +840,8 @@ static int sq_entry_put(struct store *base, int64_t log, uint64_t index,
 	sqlite3_bind_int64(st, 2, (int64_t)index);
 	sqlite3_bind_blob(st, 3, leaf, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 4, env, (int)len, SQLITE_STATIC);
+	if (body) /* an empty body is a zero-length blob, not NULL */
+		sqlite3_bind_blob(st, 5, body_len ? body : "", (int)body_len, SQLITE_STATIC);
 	return run(s, st, e, "storing an entry");
 }
 
@@ -872,24 +885,35 @@ static int sq_entry_get(struct store *base, int64_t log, uint64_t index,
 		       index, log);
 }
 
-static int sq_scan(struct store *base, int64_t log, store_entry_fn fn,
+static int sq_scan(struct store *base, int64_t log, uint64_t from, store_entry_fn fn,
 		   void *ctx, struct err *e)
 {
 	struct sqlite_store *s = S(base);
 	sqlite3_stmt *st;
 	int rc, n = 0;
 
-	if (sqlite3_prepare_v2(s->db, sql[Q_SCAN], -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, s->no_body
+			       ? "SELECT idx, envelope, leaf, NULL FROM entry WHERE log = ?1 AND idx >= ?2 ORDER BY idx"
+			       : "SELECT idx, envelope, leaf, body FROM entry WHERE log = ?1 AND idx >= ?2 ORDER BY idx",
+			       -1, &st, NULL) != SQLITE_OK)
 		return db_err(s, e, "scanning entries");
 	sqlite3_bind_int64(st, 1, log);
+	sqlite3_bind_int64(st, 2, (int64_t)from);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_row r;
 		const void *leaf = sqlite3_column_blob(st, 2);
-		int leaflen = sqlite3_column_bytes(st, 2);
 
-		n = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0),
-		       sqlite3_column_blob(st, 1),
-		       (size_t)sqlite3_column_bytes(st, 1),
-		       leaf && leaflen == 32 ? leaf : NULL);
+		r.index = (uint64_t)sqlite3_column_int64(st, 0);
+		r.env = sqlite3_column_blob(st, 1);
+		r.len = (size_t)sqlite3_column_bytes(st, 1);
+		r.leaf = leaf && sqlite3_column_bytes(st, 2) == 32 ? leaf : NULL;
+		r.body = NULL;
+		r.body_len = 0;
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+			r.body_len = (size_t)sqlite3_column_bytes(st, 3);
+			r.body = r.body_len ? sqlite3_column_blob(st, 3) : "";
+		}
+		n = fn(ctx, &r);
 		if (n != 0)
 			break;
 	}
@@ -916,6 +940,20 @@ static int blob_row(struct sqlite_store *s, sqlite3_stmt *st, void **data, size_
 	if (rc != SQLITE_DONE)
 		return db_err(s, e, reading);
 	return err_set(e, ERR_NOTFOUND, "%s", what);
+}
+
+static int sq_entry_body(struct store *base, int64_t log, uint64_t index,
+			 void **buf, size_t *len, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st;
+
+	if (s->no_body)
+		return err_set(e, ERR_NOTFOUND, "no body in the row of entry %" PRIu64, index);
+	st = q(s, Q_ENTRY_BODY);
+	sqlite3_bind_int64(st, 1, log);
+	sqlite3_bind_int64(st, 2, (int64_t)index);
+	return blob_row(s, st, buf, len, "reading a body", "no body in the entry's row", e);
 }
 
 /* Steps scan st (from scan_stmt, own as it said), calling fn with column
@@ -1474,6 +1512,7 @@ static const struct store_ops sqlite_ops = {
 	.log_set_size = sq_log_set_size,
 	.entry_put = sq_entry_put,
 	.entry_get = sq_entry_get,
+	.entry_body = sq_entry_body,
 	.scan = sq_scan,
 	.fact_put = sq_fact_put,
 	.fact_get = sq_fact_get,
@@ -1512,28 +1551,30 @@ static int migrate(struct sqlite_store *s, struct err *e)
 	sqlite3_finalize(st);
 	if (version == SCHEMA_VERSION)
 		return 0;
-	if ((version == 1 || version == 2) && !s->base.readonly) {
+	if (version >= 1 && version <= 3 && !s->base.readonly) {
 		/* Upgrade: store_open rebuilds the facts from the entries (from
-		 * version 1), the case facts from the facts. */
+		 * version 1), the case facts from the facts (from version 2). */
 		if ((rc = exec(s, "BEGIN IMMEDIATE", e)) < 0)
 			return rc;
 		if ((version == 1 && (rc = exec(s, schema_v2, e)) < 0) ||
-		    (rc = exec(s, schema_v3, e)) < 0 ||
-		    (rc = exec(s, "PRAGMA user_version = 3", e)) < 0 ||
+		    (version <= 2 && (rc = exec(s, schema_v3, e)) < 0) ||
+		    (rc = exec(s, schema_v4, e)) < 0 ||
+		    (rc = exec(s, "PRAGMA user_version = 4", e)) < 0 ||
 		    (rc = exec(s, "COMMIT", e)) < 0) {
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 			return rc;
 		}
-		if (version == 1)
-			s->base.facts_missing = 1;
-		s->base.cases_missing = 1;
+		s->base.facts_missing = version == 1;
+		s->base.cases_missing = version <= 2;
 		return 0;
 	}
-	if (version == 1 || version == 2) {
-		/* Read-only: readers fall back to the facts or the entries; no
-		 * lease is taken (a read-only store delivers nothing). */
+	if (version >= 1 && version <= 3) {
+		/* Read-only: readers fall back to the facts or the entries, and
+		 * find bodies by hash; no lease is taken (a read-only store
+		 * delivers nothing). */
 		s->no_facts = version == 1;
-		s->base.no_cases = 1;
+		s->base.no_cases = version <= 2;
+		s->no_body = 1;
 		return 0;
 	}
 	if (s->base.readonly)
@@ -1547,7 +1588,7 @@ static int migrate(struct sqlite_store *s, struct err *e)
 	if ((rc = exec(s, "BEGIN IMMEDIATE", e)) < 0)
 		return rc;
 	if ((rc = exec(s, schema, e)) < 0 || (rc = exec(s, schema_v2, e)) < 0 ||
-	    (rc = exec(s, schema_v3, e)) < 0 || (rc = exec(s, "PRAGMA user_version = 3", e)) < 0 ||
+	    (rc = exec(s, schema_v3, e)) < 0 || (rc = exec(s, "PRAGMA user_version = 4", e)) < 0 ||
 	    (rc = exec(s, "COMMIT", e)) < 0) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		return rc;
@@ -1629,6 +1670,7 @@ int store_sqlite_open(struct store **out, const char *path, struct err *e)
 		if (!(s->no_facts && (i == Q_FACT_PUT || i == Q_FACT_GET || i == Q_FACT_SCAN ||
 				      i == Q_LEASE_TAKE || i == Q_LEASE_RELEASE)) &&
 		    !(s->base.no_cases && (i == Q_CASE_PUT || i == Q_CASE_GET || i == Q_CASE_SCAN)) &&
+		    !(s->no_body && (i == Q_ENTRY_PUT || i == Q_ENTRY_BODY)) &&
 		    sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 				       &s->q[i], NULL) != SQLITE_OK) {
 			rc = db_err(s, e, "preparing statements");

@@ -83,12 +83,13 @@ pass=0
 fail=0
 
 # store_holds NODE TEXT: true if NODE's store holds TEXT in the clear
-# anywhere (the SQLite file and its WAL, or every body of the PostgreSQL
-# database parley.conf names).
+# anywhere (the SQLite file and its WAL, or every body and attachment of
+# the PostgreSQL database parley.conf names).
 store_holds() {
 	url=$(sed -n 's/^store = //p' "$T/$1/parley.conf")
 	case $url in
-	postgres*) [ "$(psql -qXAt "$url" -c "SELECT count(*) FROM body WHERE position(convert_to('$2', 'UTF8') in data) > 0")" != 0 ] ;;
+	postgres*) [ "$(psql -qXAt "$url" -c "SELECT (SELECT count(*) FROM body WHERE position(convert_to('$2', 'UTF8') in data) > 0)
+		+ (SELECT count(*) FROM entry WHERE position(convert_to('$2', 'UTF8') in body) > 0)")" != 0 ] ;;
 	*) cat "$T/$1/parley.db" "$T/$1/parley.db-wal" 2>/dev/null | grep -aqF "$2" ;;
 	esac
 }

@@ -75,14 +75,12 @@ tamper "a tree node removed" \
 	 WHERE id = $LOG << 44;"
 tamper "a body replaced" \
 	"$AB: entry 9: stored body is altered: body sha256:" \
-	"UPDATE body SET data = CAST('{}' AS BLOB) WHERE hex(hash) = (SELECT upper(substr(CAST(envelope AS TEXT),
-	   instr(CAST(envelope AS TEXT), 'body sha256:') + 12, 64)) FROM entry WHERE log = $LOG AND idx = 9);"
+	"UPDATE entry SET body = CAST('{}' AS BLOB) WHERE log = $LOG AND idx = 9;"
 tamper "one byte of a sealed body flipped" \
 	"does not open (altered, or sealed under another key)" \
-	"UPDATE body SET data = substr(data, 1, 30) ||
-	   (CASE WHEN substr(data, 31, 1) = X'00' THEN X'01' ELSE X'00' END) || substr(data, 32)
-	 WHERE hex(hash) = (SELECT upper(substr(CAST(envelope AS TEXT),
-	   instr(CAST(envelope AS TEXT), 'body sha256:') + 12, 64)) FROM entry WHERE log = $LOG AND idx = 9);"
+	"UPDATE entry SET body = substr(body, 1, 30) ||
+	   (CASE WHEN substr(body, 31, 1) = X'00' THEN X'01' ELSE X'00' END) || substr(body, 32)
+	 WHERE log = $LOG AND idx = 9;"
 N=$(sqlite3 "$T/demo/b/parley.db" "SELECT size FROM log WHERE origin = '$AB'")
 tamper "the log size raised" \
 	"$AB: entry $N is missing (the log's size is $((N + 1)))" \
