@@ -85,7 +85,14 @@ static int seal(struct store *s, const uint8_t hash[static 32], const void *data
 	if (!(sealed = malloc(len + SEAL_OVERHEAD)))
 		return err_set(e, ERR_NOMEM, "out of memory sealing a body");
 	sealed[0] = SEAL_VERSION;
-	randombytes_buf(sealed + 1, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+	/* One random draw per append, not a system call per body: the first
+	 * 16 bytes of every nonce are that append's (two appends share them
+	 * with probability 2^-128), the last 8 count its bodies. */
+	if (s->sealed++ == 0)
+		randombytes_buf(s->nonce, sizeof(s->nonce));
+	memcpy(sealed + 1, s->nonce, sizeof(s->nonce));
+	for (int i = 0; i < 8; i++)
+		sealed[1 + 16 + i] ^= (unsigned char)(s->sealed >> (8 * i));
 	crypto_aead_xchacha20poly1305_ietf_encrypt(
 		sealed + 1 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &clen, data, len,
 		hash, 32, NULL, sealed + 1, s->key);
@@ -514,6 +521,7 @@ static int append_txn(struct store *s, const struct store_log *log,
 	int64_t cp = 0;
 	int rc;
 
+	s->sealed = 0;
 	/* Lock the log's head and read its size inside the transaction: that
 	 * size is the truth, never log->size nor anything this process read
 	 * before (another process may have appended since). A log that does

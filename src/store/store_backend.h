@@ -195,6 +195,11 @@ struct store {
 	struct node_cache_slot *cache;
 	uint8_t key[32];      /* body sealing key, if has_key */
 	int has_key;
+	/* Nonces of the append being written (store.c, seal): a random base
+	 * drawn at its first seal, then the base with a counter in its last
+	 * 8 bytes; sealed is 0 at the start of every append. */
+	uint8_t nonce[24];
+	uint64_t sealed;
 	int readonly;         /* opened on a read-only file system */
 	int uncommitted;      /* an append has written: reads fill no cache */
 	int facts_missing;    /* set by a backend that upgraded a store from
