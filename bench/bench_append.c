@@ -9,8 +9,8 @@
  * parley_bench created and dropped by the run.
  *   bench_append [DIR] [N] [BODY_BYTES]
  * With BODY_BYTES, also the floor of what a receiver holds per entry: its
- * entry row and its body's row (bench/ingest.sh passes the size of the
- * bodies its receiver stored). */
+ * entry row with a body of that size (bench/ingest.sh passes the size of
+ * the bodies its receiver stored, sealed). */
 #include "benchutil.h"
 
 #include <libpq-fe.h>
@@ -49,27 +49,43 @@ static void rm_db(const char *path)
 	unlink(p);
 }
 
-/* The floor: only the entry rows, batched, durable. */
-static double raw_insert(const char *path, size_t n, size_t batch)
+/* The floor: the entry rows themselves (log, index, leaf hash, envelope
+ * and, with body_len, a body of that many bytes; else none), in a table
+ * like the store's, with its pragmas and page size, batched, durable.
+ * Leaf hashes and bodies are made before the clock starts. */
+static double raw_insert(const char *path, size_t n, size_t batch, size_t body_len)
 {
 	sqlite3 *db;
 	sqlite3_stmt *st;
+	uint8_t (*leaves)[32] = malloc(n * 32), *body = calloc(1, body_len + 8);
 	double t0;
 
 	rm_db(path);
+	if (!leaves || !body) {
+		fprintf(stderr, "bench_append: out of memory\n");
+		exit(1);
+	}
 	if (sqlite3_open(path, &db) != SQLITE_OK)
 		die_sql(db, "open");
-	exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-		 "CREATE TABLE entry(log INTEGER NOT NULL, idx INTEGER NOT NULL,"
-		 " envelope BLOB NOT NULL, PRIMARY KEY (log, idx)) WITHOUT ROWID;");
-	if (sqlite3_prepare_v2(db, "INSERT INTO entry VALUES (1, ?1, ?2)", -1, &st, NULL) != SQLITE_OK)
+	exec(db, "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+		 "CREATE TABLE entry(log INTEGER NOT NULL, idx INTEGER NOT NULL, leaf BLOB NOT NULL,"
+		 " envelope BLOB NOT NULL, body BLOB, PRIMARY KEY (log, idx)) WITHOUT ROWID;");
+	if (sqlite3_prepare_v2(db, "INSERT INTO entry VALUES (1, ?1, ?2, ?3, ?4)", -1, &st, NULL) !=
+	    SQLITE_OK)
 		die_sql(db, "prepare");
+	for (size_t k = 0; k < n; k++)
+		merkle_leaf_hash(leaves[k], envs[k], lens[k]);
 	t0 = bu_now();
 	for (size_t i = 0; i < n; i += batch) {
 		exec(db, "BEGIN IMMEDIATE");
 		for (size_t k = i; k < i + batch && k < n; k++) {
 			sqlite3_bind_int64(st, 1, (sqlite3_int64)k);
-			sqlite3_bind_blob(st, 2, envs[k], (int)lens[k], SQLITE_STATIC);
+			sqlite3_bind_blob(st, 2, leaves[k], 32, SQLITE_STATIC);
+			sqlite3_bind_blob(st, 3, envs[k], (int)lens[k], SQLITE_STATIC);
+			if (body_len) { /* distinct bodies */
+				memcpy(body, &k, sizeof(k));
+				sqlite3_bind_blob(st, 4, body, (int)body_len, SQLITE_STATIC);
+			}
 			if (sqlite3_step(st) != SQLITE_DONE)
 				die_sql(db, "insert");
 			sqlite3_reset(st);
@@ -79,58 +95,7 @@ static double raw_insert(const char *path, size_t n, size_t batch)
 	t0 = bu_now() - t0;
 	sqlite3_finalize(st);
 	sqlite3_close(db);
-	return (double)n / t0;
-}
-
-/* The floor of a receiver's rows: each entry row as above and its body's
- * row, in a table like the store's (keyed by the body's SHA-256), bodies
- * of body_len bytes, all in one transaction per batch. */
-static double raw_insert_bodies(const char *path, size_t n, size_t batch, size_t body_len)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st, *sb;
-	uint8_t (*hashes)[32] = malloc(n * 32), *body = calloc(1, body_len + 8);
-	double t0;
-
-	rm_db(path);
-	if (!hashes || !body) {
-		fprintf(stderr, "bench_append: out of memory\n");
-		exit(1);
-	}
-	if (sqlite3_open(path, &db) != SQLITE_OK)
-		die_sql(db, "open");
-	exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-		 "CREATE TABLE entry(log INTEGER NOT NULL, idx INTEGER NOT NULL,"
-		 " envelope BLOB NOT NULL, PRIMARY KEY (log, idx)) WITHOUT ROWID;"
-		 "CREATE TABLE body(hash BLOB PRIMARY KEY, data BLOB NOT NULL);");
-	if (sqlite3_prepare_v2(db, "INSERT INTO entry VALUES (1, ?1, ?2)", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO body VALUES (?1, ?2)", -1, &sb, NULL) != SQLITE_OK)
-		die_sql(db, "prepare");
-	for (size_t k = 0; k < n; k++) { /* distinct bodies, hashed before the clock starts */
-		memcpy(body, &k, sizeof(k));
-		merkle_sha256(hashes[k], body, body_len);
-	}
-	t0 = bu_now();
-	for (size_t i = 0; i < n; i += batch) {
-		exec(db, "BEGIN IMMEDIATE");
-		for (size_t k = i; k < i + batch && k < n; k++) {
-			memcpy(body, &k, sizeof(k));
-			sqlite3_bind_int64(st, 1, (sqlite3_int64)k);
-			sqlite3_bind_blob(st, 2, envs[k], (int)lens[k], SQLITE_STATIC);
-			sqlite3_bind_blob(sb, 1, hashes[k], 32, SQLITE_STATIC);
-			sqlite3_bind_blob(sb, 2, body, (int)body_len, SQLITE_STATIC);
-			if (sqlite3_step(st) != SQLITE_DONE || sqlite3_step(sb) != SQLITE_DONE)
-				die_sql(db, "insert");
-			sqlite3_reset(st);
-			sqlite3_reset(sb);
-		}
-		exec(db, "COMMIT");
-	}
-	t0 = bu_now() - t0;
-	sqlite3_finalize(st);
-	sqlite3_finalize(sb);
-	sqlite3_close(db);
-	free(hashes);
+	free(leaves);
 	free(body);
 	return (double)n / t0;
 }
@@ -288,7 +253,7 @@ int main(int argc, char **argv)
 	printf("%8s %14s %14s %8s\n", "batch", "parley e/s", "raw e/s", "ratio");
 	for (size_t i = 0; i < sizeof(batches) / sizeof(batches[0]); i++) {
 		size_t b = batches[i], m = b == 1 ? (n < 2000 ? n : 2000) : n;
-		double raw = raw_insert(path, m, b), par;
+		double raw = raw_insert(path, m, b, 0), par;
 
 		rm_db(path);
 		snprintf(url, sizeof(url), "sqlite:%s", path);
@@ -296,8 +261,8 @@ int main(int argc, char **argv)
 		printf("%8zu %14.0f %14.0f %8.2f\n", b, par, raw, par / raw);
 	}
 	if (body_len)
-		printf("raw entry + body rows (batch 1000, bodies of %zu bytes): %.0f e/s\n", body_len,
-		       raw_insert_bodies(path, n, 1000, body_len));
+		printf("raw entry rows with bodies (batch 1000, bodies of %zu bytes): %.0f e/s\n", body_len,
+		       raw_insert(path, n, 1000, body_len));
 	if (pg && *pg) {
 		printf("append on PostgreSQL (PARLEY_BENCH_PG), raw = pipelined batched insert\n");
 		printf("%8s %14s %14s %8s\n", "batch", "parley e/s", "raw e/s", "ratio");
