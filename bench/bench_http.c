@@ -18,9 +18,19 @@
  *       NODE_DIR's certificate on a kept connection (the delivery worker
  *       keeps its connection from one delivery to the next) and, for
  *       comparison, on a new one, and one SQLite commit (WAL,
- *       synchronous=FULL) in NODE_DIR. */
+ *       synchronous=FULL) in NODE_DIR.
+ *   bench_http proofs PEER_URL ORIGIN SIZE N C NODE_DIR
+ *       N proof requests to a peer API, alternately GET
+ *       /peer/v1/proof/inclusion of a random index and .../consistency
+ *       from a random size, both at SIZE, from C threads, each with its
+ *       own keep-alive connection over mutual TLS with NODE_DIR's
+ *       certificate; then the floor, in the same run: as many requests on
+ *       the same kind of connections that the server answers without
+ *       reading its store (a route it does not have: 404). Prints both
+ *       rates, per-request p50/p99, and their ratio. */
 #include "benchutil.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -139,6 +149,106 @@ static int load_main(int argc, char **argv)
 	curl_slist_free_all(l.headers);
 	free(l.lat);
 	return atomic_load(&l.ok) == l.n ? 0 : 1;
+}
+
+struct gets {
+	const char *base, *origin, *dir;
+	uint64_t size;
+	int proofs; /* 0: the floor's requests */
+	long n;
+	atomic_long next, ok;
+	double *lat;
+	char first_error[600];
+	atomic_int have_error;
+};
+
+static void *gets_thread(void *arg)
+{
+	struct gets *g = arg;
+	char buf[256], url[700], cert[1100], key[1100];
+	CURL *c = handle(NULL, buf);
+	uint64_t seed = 0x9e3779b97f4a7c15u ^ (uint64_t)(uintptr_t)&buf;
+	long i;
+
+	snprintf(cert, sizeof(cert), "%s/tls.crt", g->dir);
+	snprintf(key, sizeof(key), "%s/tls.key", g->dir);
+	curl_easy_setopt(c, CURLOPT_SSLCERT, cert);
+	curl_easy_setopt(c, CURLOPT_SSLKEY, key);
+	curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
+	curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	while ((i = atomic_fetch_add(&g->next, 1)) < g->n) {
+		uint64_t r = bu_rand(&seed);
+		double t0;
+		long st;
+
+		if (!g->proofs)
+			snprintf(url, sizeof(url), "%s/peer/v1/none?origin=%s", g->base, g->origin);
+		else if (i % 2 == 0)
+			snprintf(url, sizeof(url), "%s/peer/v1/proof/inclusion?origin=%s&index=%" PRIu64
+				 "&size=%" PRIu64, g->base, g->origin, r % g->size, g->size);
+		else
+			snprintf(url, sizeof(url), "%s/peer/v1/proof/consistency?origin=%s&size1=%" PRIu64
+				 "&size2=%" PRIu64, g->base, g->origin, 1 + r % (g->size - 1), g->size);
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		t0 = bu_now();
+		st = request(c, buf);
+		g->lat[i] = bu_now() - t0;
+		if (st == (g->proofs ? 200 : 404))
+			atomic_fetch_add(&g->ok, 1);
+		else if (atomic_exchange(&g->have_error, 1) == 0)
+			snprintf(g->first_error, sizeof(g->first_error), "%.300s: HTTP %ld %.200s", url, st,
+				 buf);
+	}
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+/* N requests of one kind from C threads: their rate, and p50/p99 in *p. */
+static double gets_run(struct gets *g, int conc, double *p50, double *p99)
+{
+	pthread_t th[256];
+	double t0 = bu_now(), dt;
+
+	atomic_store(&g->next, 0);
+	atomic_store(&g->ok, 0);
+	for (int i = 0; i < conc; i++)
+		pthread_create(&th[i], NULL, gets_thread, g);
+	for (int i = 0; i < conc; i++)
+		pthread_join(th[i], NULL);
+	dt = bu_now() - t0;
+	*p50 = bu_quantile(g->lat, (size_t)g->n, 0.5) * 1e3;
+	*p99 = bu_quantile(g->lat, (size_t)g->n, 0.99) * 1e3;
+	if (atomic_load(&g->have_error)) {
+		fprintf(stderr, "bench_http proofs: %s\n", g->first_error);
+		exit(1);
+	}
+	return (double)atomic_load(&g->ok) / dt;
+}
+
+static int proofs_main(char **argv)
+{
+	struct gets g = { .base = argv[2], .origin = argv[3], .size = strtoull(argv[4], NULL, 10),
+			  .n = atol(argv[5]), .dir = argv[7] };
+	int conc = atoi(argv[6]);
+	double rate, floor, p50, p99, f50, f99;
+
+	if (g.n < 2 || g.size < 2 || conc < 1 || conc > 256) {
+		fprintf(stderr, "bench_http proofs: N >= 2, SIZE >= 2, 1 <= C <= 256\n");
+		return 2;
+	}
+	g.lat = calloc((size_t)g.n, sizeof(double));
+	g.proofs = 1;
+	rate = gets_run(&g, conc, &p50, &p99);
+	g.proofs = 0;
+	floor = gets_run(&g, conc, &f50, &f99);
+	printf("proofs over mTLS, C %d: %ld requests (inclusion and consistency alternately, "
+	       "random, log of %" PRIu64 "): %.0f/s, p50 %.3f ms, p99 %.3f ms\n", conc, g.n, g.size,
+	       rate, p50, p99);
+	printf("floor, same run and connections: a request answered without the store (404): "
+	       "%.0f/s, p50 %.3f ms, p99 %.3f ms\n", floor, f50, f99);
+	printf("ratio (proof rate / floor rate): %.2f\n", rate / floor);
+	free(g.lat);
+	return 0;
 }
 
 /* The receipted half of GET /api/v1/changes' {"stamp":"E-R"}. */
@@ -329,9 +439,12 @@ int main(int argc, char **argv)
 		rc = load_main(argc, argv);
 	else if (argc == 9 && strcmp(argv[1], "latency") == 0)
 		rc = latency_main(argv);
+	else if (argc == 8 && strcmp(argv[1], "proofs") == 0)
+		rc = proofs_main(argv);
 	else {
 		fprintf(stderr, "usage: bench_http load URL BODY N C [HEADER...]\n"
-				"       bench_http latency API TOKEN SELF PEER PEER_URL NODE_DIR N\n");
+				"       bench_http latency API TOKEN SELF PEER PEER_URL NODE_DIR N\n"
+				"       bench_http proofs PEER_URL ORIGIN SIZE N C NODE_DIR\n");
 		rc = 2;
 	}
 	curl_global_cleanup();

@@ -24,7 +24,6 @@ limit=$((${LIMIT_MB:-4096} * 1024))
 pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null; done; wait 2>/dev/null; true' EXIT INT TERM
 . bench/nodes.sh
-ninja -C build-release bench/bench_memory >/dev/null
 hwm() { awk '/^VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$1/status"; }
 
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/^Mem/ {print $2}') GiB; $P ($(git describe --always --dirty) here), release build"
@@ -32,20 +31,7 @@ echo "load average at the start: $(loadavg); serve under ulimit -v $((limit / 10
 echo "peak RSS (VmHWM, MiB) of a fresh parley serve after each step alone; seconds for the step in ()"
 printf '%9s %7s %6s | %11s %11s %11s %11s %11s %12s %12s %13s %13s %13s\n' entries build_s db_MB "started" status "2000 proofs" "case create" "case view" metrics report "cases page 1" "page, middle" "page, state="
 for n in $sizes; do
-	dir=$top/parley-memory-$n
-	if [ ! -f "$dir/built" ]; then
-		rm -rf "$dir"
-		mkdir -p "$dir"
-		pids=""
-		two_nodes
-		echo "$TOKEN" >"$dir/token"
-		for p in $pids; do kill "$p" 2>/dev/null || true; done
-		wait
-		pids=""
-		t0=$(date +%s.%N)
-		./build-release/bench/bench_memory "$dir/a" b.example "$n" >/dev/null 2>"$dir/build.log"
-		echo "$(date +%s.%N) - $t0" | bc >"$dir/built"
-	fi
+	memory_store "$n" "$top"
 	# The ports are a's own (from its config): the store may come from an earlier run.
 	api=https://$(sed -n 's/^operator_listen = //p' "$dir/a/parley.conf")
 	peer=https://$(sed -n 's/^listen = //p' "$dir/a/parley.conf")

@@ -1,4 +1,5 @@
-# bench/nodes.sh — sourced by bench/rt5.sh, latency.sh and case_rate.sh:
+# bench/nodes.sh — sourced by bench/rt5.sh, latency.sh, case_rate.sh,
+# memory.sh and proofs_http.sh:
 # a release build and two real parley nodes on loopback with a charter in
 # force. Needs $dir (a fresh directory) and $pids (started processes,
 # killed by the caller's trap): bench_dir makes both. Sets P (the binary:
@@ -58,6 +59,28 @@ two_nodes() {
 	settle
 	$P channel accept a.example --dir "$dir/b" >/dev/null
 	settle
+}
+
+# memory_store N TOP: $dir = TOP/parley-memory-N, where a's log to b
+# holds N entries (bench_memory appends them through store_append, as
+# bench_proof builds its log), the standard charter agreed, both nodes
+# stopped; a's officer token in $dir/token, the build's seconds in
+# $dir/built. Built once and reused (10^7 entries: about 3.5 GB).
+memory_store() {
+	dir=$2/parley-memory-$1
+	[ ! -f "$dir/built" ] || return 0
+	ninja -C build-release bench/bench_memory >/dev/null
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	pids=""
+	two_nodes
+	echo "$TOKEN" >"$dir/token"
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	wait
+	pids=""
+	t0=$(date +%s.%N)
+	./build-release/bench/bench_memory "$dir/a" b.example "$1" >/dev/null 2>"$dir/build.log"
+	echo "$(date +%s.%N) - $t0" | bc >"$dir/built"
 }
 
 # A cyber-incident case a opens for b, every field the charter requires.
