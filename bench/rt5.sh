@@ -82,9 +82,13 @@ until curl -sf -o /dev/null -u root:password "$rt/REST/2.0/queues/all"; do
 	t=$((t + 1))
 done
 # A session cookie (the web UI's login: no password check per request) and
-# an auth token (RT::Authen::Token, core in RT 5) for root.
+# an auth token (RT::Authen::Token, core in RT 5) for root. With the
+# cookie, RT's cross-site request forgery check wants the Referer a
+# browser on RT's own pages sends (Debian's 5.0.3+dfsg-3~deb12u7 refuses
+# the request without it: HTTP 403).
 curl -sf -o /dev/null -c "$dir/rt/cookies" -d 'user=root&pass=password' "$rt/NoAuth/Login.html"
 cookie="Cookie: $(awk '/RT_SID/ { print $6 "=" $7 }' "$dir/rt/cookies")"
+referer="Referer: $rt/"
 rttoken=$(perl -I/usr/share/request-tracker5/lib -e '
 use RT; RT::LoadConfig(); RT::Init();
 my $u = RT::CurrentUser->new(RT->SystemUser); $u->Load("root");
@@ -93,7 +97,7 @@ print $s or die "token: $msg\n";' 2>>"$dir/rt/setup.log")
 ticket='{"Queue":"General","Subject":"Scanning from AS64500","Content":"ssh brute force from 192.0.2.0/24, first seen 2026-11-20"}'
 # Every Starlet worker compiles RT's templates on its first request: warm
 # them all up, untimed.
-$H load "$rt/REST/2.0/ticket" "$ticket" 30 10 "$cookie" >/dev/null
+$H load "$rt/REST/2.0/ticket" "$ticket" 30 10 "$cookie" "$referer" >/dev/null
 
 two_nodes
 api=https://127.0.0.1:$((base + 1))/api/v1/cases
@@ -103,7 +107,7 @@ echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | 
 echo "RT: $(dpkg-query -W -f='${Version}' request-tracker5), rt-server (Starlet), SQLite; parley: $(git describe --always --dirty), release build, SQLite"
 printf '%5s %11s %16s %14s %14s %12s %12s\n' C "N RT/parley" "RT session t/s" "RT token t/s" "parley c/s" "ratio/sess" "ratio/token"
 for c in $concs; do
-	rs=$($H load "$rt/REST/2.0/ticket" "$ticket" "$n" "$c" "$cookie")
+	rs=$($H load "$rt/REST/2.0/ticket" "$ticket" "$n" "$c" "$cookie" "$referer")
 	rtk=$($H load "$rt/REST/2.0/ticket" "$ticket" "$ntok" "$c" "Authorization: token $rttoken")
 	pc=$($H load "$api" "$CASE_JSON" "$npar" "$c" "Authorization: Bearer $TOKEN")
 	for line in "$rs" "$rtk" "$pc"; do
