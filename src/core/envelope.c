@@ -21,12 +21,26 @@ enum { K_FROM, K_TO, K_INDEX, K_TIME, K_CASE, K_KIND, K_TYPE, K_BODY, K_COUNT };
 static const char *const keys[K_COUNT] = {
 	"from", "to", "index", "time", "case", "kind", "type", "body",
 };
+static const size_t key_len[K_COUNT] = { 4, 2, 5, 4, 4, 4, 4, 4 };
 
 #define MAGIC "parley/1"
 
 const char *envelope_kind_name(enum envelope_kind k)
 {
 	return (unsigned)k < ENVELOPE_KIND_COUNT ? kind_names[k] : "?";
+}
+
+/* 1 if buf holds only printable ASCII and newlines: one pass without
+ * branches (the caller finds the first fault only if there is one). */
+static int bytes_printable(const char *buf, size_t len)
+{
+	unsigned bad = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+		bad |= (unsigned)((c < 0x20) & (c != '\n')) | (unsigned)(c >= 0x7f);
+	}
+	return bad == 0;
 }
 
 static int is_lower_alnum(char c)
@@ -353,15 +367,17 @@ int envelope_parse(struct envelope *env, const char *buf, size_t len,
 	if (len > ENVELOPE_MAX)
 		return err_set(e, ERR_INVALID, "envelope: longer than %d bytes",
 			       ENVELOPE_MAX);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)buf[i];
-		if ((c < 0x20 && c != '\n') || c == 0x7f)
-			return err_set(e, ERR_INVALID,
-				       "envelope: control character 0x%02x at byte %zu",
-				       c, i);
-		if (c >= 0x80)
-			return err_set(e, ERR_INVALID,
-				       "envelope: non-ASCII byte at %zu", i);
+	if (!bytes_printable(buf, len)) {
+		for (size_t i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)buf[i];
+			if ((c < 0x20 && c != '\n') || c == 0x7f)
+				return err_set(e, ERR_INVALID,
+					       "envelope: control character 0x%02x at byte %zu",
+					       c, i);
+			if (c >= 0x80)
+				return err_set(e, ERR_INVALID,
+					       "envelope: non-ASCII byte at %zu", i);
+		}
 	}
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p)), *sp;
@@ -389,7 +405,10 @@ int envelope_parse(struct envelope *env, const char *buf, size_t len,
 		if (!sp)
 			return err_set(e, ERR_INVALID,
 				       "envelope line %d: expected \"key value\"", line);
-		k = key_index(p, (size_t)(sp - p));
+		/* The key due next, or (for the error) whichever it is. */
+		k = want < K_COUNT && (size_t)(sp - p) == key_len[want] &&
+				memcmp(p, keys[want], key_len[want]) == 0
+			? want : key_index(p, (size_t)(sp - p));
 		if (want >= K_COUNT)
 			return err_set(e, ERR_INVALID,
 				       "envelope line %d: unexpected line after 'body'", line);
