@@ -672,29 +672,13 @@ static void sort_msgs(struct case_msg *v, size_t n)
 struct receipts {
 	uint64_t *size, *time;
 	size_t n, cap;
-	const char *cosigner;
-	struct store *s;
-	uint64_t found; /* of the checkpoint being read */
 	struct err *e;
 };
 
-static int receipt_cosig(void *ctx, const struct store_cosig *c)
+static int receipt_add(void *ctx, uint64_t size, uint64_t time)
 {
 	struct receipts *r = ctx;
 
-	if (strcmp(c->cosigner, r->cosigner) == 0 && (!r->found || c->time < r->found))
-		r->found = c->time;
-	return 0;
-}
-
-static int receipt_cp(void *ctx, const struct store_checkpoint *c)
-{
-	struct receipts *r = ctx;
-	int rc;
-
-	r->found = 0;
-	if ((rc = store_cosig_each(r->s, c->id, receipt_cosig, r, r->e)) < 0 || !r->found)
-		return rc;
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 64;
 		uint64_t *ns = realloc(r->size, cap * sizeof(*ns)), *nt;
@@ -705,8 +689,8 @@ static int receipt_cp(void *ctx, const struct store_checkpoint *c)
 		r->time = nt;
 		r->cap = cap;
 	}
-	r->size[r->n] = c->size;
-	r->time[r->n++] = r->found;
+	r->size[r->n] = size;
+	r->time[r->n++] = time;
 	return 0;
 }
 
@@ -714,12 +698,10 @@ static int receipts_load(struct node *n, int64_t log, const char *cosigner,
 			 struct receipts *r, struct err *e)
 {
 	memset(r, 0, sizeof(*r));
-	r->cosigner = cosigner;
-	r->s = n->store;
 	r->e = e;
 	if (!log)
 		return 0;
-	if (store_checkpoint_each(n->store, log, receipt_cp, r, e) < 0)
+	if (store_receipts_each(n->store, log, cosigner, receipt_add, r, e) < 0)
 		return e->code;
 	for (size_t i = r->n; i-- > 1;)
 		if (r->time[i] < r->time[i - 1])

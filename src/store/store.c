@@ -294,6 +294,12 @@ int store_receipt_time(struct store *s, int64_t log, uint64_t index,
 	return s->ops->receipt_time(s, log, index, cosigner, time, e);
 }
 
+int store_receipts_each(struct store *s, int64_t log, const char *cosigner,
+			store_receipt_fn fn, void *ctx, struct err *e)
+{
+	return s->ops->receipts_each(s, log, cosigner, fn, ctx, e);
+}
+
 int store_receipted(struct store *s, int64_t log, const char *cosigner,
 		    uint64_t *size, uint64_t *time, struct err *e)
 {

@@ -212,6 +212,13 @@ int store_lease_release(struct store *s, const char *name, const char *holder,
  * cosignature on a checkpoint that covers it. *time = 0 if none does. */
 int store_receipt_time(struct store *s, int64_t log, uint64_t index,
 		       const char *cosigner, uint64_t *time, struct err *e);
+/* cosigner's cosignatures of log's checkpoints in size order: fn gets
+ * each cosigned checkpoint's size and that cosignature's time (one read,
+ * not a query per checkpoint). fn returning non-zero stops the walk and
+ * is returned. */
+typedef int (*store_receipt_fn)(void *ctx, uint64_t size, uint64_t time);
+int store_receipts_each(struct store *s, int64_t log, const char *cosigner,
+			store_receipt_fn fn, void *ctx, struct err *e);
 /* The largest size of log that cosigner has cosigned (0 if none), and the
  * time of that cosignature. */
 int store_receipted(struct store *s, int64_t log, const char *cosigner,

@@ -73,6 +73,8 @@ struct store_ops {
 	int (*read_end)(struct store *s, int own, struct err *e);
 	int (*receipt_time)(struct store *s, int64_t log, uint64_t index,
 			    const char *cosigner, uint64_t *time, struct err *e);
+	int (*receipts_each)(struct store *s, int64_t log, const char *cosigner,
+			     store_receipt_fn fn, void *ctx, struct err *e);
 	int (*receipted)(struct store *s, int64_t log, const char *cosigner,
 			 uint64_t *size, uint64_t *time, struct err *e);
 

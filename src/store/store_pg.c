@@ -204,6 +204,7 @@ static const char schema_v4[] = "ALTER TABLE entry ADD COLUMN body BYTEA;";
 enum {
 	Q_PARTY_PUT, Q_PARTY_GET, Q_PARTY_SELF, Q_PARTY_EACH,
 	Q_DELIVERY_PUT, Q_DELIVERY_GET, Q_EVIDENCE_ADD, Q_EVIDENCE_EACH, Q_RECEIPTED, Q_RECEIPT_TIME,
+	Q_RECEIPTS,
 	Q_OP_ADD, Q_OP_TOKEN, Q_OP_REVOKE, Q_OP_EACH, Q_AUDIT_ADD,
 	Q_LOG_GET, Q_LOG_LOCK, Q_LOG_CREATE, Q_LOG_EACH, Q_LOG_SIZE,
 	Q_ENTRY_PUT, Q_ENTRY_GET, Q_ENTRY_BODY, Q_SCAN,
@@ -255,6 +256,9 @@ static const char *const sql[Q_COUNT] = {
 			   " WHERE c.log = $1::bigint AND c.size > $2::bigint AND s.cosigner = $3::text",
 	[Q_RECEIPTED] = "SELECT c.size, s.time FROM checkpoint c JOIN cosignature s ON s.checkpoint = c.id"
 			" WHERE c.log = $1::bigint AND s.cosigner = $2::text ORDER BY c.size DESC LIMIT 1",
+	[Q_RECEIPTS] = "SELECT c.size, s.time FROM checkpoint c JOIN cosignature s"
+		       " ON s.checkpoint = c.id AND s.cosigner = $3::text"
+		       " WHERE c.log = $1::bigint AND c.size >= $2::bigint ORDER BY c.size LIMIT 1024",
 	[Q_LOG_GET] = "SELECT id, origin, sender, receiver, size FROM log WHERE origin = $1::text",
 	[Q_LOG_LOCK] = "SELECT id, origin, sender, receiver, size FROM log WHERE origin = $1::text"
 		       " FOR UPDATE",
@@ -1090,6 +1094,32 @@ static int pg_receipt_time(struct store *base, int64_t log, uint64_t index,
 	return 0;
 }
 
+/* Pages by checkpoint size, PAGE_ROWS at a time (invariant 4). */
+static int pg_receipts_each(struct store *base, int64_t log, const char *cosigner,
+			    store_receipt_fn fn, void *ctx, struct err *e)
+{
+	int64_t from = 0;
+	int rows, rc = 0;
+
+	do {
+		struct params a = { 0 };
+		PGresult *r;
+
+		p_i64(&a, log);
+		p_i64(&a, from);
+		p_text(&a, cosigner);
+		if ((rc = run(S(base), Q_RECEIPTS, &a, &r, e, "reading receipts")) < 0)
+			return rc;
+		rows = PQntuples(r);
+		for (int i = 0; i < rows && rc == 0; i++) {
+			from = col_i64(r, i, 0) + 1;
+			rc = fn(ctx, (uint64_t)col_i64(r, i, 0), (uint64_t)col_i64(r, i, 1));
+		}
+		PQclear(r);
+	} while (rc == 0 && rows == PAGE_ROWS);
+	return rc;
+}
+
 static int pg_receipted(struct store *base, int64_t log, const char *cosigner,
 			uint64_t *size, uint64_t *time, struct err *e)
 {
@@ -1738,6 +1768,7 @@ static const struct store_ops pg_ops = {
 	.evidence_add = pg_evidence_add,
 	.evidence_each = pg_evidence_each,
 	.receipted = pg_receipted,
+	.receipts_each = pg_receipts_each,
 	.receipt_time = pg_receipt_time,
 	.operator_add = pg_operator_add,
 	.operator_by_token = pg_operator_by_token,

@@ -708,6 +708,29 @@ static int sq_receipt_time(struct store *base, int64_t log, uint64_t index,
 	return 0;
 }
 
+static int sq_receipts_each(struct store *base, int64_t log, const char *cosigner,
+			    store_receipt_fn fn, void *ctx, struct err *e)
+{
+	struct sqlite_store *s = S(base);
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT c.size, s.time FROM checkpoint c JOIN cosignature s"
+			       " ON s.checkpoint = c.id AND s.cosigner = ?2 WHERE c.log = ?1"
+			       " ORDER BY c.size", -1, &st, NULL) != SQLITE_OK)
+		return db_err(s, e, "reading receipts");
+	sqlite3_bind_int64(st, 1, log);
+	sqlite3_bind_text(st, 2, cosigner, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	       !(n = fn(ctx, (uint64_t)sqlite3_column_int64(st, 0),
+			(uint64_t)sqlite3_column_int64(st, 1))))
+		;
+	if (n == 0 && rc != SQLITE_DONE)
+		n = db_err(s, e, "reading receipts");
+	sqlite3_finalize(st);
+	return n;
+}
+
 static int sq_receipted(struct store *base, int64_t log, const char *cosigner,
 			uint64_t *size, uint64_t *time, struct err *e)
 {
@@ -1500,6 +1523,7 @@ static const struct store_ops sqlite_ops = {
 	.evidence_add = sq_evidence_add,
 	.evidence_each = sq_evidence_each,
 	.receipted = sq_receipted,
+	.receipts_each = sq_receipts_each,
 	.receipt_time = sq_receipt_time,
 	.operator_add = sq_operator_add,
 	.operator_by_token = sq_operator_by_token,

@@ -452,6 +452,65 @@ static void test_checkpoints(void **state)
 	free(cp.note);
 }
 
+struct rcpts {
+	int n, stop_after;
+	uint64_t size[8], time[8];
+};
+
+static int rcpt_cb(void *ctx, uint64_t size, uint64_t time)
+{
+	struct rcpts *r = ctx;
+
+	assert_true(r->n < 8);
+	r->size[r->n] = size;
+	r->time[r->n] = time;
+	return ++r->n == r->stop_after;
+}
+
+/* A cosigner's receipts of a log in one read: each checkpoint it
+ * cosigned, in size order, with its time; others' cosignatures and
+ * checkpoints it did not cosign left out. */
+static void test_receipts_each(void **state)
+{
+	struct fixture *f = *state;
+	static const uint64_t sizes[4] = { 3, 9, 5, 12 }; /* stored out of order */
+	struct store_appended res;
+	struct rcpts r = { 0 };
+	struct err e = { 0 };
+	int64_t id[4];
+
+	tu_ok(append_range(f, 0, 12, &res, &e), &e);
+	for (int i = 0; i < 4; i++) {
+		uint8_t root[32];
+		char note[16];
+		struct store_batch b = { .cp_size = sizes[i], .cp_root = root, .cp_note = note };
+
+		tu_ok(store_root(f->s, f->log.id, sizes[i], root, &e), &e);
+		b.cp_note_len = (size_t)snprintf(note, sizeof(note), "note-%d", (int)sizes[i]);
+		tu_ok(store_append(f->s, &f->log, &b, &res, &e), &e);
+		id[i] = res.checkpoint;
+	}
+	tu_ok(store_cosig_add(f->s, id[0], B, 1000, "b3", &e), &e);
+	tu_ok(store_cosig_add(f->s, id[1], B, 3000, "b9", &e), &e);
+	tu_ok(store_cosig_add(f->s, id[1], "c.example", 10, "c9", &e), &e);
+	tu_ok(store_cosig_add(f->s, id[3], "c.example", 20, "c12", &e), &e); /* not B's */
+	tu_ok(store_cosig_add(f->s, id[2], B, 2000, "b5", &e), &e);
+	tu_ok(store_receipts_each(f->s, f->log.id, B, rcpt_cb, &r, &e), &e);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.size[0], 3);
+	assert_int_equal(r.time[0], 1000);
+	assert_int_equal(r.size[1], 5);
+	assert_int_equal(r.time[1], 2000);
+	assert_int_equal(r.size[2], 9);
+	assert_int_equal(r.time[2], 3000);
+	r = (struct rcpts){ .stop_after = 1 };
+	assert_int_equal(store_receipts_each(f->s, f->log.id, B, rcpt_cb, &r, &e), 1);
+	assert_int_equal(r.n, 1);
+	r = (struct rcpts){ 0 };
+	tu_ok(store_receipts_each(f->s, f->log.id, "d.example", rcpt_cb, &r, &e), &e);
+	assert_int_equal(r.n, 0);
+}
+
 static int count_cosig(void *ctx, const struct store_cosig *c)
 {
 	int *n = ctx;
@@ -1504,6 +1563,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_bodies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bodies_sealed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_receipts_each, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_survives_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_batch_caches_nothing, setup, teardown),
