@@ -6,7 +6,8 @@
 # to build; both are reused on later runs). Figures go to BENCHMARKS.md by
 # hand, with this command. Those with real servers have their own command
 # (minutes each, see BENCHMARKS.md): bench/ingest.sh, bench/rt5.sh
-# (Request Tracker 5), bench/latency.sh and bench/memory.sh.
+# (Request Tracker 5), bench/latency.sh, bench/memory.sh and
+# bench/proofs_http.sh.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh
