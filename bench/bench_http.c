@@ -87,45 +87,100 @@ static long request(CURL *c, char *buf)
 	return st;
 }
 
+/* N requests from C threads, each on its own keep-alive connection:
+ * POSTs of body to url (load), or GETs of proofs, or of a route the
+ * server does not have, from a peer API at base (proofs: with dir's
+ * certificate). */
 struct load {
 	const char *url, *body;
 	struct curl_slist *headers;
+	const char *base, *origin, *dir; /* proofs */
+	uint64_t size;
+	int proofs;  /* with base: 1 proofs, 0 the store-free floor (404) */
 	long n;
 	atomic_long next, ok;
 	double *lat;
-	char first_error[256];
+	char first_error[600];
 	atomic_int have_error;
 };
+
+/* Request i's URL, for proofs: inclusion and consistency alternately. */
+static void proof_url(const struct load *l, long i, uint64_t r, char *url, size_t cap)
+{
+	if (!l->proofs)
+		snprintf(url, cap, "%s/peer/v1/none?origin=%s", l->base, l->origin);
+	else if (i % 2 == 0)
+		snprintf(url, cap, "%s/peer/v1/proof/inclusion?origin=%s&index=%" PRIu64 "&size=%" PRIu64,
+			 l->base, l->origin, r % l->size, l->size);
+	else
+		snprintf(url, cap, "%s/peer/v1/proof/consistency?origin=%s&size1=%" PRIu64
+			 "&size2=%" PRIu64, l->base, l->origin, 1 + r % (l->size - 1), l->size);
+}
 
 static void *load_thread(void *arg)
 {
 	struct load *l = arg;
-	char buf[256];
+	char buf[256], url[700], cert[1100], key[1100];
 	CURL *c = handle(l->headers, buf);
+	uint64_t seed = 0x9e3779b97f4a7c15u ^ (uint64_t)(uintptr_t)&buf;
 	long i;
 
-	curl_easy_setopt(c, CURLOPT_URL, l->url);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, l->body);
+	if (l->dir) {
+		snprintf(cert, sizeof(cert), "%s/tls.crt", l->dir);
+		snprintf(key, sizeof(key), "%s/tls.key", l->dir);
+		curl_easy_setopt(c, CURLOPT_SSLCERT, cert);
+		curl_easy_setopt(c, CURLOPT_SSLKEY, key);
+		curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	}
+	if (l->url) {
+		curl_easy_setopt(c, CURLOPT_URL, l->url);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, l->body);
+	}
 	while ((i = atomic_fetch_add(&l->next, 1)) < l->n) {
-		double t0 = bu_now();
-		long st = request(c, buf);
+		double t0;
+		long st;
 
+		if (l->base) {
+			proof_url(l, i, bu_rand(&seed), url, sizeof(url));
+			curl_easy_setopt(c, CURLOPT_URL, url);
+		}
+		t0 = bu_now();
+		st = request(c, buf);
 		l->lat[i] = bu_now() - t0;
-		if (st >= 200 && st < 300)
+		if (l->base ? st == (l->proofs ? 200 : 404) : st >= 200 && st < 300)
 			atomic_fetch_add(&l->ok, 1);
 		else if (atomic_exchange(&l->have_error, 1) == 0)
-			snprintf(l->first_error, sizeof(l->first_error), "HTTP %ld %.200s", st, buf);
+			snprintf(l->first_error, sizeof(l->first_error), "%.300s: HTTP %ld %.200s",
+				 l->base ? url : l->url, st, buf);
 	}
 	curl_easy_cleanup(c);
 	return NULL;
+}
+
+/* Runs l from conc threads: the seconds it took; p50 and p99 in ms. */
+static double load_run(struct load *l, int conc, double *p50, double *p99)
+{
+	pthread_t th[256];
+	double t0 = bu_now(), dt;
+
+	atomic_store(&l->next, 0);
+	atomic_store(&l->ok, 0);
+	for (int i = 0; i < conc; i++)
+		pthread_create(&th[i], NULL, load_thread, l);
+	for (int i = 0; i < conc; i++)
+		pthread_join(th[i], NULL);
+	dt = bu_now() - t0;
+	*p50 = bu_quantile(l->lat, (size_t)l->n, 0.5) * 1e3;
+	*p99 = bu_quantile(l->lat, (size_t)l->n, 0.99) * 1e3;
+	return dt;
 }
 
 static int load_main(int argc, char **argv)
 {
 	struct load l = { .url = argv[2], .body = argv[3], .n = atol(argv[4]) };
 	int conc = atoi(argv[5]);
-	pthread_t th[256];
-	double t0, dt;
+	double dt, p50, p99;
 
 	if (l.n < 1 || conc < 1 || conc > 256) {
 		fprintf(stderr, "bench_http load: N >= 1, 1 <= C <= 256\n");
@@ -135,15 +190,9 @@ static int load_main(int argc, char **argv)
 	for (int i = 6; i < argc; i++)
 		l.headers = curl_slist_append(l.headers, argv[i]);
 	l.lat = calloc((size_t)l.n, sizeof(double));
-	t0 = bu_now();
-	for (int i = 0; i < conc; i++)
-		pthread_create(&th[i], NULL, load_thread, &l);
-	for (int i = 0; i < conc; i++)
-		pthread_join(th[i], NULL);
-	dt = bu_now() - t0;
+	dt = load_run(&l, conc, &p50, &p99);
 	printf("requests %ld concurrency %d seconds %.3f rate %.1f ok %ld p50_ms %.2f p99_ms %.2f\n",
-	       l.n, conc, dt, (double)atomic_load(&l.ok) / dt, atomic_load(&l.ok),
-	       bu_quantile(l.lat, (size_t)l.n, 0.5) * 1e3, bu_quantile(l.lat, (size_t)l.n, 0.99) * 1e3);
+	       l.n, conc, dt, (double)atomic_load(&l.ok) / dt, atomic_load(&l.ok), p50, p99);
 	if (atomic_load(&l.have_error))
 		printf("first failure: %s\n", l.first_error);
 	curl_slist_free_all(l.headers);
@@ -151,103 +200,41 @@ static int load_main(int argc, char **argv)
 	return atomic_load(&l.ok) == l.n ? 0 : 1;
 }
 
-struct gets {
-	const char *base, *origin, *dir;
-	uint64_t size;
-	int proofs; /* 0: the floor's requests */
-	long n;
-	atomic_long next, ok;
-	double *lat;
-	char first_error[600];
-	atomic_int have_error;
-};
-
-static void *gets_thread(void *arg)
+/* Requests of one kind (proofs or the floor's): their rate. */
+static double proofs_run(struct load *l, int proofs, int conc, double *p50, double *p99)
 {
-	struct gets *g = arg;
-	char buf[256], url[700], cert[1100], key[1100];
-	CURL *c = handle(NULL, buf);
-	uint64_t seed = 0x9e3779b97f4a7c15u ^ (uint64_t)(uintptr_t)&buf;
-	long i;
+	double dt;
 
-	snprintf(cert, sizeof(cert), "%s/tls.crt", g->dir);
-	snprintf(key, sizeof(key), "%s/tls.key", g->dir);
-	curl_easy_setopt(c, CURLOPT_SSLCERT, cert);
-	curl_easy_setopt(c, CURLOPT_SSLKEY, key);
-	curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
-	curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
-	while ((i = atomic_fetch_add(&g->next, 1)) < g->n) {
-		uint64_t r = bu_rand(&seed);
-		double t0;
-		long st;
-
-		if (!g->proofs)
-			snprintf(url, sizeof(url), "%s/peer/v1/none?origin=%s", g->base, g->origin);
-		else if (i % 2 == 0)
-			snprintf(url, sizeof(url), "%s/peer/v1/proof/inclusion?origin=%s&index=%" PRIu64
-				 "&size=%" PRIu64, g->base, g->origin, r % g->size, g->size);
-		else
-			snprintf(url, sizeof(url), "%s/peer/v1/proof/consistency?origin=%s&size1=%" PRIu64
-				 "&size2=%" PRIu64, g->base, g->origin, 1 + r % (g->size - 1), g->size);
-		curl_easy_setopt(c, CURLOPT_URL, url);
-		t0 = bu_now();
-		st = request(c, buf);
-		g->lat[i] = bu_now() - t0;
-		if (st == (g->proofs ? 200 : 404))
-			atomic_fetch_add(&g->ok, 1);
-		else if (atomic_exchange(&g->have_error, 1) == 0)
-			snprintf(g->first_error, sizeof(g->first_error), "%.300s: HTTP %ld %.200s", url, st,
-				 buf);
-	}
-	curl_easy_cleanup(c);
-	return NULL;
-}
-
-/* N requests of one kind from C threads: their rate, and p50/p99 in *p. */
-static double gets_run(struct gets *g, int conc, double *p50, double *p99)
-{
-	pthread_t th[256];
-	double t0 = bu_now(), dt;
-
-	atomic_store(&g->next, 0);
-	atomic_store(&g->ok, 0);
-	for (int i = 0; i < conc; i++)
-		pthread_create(&th[i], NULL, gets_thread, g);
-	for (int i = 0; i < conc; i++)
-		pthread_join(th[i], NULL);
-	dt = bu_now() - t0;
-	*p50 = bu_quantile(g->lat, (size_t)g->n, 0.5) * 1e3;
-	*p99 = bu_quantile(g->lat, (size_t)g->n, 0.99) * 1e3;
-	if (atomic_load(&g->have_error)) {
-		fprintf(stderr, "bench_http proofs: %s\n", g->first_error);
+	l->proofs = proofs;
+	dt = load_run(l, conc, p50, p99);
+	if (atomic_load(&l->have_error)) {
+		fprintf(stderr, "bench_http proofs: %s\n", l->first_error);
 		exit(1);
 	}
-	return (double)atomic_load(&g->ok) / dt;
+	return (double)atomic_load(&l->ok) / dt;
 }
 
 static int proofs_main(char **argv)
 {
-	struct gets g = { .base = argv[2], .origin = argv[3], .size = strtoull(argv[4], NULL, 10),
+	struct load l = { .base = argv[2], .origin = argv[3], .size = strtoull(argv[4], NULL, 10),
 			  .n = atol(argv[5]), .dir = argv[7] };
 	int conc = atoi(argv[6]);
 	double rate, floor, p50, p99, f50, f99;
 
-	if (g.n < 2 || g.size < 2 || conc < 1 || conc > 256) {
+	if (l.n < 2 || l.size < 2 || conc < 1 || conc > 256) {
 		fprintf(stderr, "bench_http proofs: N >= 2, SIZE >= 2, 1 <= C <= 256\n");
 		return 2;
 	}
-	g.lat = calloc((size_t)g.n, sizeof(double));
-	g.proofs = 1;
-	rate = gets_run(&g, conc, &p50, &p99);
-	g.proofs = 0;
-	floor = gets_run(&g, conc, &f50, &f99);
+	l.lat = calloc((size_t)l.n, sizeof(double));
+	rate = proofs_run(&l, 1, conc, &p50, &p99);
+	floor = proofs_run(&l, 0, conc, &f50, &f99);
 	printf("proofs over mTLS, C %d: %ld requests (inclusion and consistency alternately, "
-	       "random, log of %" PRIu64 "): %.0f/s, p50 %.3f ms, p99 %.3f ms\n", conc, g.n, g.size,
+	       "random, log of %" PRIu64 "): %.0f/s, p50 %.3f ms, p99 %.3f ms\n", conc, l.n, l.size,
 	       rate, p50, p99);
 	printf("floor, same run and connections: a request answered without the store (404): "
 	       "%.0f/s, p50 %.3f ms, p99 %.3f ms\n", floor, f50, f99);
 	printf("ratio (proof rate / floor rate): %.2f\n", rate / floor);
-	free(g.lat);
+	free(l.lat);
 	return 0;
 }
 

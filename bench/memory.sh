@@ -48,12 +48,7 @@ for n in $sizes; do
 		(ulimit -v "$limit" && exec $P serve --dir "$dir/a" 2>>"$dir/a.log") &
 		pid=$!
 		pids="$pids $pid"
-		t=0
-		until grep -q operator_listen= "$dir/a.log" 2>/dev/null; do
-			[ $t -lt 600 ] || { echo "serve did not start" >&2; cat "$dir/a.log" >&2; exit 1; }
-			sleep 0.1
-			t=$((t + 1))
-		done
+		serve_wait "$dir/a.log"
 		t0=$(date +%s.%N)
 		for u in "$@"; do
 			case $u in

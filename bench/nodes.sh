@@ -61,6 +61,17 @@ two_nodes() {
 	settle
 }
 
+# serve_wait LOG: waits (at most 60 s) until the parley serve writing LOG
+# is listening; else prints LOG and exits.
+serve_wait() {
+	t=0
+	until grep -q operator_listen= "$1" 2>/dev/null; do
+		[ $t -lt 600 ] || { echo "serve did not start" >&2; cat "$1" >&2; exit 1; }
+		sleep 0.1
+		t=$((t + 1))
+	done
+}
+
 # memory_store N TOP: $dir = TOP/parley-memory-N, where a's log to b
 # holds N entries (bench_memory appends them through store_append, as
 # bench_proof builds its log), the standard charter agreed, both nodes

@@ -20,12 +20,7 @@ memory_store "$n" "$top"
 rm -f "$dir/a.log"
 $P serve --dir "$dir/a" 2>"$dir/a.log" &
 pids="$pids $!"
-t=0
-until grep -q operator_listen= "$dir/a.log" 2>/dev/null; do
-	[ $t -lt 600 ] || { echo "serve did not start" >&2; cat "$dir/a.log" >&2; exit 1; }
-	sleep 0.1
-	t=$((t + 1))
-done
+serve_wait "$dir/a.log"
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); $P ($(git describe --always --dirty) here)"
 echo "load average at the start: $(loadavg)"
 for c in $concs; do

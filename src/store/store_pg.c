@@ -1094,32 +1094,6 @@ static int pg_receipt_time(struct store *base, int64_t log, uint64_t index,
 	return 0;
 }
 
-/* Pages by checkpoint size, PAGE_ROWS at a time (invariant 4). */
-static int pg_receipts_each(struct store *base, int64_t log, const char *cosigner,
-			    store_receipt_fn fn, void *ctx, struct err *e)
-{
-	int64_t from = 0;
-	int rows, rc = 0;
-
-	do {
-		struct params a = { 0 };
-		PGresult *r;
-
-		p_i64(&a, log);
-		p_i64(&a, from);
-		p_text(&a, cosigner);
-		if ((rc = run(S(base), Q_RECEIPTS, &a, &r, e, "reading receipts")) < 0)
-			return rc;
-		rows = PQntuples(r);
-		for (int i = 0; i < rows && rc == 0; i++) {
-			from = col_i64(r, i, 0) + 1;
-			rc = fn(ctx, (uint64_t)col_i64(r, i, 0), (uint64_t)col_i64(r, i, 1));
-		}
-		PQclear(r);
-	} while (rc == 0 && rows == PAGE_ROWS);
-	return rc;
-}
-
 static int pg_receipted(struct store *base, int64_t log, const char *cosigner,
 			uint64_t *size, uint64_t *time, struct err *e)
 {
@@ -1258,13 +1232,12 @@ static int pg_entry_body(struct store *base, int64_t log, uint64_t index,
 }
 
 /* Pages through the rows of query q for log ordered by its first column
- * (an index or block from $2 on), PAGE_ROWS at a time, calling row for
- * each; non-zero from row stops. */
-/* Runs query q (log, from[, to]) page by page from key from on, below
- * to if to >= 0 (the query's $3). */
-static int paged_range(struct pg_store *s, int q, int64_t log, int64_t from, int64_t to,
-		       int (*row)(void *ctx, const PGresult *r, int i), void *ctx, struct err *e,
-		       const char *what)
+ * (an index, block or size from $2 on), PAGE_ROWS at a time, calling row
+ * for each; non-zero from row stops. $3 is to, if to >= 0 (rows below
+ * it), or text, if not NULL. */
+static int paged_query(struct pg_store *s, int q, int64_t log, int64_t from, int64_t to,
+		       const char *text, int (*row)(void *ctx, const PGresult *r, int i),
+		       void *ctx, struct err *e, const char *what)
 {
 	int rows, rc = 0;
 
@@ -1276,6 +1249,8 @@ static int paged_range(struct pg_store *s, int q, int64_t log, int64_t from, int
 		p_i64(&a, from);
 		if (to >= 0)
 			p_i64(&a, to);
+		else if (text)
+			p_text(&a, text);
 		if ((rc = run(s, q, &a, &r, e, what)) < 0)
 			return rc;
 		rows = PQntuples(r);
@@ -1292,7 +1267,28 @@ static int paged_from(struct pg_store *s, int q, int64_t log, int64_t from,
 		      int (*row)(void *ctx, const PGresult *r, int i), void *ctx, struct err *e,
 		      const char *what)
 {
-	return paged_range(s, q, log, from, -1, row, ctx, e, what);
+	return paged_query(s, q, log, from, -1, NULL, row, ctx, e, what);
+}
+
+struct receipts_ctx {
+	store_receipt_fn fn;
+	void *ctx;
+};
+
+static int receipt_row(void *ctx, const PGresult *r, int i)
+{
+	struct receipts_ctx *rc = ctx;
+
+	return rc->fn(rc->ctx, (uint64_t)col_i64(r, i, 0), (uint64_t)col_i64(r, i, 1));
+}
+
+static int pg_receipts_each(struct store *base, int64_t log, const char *cosigner,
+			    store_receipt_fn fn, void *ctx, struct err *e)
+{
+	struct receipts_ctx rc = { fn, ctx };
+
+	return paged_query(S(base), Q_RECEIPTS, log, 0, -1, cosigner, receipt_row, &rc, e,
+			   "reading receipts");
 }
 
 struct scan_ctx {
@@ -1399,8 +1395,8 @@ static int pg_case_scan(struct store *base, int64_t log, uint64_t from, uint64_t
 {
 	struct scan_ctx sc = { NULL, fn, ctx };
 
-	return paged_range(S(base), Q_CASE_SCAN, log, (int64_t)from, (int64_t)to, fact_row, &sc, e,
-			   "reading case facts");
+	return paged_query(S(base), Q_CASE_SCAN, log, (int64_t)from, (int64_t)to, NULL, fact_row,
+			   &sc, e, "reading case facts");
 }
 
 static int64_t tile_block(struct merkle_id id)
