@@ -118,7 +118,7 @@ static int check_entry(void *ctx, const struct store_row *r)
 			       "%s: entry %" PRIu64 ": stored leaf hash %s its envelope",
 			       v->log->origin, index,
 			       leaf ? "does not match" : "is missing for");
-	rc = store_entry_body(v->n->store, v->log->id, index, env.body, &body, &blen, v->e);
+	rc = store_row_body(v->n->store, r, env.body, &body, &blen, v->e);
 	if (rc == 0) {
 		merkle_sha256(bh, body, blen);
 		if (memcmp(bh, env.body, 32) != 0) {

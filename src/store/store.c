@@ -698,12 +698,28 @@ struct read_from {
 	struct err *e;
 };
 
+int store_row_body(struct store *s, const struct store_row *r, const uint8_t hash[static 32],
+		   void **buf, size_t *len, struct err *e)
+{
+	char *body;
+
+	if (!r->body) /* none in the row: by hash, as before version 4 */
+		return store_body_get(s, hash, buf, len, e);
+	if (!(body = malloc(r->body_len + 1)))
+		return err_set(e, ERR_NOMEM, "out of memory reading a body");
+	memcpy(body, r->body, r->body_len);
+	body[r->body_len] = '\0';
+	*buf = body;
+	*len = r->body_len;
+	return unseal(s, hash, buf, len, e);
+}
+
 static int read_row(void *ctx, const struct store_row *r)
 {
 	struct read_from *rf = ctx;
 	struct envelope env;
 	void *body = NULL;
-	size_t len = r->body_len;
+	size_t len = 0;
 	int rc;
 
 	if (r->index != rf->next)
@@ -711,22 +727,12 @@ static int read_row(void *ctx, const struct store_row *r)
 	rf->next++;
 	if ((rc = envelope_parse(&env, r->env, r->len, rf->e)) < 0)
 		return err_wrap(rf->e, "entry %" PRIu64, r->index);
-	if (r->body) {
-		if (!(body = malloc(len + 1)))
-			return err_set(rf->e, ERR_NOMEM, "out of memory reading a body");
-		memcpy(body, r->body, len);
-		((char *)body)[len] = '\0';
-		rc = unseal(rf->s, env.body, &body, &len, rf->e);
-	} else {
-		rc = store_body_get(rf->s, env.body, &body, &len, rf->e); /* before version 4 */
-		if (rc == ERR_NOTFOUND) {
-			body = NULL;
-			len = 0;
-			rc = 0;
-		}
-	}
-	if (rc < 0)
+	if ((rc = store_row_body(rf->s, r, env.body, &body, &len, rf->e)) == ERR_NOTFOUND) {
+		body = NULL;
+		len = 0;
+	} else if (rc < 0) {
 		return rc;
+	}
 	return rf->fn(rf->ctx, r->index, r->env, r->len, body, len);
 }
 

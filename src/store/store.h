@@ -330,6 +330,11 @@ int store_scan(struct store *s, int64_t log, store_entry_fn fn, void *ctx,
 	       struct err *e);
 int store_scan_from(struct store *s, int64_t log, uint64_t from, store_entry_fn fn,
 		    void *ctx, struct err *e);
+/* The body of the entry a scan handed as r, whose envelope names hash,
+ * opened: *buf malloc'd (NUL-terminated). From the row, or, for a row
+ * that holds none, by its hash. Errors as store_entry_body. */
+int store_row_body(struct store *s, const struct store_row *r, const uint8_t hash[static 32],
+		   void **buf, size_t *len, struct err *e);
 /* Entries from index first of a log, in index order, each with its body
  * opened (*body malloc'd and handed to fn, which owns it from then on;
  * NULL if the store holds none): one range read, not two lookups per
