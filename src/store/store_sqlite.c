@@ -916,8 +916,10 @@ static int sq_scan(struct store *base, int64_t log, uint64_t from, store_entry_f
 	int rc, n = 0;
 
 	if (sqlite3_prepare_v2(s->db, s->no_body
-			       ? "SELECT idx, envelope, leaf, NULL FROM entry WHERE log = ?1 AND idx >= ?2 ORDER BY idx"
-			       : "SELECT idx, envelope, leaf, body FROM entry WHERE log = ?1 AND idx >= ?2 ORDER BY idx",
+			       ? "SELECT idx, envelope, leaf, NULL FROM entry"
+				 " WHERE log = ?1 AND idx >= ?2 ORDER BY idx"
+			       : "SELECT idx, envelope, leaf, body FROM entry"
+				 " WHERE log = ?1 AND idx >= ?2 ORDER BY idx",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_err(s, e, "scanning entries");
 	sqlite3_bind_int64(st, 1, log);
