@@ -8,8 +8,9 @@
  * by the batch that reaches its size, so store_append itself checks every
  * checkpoint root against the copied entries. Bodies (in their entries'
  * rows) and attachments are copied as stored (sealed under the node's
- * data key, which the copy never needs). The source must not change during the copy (stop parley serve);
- * the target must hold no party and no log, so a copy never merges. */
+ * data key, which the copy never needs). The source must not change
+ * during the copy (stop parley serve); the target must hold no party and
+ * no log, so a copy never merges. */
 #include "store/store_backend.h"
 
 #include "core/envelope.h"
@@ -438,10 +439,12 @@ static int digest_body(void *ctx, const uint8_t hash[static 32], const void *dat
 	return 0;
 }
 
-/* Digest of the bodies held in a log's entry rows, as stored: each row
- * adds its index and its body (or the lack of one) to the chain. */
-static int digest_row_body(struct body_digest *d, const struct store_row *r)
+/* Digest (a struct body_digest) of the bodies held in a log's entry
+ * rows, as stored: each row adds its index and its body (or the lack of
+ * one) to the chain. */
+static int digest_row_body(void *ctx, const struct store_row *r)
 {
+	struct body_digest *d = ctx;
 	uint8_t idx[32] = { 0 };
 
 	for (int i = 0; i < 8; i++)
@@ -449,11 +452,6 @@ static int digest_row_body(struct body_digest *d, const struct store_row *r)
 	idx[8] = r->body != NULL;
 	d->held += r->body != NULL;
 	return digest_body(d, idx, r->body, r->body_len);
-}
-
-static int row_body_digest(void *ctx, const struct store_row *r)
-{
-	return digest_row_body(ctx, r);
 }
 
 struct rehash {
@@ -543,7 +541,7 @@ static int cmp_log(void *ctx, const struct store_log *log)
 	if ((rc = store_root(c->a, log->id, log->size, ra, c->e)) < 0 ||
 	    (rc = store_root(c->b, other.id, other.size, rb, c->e)) < 0 ||
 	    (rc = store_scan(c->b, other.id, rehash_entry, &r, c->e)) < 0 ||
-	    (rc = store_scan(c->a, log->id, row_body_digest, &da, c->e)) < 0)
+	    (rc = store_scan(c->a, log->id, digest_row_body, &da, c->e)) < 0)
 		goto out;
 	merkle_frontier_root(&r.f, rr);
 	if (r.f.size != log->size || memcmp(ra, rb, 32) != 0 || memcmp(ra, rr, 32) != 0) {
