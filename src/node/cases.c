@@ -133,9 +133,9 @@ static int grow(struct items *it, size_t more)
 	return 0;
 }
 
-/* Room for one more item kept apart, item it->n, whose index goes in
- * it->at[it->n] (at follows v's room). */
-static int grow_kept(struct items *it, struct err *e)
+/* Room for one more item kept apart, item it->n, with index (its place
+ * in its log) in it->at[it->n] (at follows v's room). */
+static int grow_kept(struct items *it, uint64_t index, struct err *e)
 {
 	size_t cap = it->cap;
 	uint64_t *at;
@@ -148,6 +148,7 @@ static int grow_kept(struct items *it, struct err *e)
 			return err_set(e, ERR_NOMEM, "out of memory");
 		it->at = at;
 	}
+	it->at[it->n] = index;
 	return 0;
 }
 
@@ -161,7 +162,7 @@ static int collect(void *ctx, const struct store_row *r)
 
 	if (index >= it->size)
 		return 0; /* appended since the log's size was read */
-	if ((t = it->store ? grow_kept(it, it->e) : grow(it, 1)) < 0)
+	if ((t = it->store ? grow_kept(it, index, it->e) : grow(it, 1)) < 0)
 		return t;
 	x = &it->v[it->n];
 	if (envelope_parse(&env, r->env, r->len, it->e) < 0)
@@ -180,8 +181,6 @@ static int collect(void *ctx, const struct store_row *r)
 	if (!it->store && index != it->n - (it->mine ? 0 : it->nours))
 		return err_set(it->e, ERR_VERIFY, "entry %" PRIu64 " is missing", it->n - (it->mine ? 0 : it->nours));
 	x->env.mine = it->mine != 0;
-	if (it->store)
-		it->at[it->n] = index;
 	it->n++;
 	return 0;
 }
@@ -240,10 +239,8 @@ static int collect_facts(void *ctx, uint64_t first, const struct store_fact *f, 
 
 		if (it->store && f[i].kind != ENVELOPE_CHARTER)
 			continue;
-		if (it->store && (rc = grow_kept(it, it->e)) < 0)
+		if (it->store && (rc = grow_kept(it, first + i, it->e)) < 0)
 			return rc;
-		if (it->store)
-			it->at[it->n] = first + i;
 		x = &it->v[it->n++];
 		x->env.time = f[i].time;
 		x->env.case_index = f[i].case_index;
@@ -1261,7 +1258,7 @@ static int item_keep(void *ctx, uint64_t index, const struct store_fact *f, cons
 	uint8_t h[32];
 	int rc, t;
 
-	if ((t = type_id(it, type)) < 0 || (rc = grow_kept(it, k->e)) < 0)
+	if ((t = type_id(it, type)) < 0 || (rc = grow_kept(it, index, k->e)) < 0)
 		return t < 0 ? t : rc;
 	x = &it->v[it->n];
 	memset(x, 0, sizeof(*x));
@@ -1271,7 +1268,7 @@ static int item_keep(void *ctx, uint64_t index, const struct store_fact *f, cons
 	x->env.kind = f->kind;
 	x->env.case_ours = f->side == (k->mine ? 0 : 1);
 	x->env.mine = k->mine != 0;
-	it->at[it->n++] = index;
+	it->n++;
 	if ((rc = envelope_hash(it->store, k->mine ? it->ours : it->theirs, index, h, k->e)) < 0)
 		return rc;
 	return body_set(it, x, h);

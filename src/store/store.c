@@ -684,20 +684,6 @@ int store_scan(struct store *s, int64_t log, store_entry_fn fn, void *ctx,
 	return s->ops->scan(s, log, 0, fn, ctx, e);
 }
 
-int store_scan_from(struct store *s, int64_t log, uint64_t from, store_entry_fn fn,
-		    void *ctx, struct err *e)
-{
-	return s->ops->scan(s, log, from, fn, ctx, e);
-}
-
-struct read_from {
-	struct store *s;
-	uint64_t next;
-	store_read_fn fn;
-	void *ctx;
-	struct err *e;
-};
-
 int store_row_body(struct store *s, const struct store_row *r, const uint8_t hash[static 32],
 		   void **buf, size_t *len, struct err *e)
 {
@@ -713,6 +699,14 @@ int store_row_body(struct store *s, const struct store_row *r, const uint8_t has
 	*len = r->body_len;
 	return unseal(s, hash, buf, len, e);
 }
+
+struct read_from {
+	struct store *s;
+	uint64_t next;
+	store_read_fn fn;
+	void *ctx;
+	struct err *e;
+};
 
 static int read_row(void *ctx, const struct store_row *r)
 {

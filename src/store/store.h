@@ -323,13 +323,11 @@ struct store_row {
 			       * store has a key), NULL if the row holds none */
 	size_t body_len;
 };
-/* Calls fn for every stored entry of a log in index order, from index
- * from on. fn returning non-zero stops the walk and is returned. */
+/* Calls fn for every stored entry of a log in index order. fn returning
+ * non-zero stops the walk and is returned. */
 typedef int (*store_entry_fn)(void *ctx, const struct store_row *r);
 int store_scan(struct store *s, int64_t log, store_entry_fn fn, void *ctx,
 	       struct err *e);
-int store_scan_from(struct store *s, int64_t log, uint64_t from, store_entry_fn fn,
-		    void *ctx, struct err *e);
 /* The body of the entry a scan handed as r, whose envelope names hash,
  * opened: *buf malloc'd (NUL-terminated). From the row, or, for a row
  * that holds none, by its hash. Errors as store_entry_body. */
